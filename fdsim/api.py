@@ -1,0 +1,66 @@
+"""The pipeline, top to bottom: load → compile → simulate → count → price → collect.
+
+Every public entry point of fdsim goes through ``run``; the CLI only parses arguments and
+writes what this returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fdsim import __version__
+from fdsim.errors import SpecFieldError
+from fdsim.results import RunResult, collect
+from fdsim.schedule.bounds import layer_bounds
+from fdsim.schedule.compile import compile_schedule
+from fdsim.sim.counters import count
+from fdsim.sim.engine import simulate
+from fdsim.spec.load import (
+    Loaded,
+    Origin,
+    canonical_hash,
+    energy_table_path,
+    load_energy_table,
+    load_hardware,
+    load_workload,
+)
+
+
+def run(hardware_path: Path, workload_path: Path) -> RunResult:
+    """Simulate one workload on one hardware configuration (forward pass)."""
+    hardware = load_hardware(hardware_path)
+    workload = load_workload(workload_path)
+    table = load_energy_table(energy_table_path(hardware))
+    try:
+        schedule = compile_schedule(workload.spec, hardware.spec)
+    except SpecFieldError as problem:
+        origins = {"hardware": hardware.origin, "workload": workload.origin}
+        raise origins[problem.spec].error(problem) from None
+    trace = simulate(schedule, hardware.spec)
+    counts = count(schedule, trace)
+    bounds = layer_bounds(schedule, hardware.spec)
+    manifest = _manifest(hardware, workload, table)
+    return collect(schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest)
+
+
+def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:
+    kinds = ("hardware", "workload", "energy_table")
+    hashes = {kind: canonical_hash(loaded.spec) for kind, loaded in zip(kinds, specs, strict=True)}
+    return {
+        "fdsim_version": __version__,
+        "inputs": {kind: loaded.origin.path for kind, loaded in zip(kinds, specs, strict=True)},
+        "spec_sha256": hashes,
+        "run_id": canonical_run_id(hashes),
+    }
+
+
+def canonical_run_id(hashes: dict[str, str]) -> str:
+    """A short id of a run's inputs: equal specs (whatever their file names), equal ids."""
+    from hashlib import sha256
+
+    joined = ",".join(f"{kind}={digest}" for kind, digest in sorted(hashes.items()))
+    return sha256(joined.encode()).hexdigest()[:12]
+
+
+__all__ = ["Origin", "RunResult", "run"]

@@ -1,0 +1,119 @@
+"""The command line: thin subcommands, each calling one public function.
+
+A user error (``ConfigError``) prints one line and exits with status 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fdsim import __version__
+from fdsim.errors import ConfigError
+
+DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
+DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
+EXIT_USER_ERROR = 2
+
+
+def _default(relative: Path) -> Path:
+    """A shipped input: from the current folder when it has one, else from the checkout that
+    holds this package (editable installs)."""
+    if relative.exists():
+        return relative
+    beside_package = Path(__file__).resolve().parent.parent / relative
+    if beside_package.exists():
+        return beside_package
+    raise ConfigError(
+        str(relative), "default input not found: run from the fdsim checkout or name the file"
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from fdsim.api import run
+    from fdsim.report.markdown import write_report
+    from fdsim.report.table import format_table, layer_table
+    from fdsim.results import write_atomically, write_tables
+
+    hardware = args.hardware or _default(DEFAULT_HARDWARE)
+    workload = args.workload or _default(DEFAULT_WORKLOAD)
+    result = run(hardware, workload)
+    manifest = result.summary["manifest"]
+    out = args.out or Path("fdsim-out") / f"{workload.stem}-{hardware.stem}-{manifest['run_id']}"
+
+    def write(directory: Path) -> None:
+        write_tables(result, directory)
+        write_report(result, directory)
+
+    write_atomically(out, write)
+    if not args.quiet:
+        summary = result.summary
+        print(format_table(layer_table(result.layers)))
+        print(
+            f"\ntotal: {summary['total_cycles']:,} cycles "
+            f"({summary['time_s'] * 1e3:.4f} ms), {summary['energy_pj'] / 1e6:.3f} µJ, "
+            f"area {summary['total_area_mm2']:.3f} mm²"
+        )
+    print(f"wrote {out}/report.md, layers.csv, traffic.csv, summary.json")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from fdsim.spec.load import detect_and_load
+
+    for path in args.files:
+        kind = detect_and_load(path)
+        print(f"{path}: valid {kind}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from fdsim.spec.energy import EnergyTable
+    from fdsim.spec.hardware import HardwareSpec
+    from fdsim.spec.workload import Workload
+
+    model = {"hardware": HardwareSpec, "workload": Workload, "energy": EnergyTable}[args.kind]
+    print(json.dumps(model.model_json_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fdsim",
+        description="Cycle-level simulator of frequency-domain CNN training accelerators.",
+    )
+    parser.add_argument("--version", action="version", version=f"fdsim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="simulate a workload on a hardware config")
+    run.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
+    run.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_WORKLOAD}")
+    run.add_argument("--out", type=Path, help="output folder (default: fdsim-out/<names>-<id>)")
+    run.add_argument("--quiet", action="store_true", help="print only where results went")
+    run.set_defaults(handler=_run)
+
+    validate = commands.add_parser("validate", help="check spec files (kind detected)")
+    validate.add_argument("files", nargs="+", type=Path)
+    validate.set_defaults(handler=_validate)
+
+    schema = commands.add_parser("schema", help="print a JSON Schema for editors")
+    schema.add_argument("kind", choices=["hardware", "workload", "energy"])
+    schema.set_defaults(handler=_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_USER_ERROR
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

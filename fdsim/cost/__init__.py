@@ -1,0 +1,1 @@
+"""Pure pricing: action counts × energy table, leakage × time, area. Never simulates."""

@@ -1,0 +1,1 @@
+"""Tables, figures and documents from results (the only package that imports matplotlib)."""

@@ -1,0 +1,68 @@
+"""``report.md``: summary, per-layer table, mapping and figures of one run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from fdsim.report.figures import cycles_with_stalls, energy_by_unit
+from fdsim.report.table import layer_table
+from fdsim.results import RunResult
+
+
+def write_report(result: RunResult, directory: Path) -> None:
+    """Write ``report.md`` and its two PNG figures into ``directory``."""
+    energy_by_unit(result.layers, directory / "energy_by_unit.png")
+    cycles_with_stalls(result.layers, directory / "cycles.png")
+    summary = result.summary
+    manifest = summary["manifest"]
+    table = layer_table(result.layers)
+    lines = [
+        f"# fdsim run {manifest['run_id']}",
+        "",
+        f"- hardware: `{manifest['inputs']['hardware']}`",
+        f"- workload: `{manifest['inputs']['workload']}`",
+        f"- energy table: `{manifest['inputs']['energy_table']}`",
+        f"- fdsim {manifest['fdsim_version']}",
+        "",
+        "## Totals",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| cycles | {summary['total_cycles']:,} |",
+        f"| time | {summary['time_s'] * 1e3:.4f} ms |",
+        f"| energy | {summary['energy_pj'] / 1e6:.3f} µJ |",
+        f"| of which compute / SRAM / DRAM / leakage | "
+        f"{summary['compute_energy_pj'] / 1e6:.3f} / {summary['sram_energy_pj'] / 1e6:.3f} / "
+        f"{summary['dram_energy_pj'] / 1e6:.3f} / {summary['leakage_energy_pj'] / 1e6:.3f} µJ |",
+        f"| DRAM traffic | {(summary['dram_read_bytes'] + summary['dram_write_bytes']) / 2**20:.2f} MiB |",
+        f"| area | {summary['total_area_mm2']:.3f} mm² |",
+        "",
+        "## Per layer",
+        "",
+        *_markdown_table(table),
+        "",
+        "![energy by unit per layer](energy_by_unit.png)",
+        "",
+        "![cycles per layer](cycles.png)",
+        "",
+        "## Mapping chosen per layer",
+        "",
+        *[f"- **{layer}**: {text or '—'}" for layer, text in summary["mapping"].items()],
+        "",
+        "Full data: `layers.csv` (one row per layer × phase × unit), `traffic.csv`, "
+        "`summary.json`.",
+        "",
+    ]
+    (directory / "report.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _markdown_table(frame: pd.DataFrame) -> list[str]:
+    def cell(value: object) -> str:
+        return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return [header, rule, *body]

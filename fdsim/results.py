@@ -1,0 +1,204 @@
+"""Run results: tidy tables priced from counts, the summary and the manifest; saving them.
+
+``layers`` has one row per layer × phase × unit (``unit`` ``sram`` carries the buffers'
+leakage); ``traffic`` one row per layer × phase × memory × tensor-or-buffer × direction.
+Energy is derived here from counts and the energy table, so a new table re-prices a stored run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fdsim.cost.area import UnitArea, unit_areas
+from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_pj_per_byte
+from fdsim.schedule.ops import LayerBound, Schedule, Unit
+from fdsim.sim.counters import LayerCounts, UnitCounts
+from fdsim.sim.engine import StallCause
+from fdsim.sim.units import Arith
+from fdsim.spec.energy import EnergyTable
+from fdsim.spec.hardware import BufferSpec, HardwareSpec
+
+PJ_PER_MW_SECOND = 1e9
+
+
+@dataclass(frozen=True)
+class RunResult:
+    layers: pd.DataFrame
+    traffic: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def _unit_energy(
+    counts: UnitCounts, hardware: HardwareSpec, table: EnergyTable
+) -> tuple[float, float, float]:
+    """(compute, SRAM, DRAM) dynamic energy in pJ of one unit's counts."""
+    compute = sum(
+        n * arithmetic_energy_pj(table.int_mult if op is Arith.MULT else table.int_add, bits)
+        for (op, bits), n in counts.arith.items()
+    )
+    sram = 0.0
+    for (buffer, direction), nbytes in counts.sram_bytes.items():
+        spec = getattr(hardware.buffers, buffer.value)
+        assert isinstance(spec, BufferSpec)
+        per_byte = sram_energy_pj_per_byte(
+            table.sram, spec.size_bytes // spec.banks, write=direction == "write"
+        )
+        sram += nbytes * per_byte
+    reads = sum(n for (_tensor, d), n in counts.dram_bytes.items() if d == "read")
+    writes = sum(n for (_tensor, d), n in counts.dram_bytes.items() if d == "write")
+    return compute, sram, dram_energy_pj(table, reads, writes)
+
+
+def collect(
+    schedule: Schedule,
+    layer_counts: list[LayerCounts],
+    bounds: list[LayerBound],
+    total_cycles: int,
+    hardware: HardwareSpec,
+    table: EnergyTable,
+    manifest: dict[str, Any],
+) -> RunResult:
+    """Price the counts and assemble the tables and summary."""
+    areas = {area.unit: area for area in unit_areas(hardware, table)}
+    unit_names = [u.value for u in Unit if u is Unit.DMA or u.value in areas]
+    rows: list[dict[str, Any]] = []
+    traffic: list[dict[str, Any]] = []
+    seconds_per_cycle = 1 / hardware.clock_hz
+    for plan, counts, bound in zip(schedule.layers, layer_counts, bounds, strict=True):
+        base = {
+            "layer": plan.name,
+            "phase": plan.phase.value,
+            "kind": plan.kind,
+            "domain": plan.domain,
+            "layer_cycles": counts.cycles,
+            "bound_cycles": bound.cycles,
+        }
+        leak_seconds = counts.cycles * seconds_per_cycle
+        for name in [*unit_names, "sram"]:
+            unit_counts = counts.units.get(Unit(name)) if name != "sram" else None
+            unit_counts = unit_counts or UnitCounts()
+            compute, sram, dram = _unit_energy(unit_counts, hardware, table)
+            area: UnitArea | None = areas.get(name)
+            leakage = (area.leakage_mw if area else 0.0) * leak_seconds * PJ_PER_MW_SECOND
+            stalls = unit_counts.stall_cycles
+            rows.append({
+                **base,
+                "unit": name,
+                "ops": unit_counts.ops,
+                "busy_cycles": unit_counts.busy_cycles,
+                **{f"stall_{cause.value}_cycles": stalls.get(cause, 0) for cause in StallCause},
+                "utilisation": unit_counts.busy_cycles / counts.cycles if counts.cycles else 0.0,
+                "mults": sum(n for (op, _b), n in unit_counts.arith.items() if op is Arith.MULT),
+                "adds": sum(n for (op, _b), n in unit_counts.arith.items() if op is Arith.ADD),
+                "sram_read_bytes": sum(
+                    n for (_b, d), n in unit_counts.sram_bytes.items() if d == "read"
+                ),
+                "sram_write_bytes": sum(
+                    n for (_b, d), n in unit_counts.sram_bytes.items() if d == "write"
+                ),
+                "dram_read_bytes": sum(
+                    n for (_t, d), n in unit_counts.dram_bytes.items() if d == "read"
+                ),
+                "dram_write_bytes": sum(
+                    n for (_t, d), n in unit_counts.dram_bytes.items() if d == "write"
+                ),
+                "compute_energy_pj": compute,
+                "sram_energy_pj": sram,
+                "dram_energy_pj": dram,
+                "leakage_energy_pj": leakage,
+                "energy_pj": compute + sram + dram + leakage,
+            })
+            for (buffer, direction), nbytes in unit_counts.sram_bytes.items():
+                traffic.append({"layer": plan.name, "phase": plan.phase.value, "level": "sram",
+                                "memory": buffer.value, "direction": direction, "bytes": nbytes})
+            for (tensor, direction), nbytes in unit_counts.dram_bytes.items():
+                traffic.append({"layer": plan.name, "phase": plan.phase.value, "level": "dram",
+                                "memory": tensor.value, "direction": direction, "bytes": nbytes})
+    layers = pd.DataFrame(rows)
+    traffic_frame = pd.DataFrame(
+        traffic, columns=["layer", "phase", "level", "memory", "direction", "bytes"]
+    )
+    if not traffic_frame.empty:
+        traffic_frame = traffic_frame.groupby(
+            ["layer", "phase", "level", "memory", "direction"], as_index=False, sort=False
+        )["bytes"].sum()
+    summary = _summary(layers, total_cycles, hardware, list(areas.values()), manifest)
+    summary["mapping"] = {plan.name: plan.mapping for plan in schedule.layers}
+    return RunResult(layers, traffic_frame, summary)
+
+
+def _summary(
+    layers: pd.DataFrame,
+    total_cycles: int,
+    hardware: HardwareSpec,
+    areas: list[UnitArea],
+    manifest: dict[str, Any],
+) -> dict[str, Any]:
+    seconds = total_cycles / hardware.clock_hz
+    leakage_pj = sum(area.leakage_mw for area in areas) * seconds * PJ_PER_MW_SECOND
+    dynamic = {
+        column: float(layers[column].sum())
+        for column in ("compute_energy_pj", "sram_energy_pj", "dram_energy_pj")
+    }
+    by_phase = layers.groupby("phase", sort=False)
+    return {
+        "total_cycles": total_cycles,
+        "time_s": seconds,
+        "energy_pj": sum(dynamic.values()) + leakage_pj,
+        **dynamic,
+        "leakage_energy_pj": leakage_pj,
+        "dram_read_bytes": int(layers["dram_read_bytes"].sum()),
+        "dram_write_bytes": int(layers["dram_write_bytes"].sum()),
+        "phases": {
+            str(phase): {
+                "dynamic_energy_pj": float(
+                    group[["compute_energy_pj", "sram_energy_pj", "dram_energy_pj"]].sum().sum()
+                ),
+                "layer_cycles": int(group.drop_duplicates("layer")["layer_cycles"].sum()),
+            }
+            for phase, group in by_phase
+        },
+        "area_mm2": {area.unit: area.area_mm2 for area in areas},
+        "total_area_mm2": sum(area.area_mm2 for area in areas),
+        "leakage_mw": {area.unit: area.leakage_mw for area in areas},
+        "manifest": manifest,
+    }
+
+
+def write_atomically(directory: Path, writer: Callable[[Path], None]) -> None:
+    """Run ``writer`` into a fresh temporary folder beside ``directory``, then move it into
+    place: a failure leaves no half-written output and the previous contents intact."""
+    directory = directory.resolve()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        writer(staging)
+        if directory.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+            os.replace(directory, retired / "old")
+            os.replace(staging, directory)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_tables(result: RunResult, directory: Path) -> None:
+    """``layers.csv``, ``traffic.csv`` and ``summary.json`` into ``directory``."""
+    result.layers.to_csv(directory / "layers.csv", index=False)
+    result.traffic.to_csv(directory / "traffic.csv", index=False)
+    (directory / "summary.json").write_text(
+        json.dumps(result.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+

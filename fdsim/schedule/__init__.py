@@ -1,0 +1,1 @@
+"""The compiler: workloads lowered into tiled ops with dependencies, and analytic bounds."""

@@ -1,0 +1,58 @@
+"""Analytic lower bounds (roofline) per layer: peak unit throughput and DRAM bandwidth.
+
+They are independent of the simulator's unit models, so "simulated cycles ≥ bound" is a real
+check: each unit runs one op at a time, so a layer cannot take fewer cycles than any one unit's
+share of its work at peak rate, nor than its DRAM bytes at full bandwidth.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+
+from fdsim.schedule.ops import LayerBound, OpKind, Schedule, Unit
+from fdsim.spec.hardware import ComplexMultiplier, HardwareSpec
+
+_REAL_MACS_PER_LANE = {ComplexMultiplier.FOUR_MULT: 4, ComplexMultiplier.THREE_MULT: 2}
+
+
+def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]:
+    """One bound per entry of ``schedule.layers``."""
+    work: list[dict[Unit, Fraction]] = [defaultdict(Fraction) for _ in schedule.layers]
+    dram_bytes = [0] * len(schedule.layers)
+    for op in schedule.ops:
+        unit_work = work[op.layer]
+        if op.unit is Unit.DMA:
+            dram_bytes[op.layer] += op.bytes
+        elif op.unit is Unit.FFT:
+            fft = hardware.fft
+            assert fft is not None
+            samples = op.maps * (op.points + 1) * op.points
+            unit_work[Unit.FFT] += Fraction(samples, fft.count * fft.samples_per_cycle)
+        elif op.kind is OpKind.GEMM:
+            cmac = hardware.cmac
+            assert cmac is not None
+            rate = cmac.lanes * _REAL_MACS_PER_LANE[cmac.multiplier]
+            unit_work[Unit.CMAC] += Fraction(op.real_macs, rate)
+        elif op.unit is Unit.CMAC:
+            cmac = hardware.cmac
+            assert cmac is not None
+            macs = op.images * op.out_channels * op.in_channels * op.bins
+            unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
+        else:
+            stream = hardware.crop if op.unit is Unit.CROP else hardware.activation
+            assert stream is not None
+            unit_work[op.unit] += Fraction(op.in_elements, stream.elements_per_cycle)
+    bounds = []
+    for unit_work, nbytes in zip(work, dram_bytes, strict=True):
+        dram = Fraction(nbytes * hardware.clock_hz, hardware.dram.bandwidth_bytes_per_s)
+        bounds.append(
+            LayerBound(
+                {unit: _ceil(cycles) for unit, cycles in unit_work.items()}, _ceil(dram)
+            )
+        )
+    return bounds
+
+
+def _ceil(value: Fraction) -> int:
+    return -(-value.numerator // value.denominator)

@@ -1,0 +1,1 @@
+"""The SimPy engine and the unit models (the only package that imports simpy)."""

@@ -1,0 +1,1 @@
+"""What users write: frozen, validated pydantic models; ``load`` reads them from YAML."""

@@ -1,0 +1,149 @@
+"""The hardware description a user writes: units, buffers, DRAM, numerics and the energy table.
+
+Every quantity carries its unit in its name. Validators check what one spec alone can check
+(powers of two, positive sizes); what needs a workload too (does a layer fit the buffers?) is
+checked by the compiler.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fdsim.spec.fft_arithmetic import FftArithmeticSpec
+from fdsim.spec.numerics import QFormat
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def is_power_of_two(value: int) -> bool:
+    return value > 0 and value & (value - 1) == 0
+
+
+class ComplexMultiplier(StrEnum):
+    """How a complex product is built from real multipliers."""
+
+    FOUR_MULT = "four_mult"  # (ac - bd) + j(ad + bc): 4 multiplies, 2 adds
+    THREE_MULT = "three_mult"  # Gauss/Karatsuba: 3 multiplies, 5 adds
+
+
+class FftSpec(_Spec):
+    """A bank of identical streaming FFT/iFFT engines (forward and inverse share hardware)."""
+
+    count: int = Field(ge=1, description="number of FFT engines working in parallel")
+    radix: int = Field(description="butterfly radix, 2 or 4")
+    max_points: int = Field(description="largest 1-D transform length; a power of two")
+    samples_per_cycle: int = Field(ge=1, description="complex samples in and out per clock")
+    pipeline_latency_cycles: int = Field(ge=0, description="clocks from first input to first output")
+    complex_multiplier: ComplexMultiplier = ComplexMultiplier.FOUR_MULT
+    arithmetic: FftArithmeticSpec | None = Field(
+        default=None, description="bit-true arithmetic of the core (needed for --functional)"
+    )
+
+    @field_validator("radix")
+    @classmethod
+    def _radix(cls, value: int) -> int:
+        if value not in (2, 4):
+            raise ValueError(f"must be 2 or 4, got {value}")
+        return value
+
+    @field_validator("max_points")
+    @classmethod
+    def _max_points(cls, value: int) -> int:
+        if not is_power_of_two(value) or value < 4:
+            raise ValueError(f"must be a power of two (at least 4), got {value}")
+        return value
+
+
+class CmacSpec(_Spec):
+    """The complex multiply-accumulate array: one complex MAC per lane per clock."""
+
+    lanes: int = Field(ge=1)
+    multiplier: ComplexMultiplier = ComplexMultiplier.FOUR_MULT
+    pipeline_latency_cycles: int = Field(default=0, ge=0)
+
+
+class StreamUnitSpec(_Spec):
+    """A unit that streams elements: crop (spectral pooling), activation, weight update."""
+
+    elements_per_cycle: int = Field(ge=1)
+
+
+class Dataflow(StrEnum):
+    WEIGHT_STATIONARY = "ws"
+    OUTPUT_STATIONARY = "os"
+    INPUT_STATIONARY = "is"
+
+
+class SystolicArraySpec(_Spec):
+    """A spatial-domain systolic MAC array (the baseline's compute unit)."""
+
+    rows: int = Field(ge=1)
+    cols: int = Field(ge=1)
+    dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY
+
+
+class BufferSpec(_Spec):
+    """One SRAM buffer: capacity, banking and port bandwidth."""
+
+    size_bytes: int = Field(gt=0)
+    banks: int = Field(ge=1)
+    bytes_per_cycle: int = Field(gt=0, description="read+write port bandwidth, all banks together")
+    word_bytes: int = Field(gt=0, description="access granularity")
+
+    @model_validator(mode="after")
+    def _geometry(self) -> BufferSpec:
+        if self.size_bytes % (self.banks * self.word_bytes):
+            raise ValueError(
+                f"size_bytes ({self.size_bytes}) must be a multiple of banks × word_bytes "
+                f"({self.banks} × {self.word_bytes})"
+            )
+        return self
+
+
+class BuffersSpec(_Spec):
+    """The on-chip SRAMs. Layer outputs go to ``outputs`` when present, else to ``activations``."""
+
+    activations: BufferSpec
+    weights: BufferSpec
+    gradients: BufferSpec
+    outputs: BufferSpec | None = None
+
+
+class DramSpec(_Spec):
+    """The off-chip memory channel."""
+
+    bandwidth_bytes_per_s: int = Field(gt=0)
+    latency_ns: float = Field(ge=0)
+
+
+class NumericsSpec(_Spec):
+    """The stored format of each tensor class."""
+
+    activations: QFormat
+    weights: QFormat
+    gradients: QFormat
+    spectra: QFormat = Field(description="each of the real and imaginary parts of a spectral bin")
+    accumulators: QFormat
+    twiddles: QFormat
+
+
+class HardwareSpec(_Spec):
+    """A whole accelerator. Unit entries left out mean the accelerator has no such unit."""
+
+    name: str
+    description: str = ""
+    clock_hz: int = Field(gt=0)
+    fft: FftSpec | None = None
+    cmac: CmacSpec | None = None
+    crop: StreamUnitSpec | None = None
+    activation: StreamUnitSpec | None = None
+    update: StreamUnitSpec | None = None
+    systolic_array: SystolicArraySpec | None = None
+    buffers: BuffersSpec
+    dram: DramSpec
+    numerics: NumericsSpec
+    energy_table: str = Field(description="path of the energy table, relative to this file")

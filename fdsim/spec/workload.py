@@ -1,0 +1,152 @@
+"""The network workload a user writes: input shape, batch, layers and the execution domain."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Domain(StrEnum):
+    """Where a layer computes (see docs/ARCHITECTURE.md, "Domains")."""
+
+    SPECTRAL = "spectral"  # stays in the frequency domain between layers (DAC 2017 scheme)
+    HYBRID = "hybrid"  # FFT convolution, spatial activation/pooling (Mathieu et al. 2013)
+    SPATIAL = "spatial"  # the spatial-domain baseline
+
+
+class PoolMethod(StrEnum):
+    SPECTRAL = "spectral"
+    MAX = "max"
+    AVERAGE = "average"
+
+
+class ActivationFunction(StrEnum):
+    LINEAR_SIGMOID = "linear_sigmoid"  # σ(x) ≈ ½ + x/4
+    AFFINE = "affine"  # a·x + b
+    QUADRATIC = "quadratic"  # a + b·x + c·x²
+    RELU = "relu"
+
+
+class LossFunction(StrEnum):
+    SOFTMAX_CROSS_ENTROPY = "softmax_cross_entropy"
+
+
+class InputSpec(_Spec):
+    channels: int = Field(ge=1)
+    height: int = Field(ge=1)
+    width: int = Field(ge=1)
+    classes: int = Field(ge=2, description="number of labels the loss compares against")
+
+    @model_validator(mode="after")
+    def _square(self) -> InputSpec:
+        if self.height != self.width:
+            raise ValueError(f"maps must be square, got {self.height}×{self.width}")
+        return self
+
+
+class _Layer(_Spec):
+    name: str
+    domain: Domain | None = Field(default=None, description="overrides the workload's domain")
+
+
+class ConvLayer(_Layer):
+    kind: Literal["conv"]
+    out_channels: int = Field(ge=1)
+    kernel: int = Field(ge=1)
+    stride: int = Field(default=1, ge=1)
+    padding: int = Field(default=0, ge=0)
+
+
+class PoolLayer(_Layer):
+    """Pooling to ``output_size``, or with a ``kernel``/``stride`` window (output size by the
+    floor rule). In the spectral domain every method is realised as a spectral crop."""
+
+    kind: Literal["pool"]
+    method: PoolMethod
+    output_size: int | None = Field(default=None, ge=1)
+    kernel: int | None = Field(default=None, ge=1)
+    stride: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _size_or_window(self) -> PoolLayer:
+        if (self.output_size is None) == (self.kernel is None):
+            raise ValueError("give either output_size or kernel (with optional stride)")
+        if self.stride is not None and self.kernel is None:
+            raise ValueError("stride needs kernel")
+        return self
+
+    def output_size_for(self, input_size: int) -> int:
+        """Output map size for a square input map of ``input_size``."""
+        if self.output_size is not None:
+            return self.output_size
+        assert self.kernel is not None
+        stride = self.stride if self.stride is not None else self.kernel
+        return (input_size - self.kernel) // stride + 1
+
+
+class ActivationLayer(_Layer):
+    kind: Literal["activation"]
+    function: ActivationFunction
+    coefficients: tuple[float, ...] = Field(
+        default=(),
+        description="affine: (b, a) for b + a·x; quadratic: (a, b, c) for a + b·x + c·x²",
+    )
+
+    @model_validator(mode="after")
+    def _coefficients(self) -> ActivationLayer:
+        needed = {
+            ActivationFunction.AFFINE: 2,
+            ActivationFunction.QUADRATIC: 3,
+        }.get(self.function, 0)
+        if len(self.coefficients) != needed:
+            raise ValueError(
+                f"{self.function.value} takes {needed} coefficients, got {len(self.coefficients)}"
+            )
+        return self
+
+
+class FcLayer(_Layer):
+    kind: Literal["fc"]
+    out_features: int = Field(ge=1)
+
+
+class LossLayer(_Layer):
+    kind: Literal["loss"]
+    function: LossFunction = LossFunction.SOFTMAX_CROSS_ENTROPY
+
+
+Layer = Annotated[
+    ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer, Field(discriminator="kind")
+]
+
+
+class Workload(_Spec):
+    """A network and how it is run: batch size and default domain."""
+
+    name: str
+    description: str = ""
+    input: InputSpec
+    batch_size: int = Field(ge=1)
+    domain: Domain = Domain.SPECTRAL
+    layers: tuple[Layer, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _structure(self) -> Workload:
+        names = [layer.name for layer in self.layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"layer names must be unique, repeated: {', '.join(duplicates)}")
+        if not isinstance(self.layers[-1], LossLayer):
+            raise ValueError("the last layer must be a loss layer")
+        if any(isinstance(layer, LossLayer) for layer in self.layers[:-1]):
+            raise ValueError("only the last layer may be a loss layer")
+        return self
+
+    def domain_of(self, layer: ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer) -> Domain:
+        return layer.domain if layer.domain is not None else self.domain
