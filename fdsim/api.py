@@ -41,7 +41,9 @@ def run(hardware_path: Path, workload_path: Path) -> RunResult:
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware.spec)
     manifest = _manifest(hardware, workload, table)
-    return collect(schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest)
+    return collect(
+        schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest
+    )
 
 
 def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:

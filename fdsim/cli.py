@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from fdsim import __version__
 from fdsim.errors import ConfigError
 
@@ -75,7 +77,12 @@ def _schema(args: argparse.Namespace) -> int:
     from fdsim.spec.hardware import HardwareSpec
     from fdsim.spec.workload import Workload
 
-    model = {"hardware": HardwareSpec, "workload": Workload, "energy": EnergyTable}[args.kind]
+    models: dict[str, type[BaseModel]] = {
+        "hardware": HardwareSpec,
+        "workload": Workload,
+        "energy": EnergyTable,
+    }
+    model = models[args.kind]
     print(json.dumps(model.model_json_schema(), indent=2))
     return 0
 

@@ -90,39 +90,61 @@ def collect(
             area: UnitArea | None = areas.get(name)
             leakage = (area.leakage_mw if area else 0.0) * leak_seconds * PJ_PER_MW_SECOND
             stalls = unit_counts.stall_cycles
-            rows.append({
-                **base,
-                "unit": name,
-                "ops": unit_counts.ops,
-                "busy_cycles": unit_counts.busy_cycles,
-                **{f"stall_{cause.value}_cycles": stalls.get(cause, 0) for cause in StallCause},
-                "utilisation": unit_counts.busy_cycles / counts.cycles if counts.cycles else 0.0,
-                "mults": sum(n for (op, _b), n in unit_counts.arith.items() if op is Arith.MULT),
-                "adds": sum(n for (op, _b), n in unit_counts.arith.items() if op is Arith.ADD),
-                "sram_read_bytes": sum(
-                    n for (_b, d), n in unit_counts.sram_bytes.items() if d == "read"
-                ),
-                "sram_write_bytes": sum(
-                    n for (_b, d), n in unit_counts.sram_bytes.items() if d == "write"
-                ),
-                "dram_read_bytes": sum(
-                    n for (_t, d), n in unit_counts.dram_bytes.items() if d == "read"
-                ),
-                "dram_write_bytes": sum(
-                    n for (_t, d), n in unit_counts.dram_bytes.items() if d == "write"
-                ),
-                "compute_energy_pj": compute,
-                "sram_energy_pj": sram,
-                "dram_energy_pj": dram,
-                "leakage_energy_pj": leakage,
-                "energy_pj": compute + sram + dram + leakage,
-            })
+            rows.append(
+                {
+                    **base,
+                    "unit": name,
+                    "ops": unit_counts.ops,
+                    "busy_cycles": unit_counts.busy_cycles,
+                    **{f"stall_{cause.value}_cycles": stalls.get(cause, 0) for cause in StallCause},
+                    "utilisation": unit_counts.busy_cycles / counts.cycles
+                    if counts.cycles
+                    else 0.0,
+                    "mults": sum(
+                        n for (op, _b), n in unit_counts.arith.items() if op is Arith.MULT
+                    ),
+                    "adds": sum(n for (op, _b), n in unit_counts.arith.items() if op is Arith.ADD),
+                    "sram_read_bytes": sum(
+                        n for (_b, d), n in unit_counts.sram_bytes.items() if d == "read"
+                    ),
+                    "sram_write_bytes": sum(
+                        n for (_b, d), n in unit_counts.sram_bytes.items() if d == "write"
+                    ),
+                    "dram_read_bytes": sum(
+                        n for (_t, d), n in unit_counts.dram_bytes.items() if d == "read"
+                    ),
+                    "dram_write_bytes": sum(
+                        n for (_t, d), n in unit_counts.dram_bytes.items() if d == "write"
+                    ),
+                    "compute_energy_pj": compute,
+                    "sram_energy_pj": sram,
+                    "dram_energy_pj": dram,
+                    "leakage_energy_pj": leakage,
+                    "energy_pj": compute + sram + dram + leakage,
+                }
+            )
             for (buffer, direction), nbytes in unit_counts.sram_bytes.items():
-                traffic.append({"layer": plan.name, "phase": plan.phase.value, "level": "sram",
-                                "memory": buffer.value, "direction": direction, "bytes": nbytes})
+                traffic.append(
+                    {
+                        "layer": plan.name,
+                        "phase": plan.phase.value,
+                        "level": "sram",
+                        "memory": buffer.value,
+                        "direction": direction,
+                        "bytes": nbytes,
+                    }
+                )
             for (tensor, direction), nbytes in unit_counts.dram_bytes.items():
-                traffic.append({"layer": plan.name, "phase": plan.phase.value, "level": "dram",
-                                "memory": tensor.value, "direction": direction, "bytes": nbytes})
+                traffic.append(
+                    {
+                        "layer": plan.name,
+                        "phase": plan.phase.value,
+                        "level": "dram",
+                        "memory": tensor.value,
+                        "direction": direction,
+                        "bytes": nbytes,
+                    }
+                )
     layers = pd.DataFrame(rows)
     traffic_frame = pd.DataFrame(
         traffic, columns=["layer", "phase", "level", "memory", "direction", "bytes"]
@@ -130,7 +152,7 @@ def collect(
     if not traffic_frame.empty:
         traffic_frame = traffic_frame.groupby(
             ["layer", "phase", "level", "memory", "direction"], as_index=False, sort=False
-        )["bytes"].sum()
+        ).agg(bytes=("bytes", "sum"))
     summary = _summary(layers, total_cycles, hardware, list(areas.values()), manifest)
     summary["mapping"] = {plan.name: plan.mapping for plan in schedule.layers}
     return RunResult(layers, traffic_frame, summary)
@@ -201,4 +223,3 @@ def write_tables(result: RunResult, directory: Path) -> None:
     (directory / "summary.json").write_text(
         json.dumps(result.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-

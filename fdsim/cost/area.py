@@ -45,10 +45,16 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         multipliers = stages // 2 - 1 if fft.radix == 4 else stages - 1
         mults, adds = COMPLEX_MULT[fft.complex_multiplier]
         per_path = (
-            max(multipliers, 0) * (mults * arithmetic_area_um2(mult, mult_bits)
-                                   + adds * arithmetic_area_um2(add, spectral_bits))
+            max(multipliers, 0)
+            * (
+                mults * arithmetic_area_um2(mult, mult_bits)
+                + adds * arithmetic_area_um2(add, spectral_bits)
+            )
             + stages * 4 * arithmetic_area_um2(add, spectral_bits)
-            + (fft.max_points - 1) * 2 * numerics.spectra.storage_bytes * table.sram.area_um2_per_byte
+            + (fft.max_points - 1)
+            * 2
+            * numerics.spectra.storage_bytes
+            * table.sram.area_um2_per_byte
         )
         out.append(_logic("fft", fft.count * fft.samples_per_cycle * per_path, table))
     if hardware.cmac is not None:
@@ -63,7 +69,9 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         lane = 2 * arithmetic_area_um2(add, spectral_bits)
         out.append(_logic("crop", hardware.crop.elements_per_cycle * lane, table))
     if hardware.activation is not None:
-        lane = 2 * arithmetic_area_um2(mult, spectral_bits) + arithmetic_area_um2(add, spectral_bits)
+        lane = 2 * arithmetic_area_um2(mult, spectral_bits) + arithmetic_area_um2(
+            add, spectral_bits
+        )
         out.append(_logic("activation", hardware.activation.elements_per_cycle * lane, table))
     if hardware.update is not None:
         lane = arithmetic_area_um2(mult, numerics.weights.total_bits) + arithmetic_area_um2(

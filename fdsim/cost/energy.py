@@ -10,13 +10,13 @@ from fdsim.spec.energy import ArithmeticTable, EnergyTable, SramTable
 def arithmetic_energy_pj(table: ArithmeticTable, bits: int) -> float:
     """Energy of one operation at ``bits``: the nearest row, scaled by (bits/row_bits)^exponent."""
     row = min(table.entries, key=lambda entry: (abs(log(bits / entry.bits)), -entry.bits))
-    return row.energy_pj * (bits / row.bits) ** table.exponent
+    return float(row.energy_pj * (bits / row.bits) ** table.exponent)
 
 
 def arithmetic_area_um2(table: ArithmeticTable, bits: int) -> float:
     """Area of one operator at ``bits``, scaled from the nearest row like its energy."""
     row = min(table.entries, key=lambda entry: (abs(log(bits / entry.bits)), -entry.bits))
-    return row.area_um2 * (bits / row.bits) ** table.exponent
+    return float(row.area_um2 * (bits / row.bits) ** table.exponent)
 
 
 def sram_energy_pj_per_byte(table: SramTable, bank_size_bytes: int, *, write: bool) -> float:

@@ -8,10 +8,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; never a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from fdsim.report.table import layer_table  # noqa: E402
+from fdsim.report.table import layer_table
 
 
 def energy_by_unit(layers: pd.DataFrame, path: Path) -> None:
@@ -34,10 +34,9 @@ def cycles_with_stalls(layers: pd.DataFrame, path: Path) -> None:
     """For each layer, the busiest unit's busy cycles and its stalls by cause, with the
     layer's span and its analytic lower bound."""
     summary = layer_table(layers)
-    busiest = (
-        layers.loc[layers.groupby(["layer", "phase"], sort=False)["busy_cycles"].idxmax()]
-        .set_index("layer")
-    )
+    busiest = layers.loc[
+        layers.groupby(["layer", "phase"], sort=False)["busy_cycles"].idxmax()
+    ].set_index("layer")
     parts = busiest[["busy_cycles", *[c for c in busiest.columns if c.startswith("stall_")]]]
     parts.columns = [c.removesuffix("_cycles").replace("stall_", "stall: ") for c in parts.columns]
     figure, axes = plt.subplots(figsize=(9, 4.5))

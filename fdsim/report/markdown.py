@@ -18,6 +18,7 @@ def write_report(result: RunResult, directory: Path) -> None:
     summary = result.summary
     manifest = summary["manifest"]
     table = layer_table(result.layers)
+    dram_mib = (summary["dram_read_bytes"] + summary["dram_write_bytes"]) / 2**20
     lines = [
         f"# fdsim run {manifest['run_id']}",
         "",
@@ -36,7 +37,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         f"| of which compute / SRAM / DRAM / leakage | "
         f"{summary['compute_energy_pj'] / 1e6:.3f} / {summary['sram_energy_pj'] / 1e6:.3f} / "
         f"{summary['dram_energy_pj'] / 1e6:.3f} / {summary['leakage_energy_pj'] / 1e6:.3f} µJ |",
-        f"| DRAM traffic | {(summary['dram_read_bytes'] + summary['dram_write_bytes']) / 2**20:.2f} MiB |",
+        f"| DRAM traffic | {dram_mib:.2f} MiB |",
         f"| area | {summary['total_area_mm2']:.3f} mm² |",
         "",
         "## Per layer",

@@ -9,20 +9,23 @@ def layer_table(layers: pd.DataFrame) -> pd.DataFrame:
     """One row per layer × phase: cycles, bound, the busiest unit, energy and DRAM traffic."""
     rows = []
     for (layer, phase), group in layers.groupby(["layer", "phase"], sort=False):
-        busiest = group.loc[group["busy_cycles"].idxmax()]
+        busiest = group.sort_values("busy_cycles", ascending=False, kind="stable").iloc[0]
         stalls = group.filter(like="stall_").sum()
-        rows.append({
-            "layer": layer,
-            "phase": phase,
-            "kind": busiest["kind"],
-            "domain": busiest["domain"],
-            "cycles": int(busiest["layer_cycles"]),
-            "bound": int(busiest["bound_cycles"]),
-            "busiest": f"{busiest['unit']} {100 * busiest['utilisation']:.0f}%",
-            "stall_cycles": int(stalls.sum()),
-            "energy_uj": group["energy_pj"].sum() / 1e6,
-            "dram_kib": (group["dram_read_bytes"].sum() + group["dram_write_bytes"].sum()) / 1024,
-        })
+        rows.append(
+            {
+                "layer": layer,
+                "phase": phase,
+                "kind": busiest["kind"],
+                "domain": busiest["domain"],
+                "cycles": int(busiest["layer_cycles"]),
+                "bound": int(busiest["bound_cycles"]),
+                "busiest": f"{busiest['unit']} {100 * busiest['utilisation']:.0f}%",
+                "stall_cycles": int(stalls.sum()),
+                "energy_uj": group["energy_pj"].sum() / 1e6,
+                "dram_kib": (group["dram_read_bytes"].sum() + group["dram_write_bytes"].sum())
+                / 1024,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -47,9 +47,7 @@ def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]
     for unit_work, nbytes in zip(work, dram_bytes, strict=True):
         dram = Fraction(nbytes * hardware.clock_hz, hardware.dram.bandwidth_bytes_per_s)
         bounds.append(
-            LayerBound(
-                {unit: _ceil(cycles) for unit, cycles in unit_work.items()}, _ceil(dram)
-            )
+            LayerBound({unit: _ceil(cycles) for unit, cycles in unit_work.items()}, _ceil(dram))
         )
     return bounds
 

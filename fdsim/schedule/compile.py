@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fdsim.schedule.emit import Emitter
-from fdsim.schedule.lower import lower
+from fdsim.schedule.lower import Rep, lower
 from fdsim.schedule.ops import LayerPlan, Phase, Schedule
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import Workload
+from fdsim.spec.workload import Domain, Workload
 
 
 def compile_schedule(workload: Workload, hardware: HardwareSpec) -> Schedule:
@@ -28,7 +28,7 @@ def compile_schedule(workload: Workload, hardware: HardwareSpec) -> Schedule:
             name=layer.name,
             kind=layer.kind,
             phase=Phase.FORWARD,
-            domain=lowered.layer_domains[index].value,
+            domain=_reported_domain(lowered.layer_domains[index], lowered.layer_reps[index][1]),
             input_shape=lowered.layer_reps[index][0].shape,
             output_shape=lowered.layer_reps[index][1].shape,
             mapping="; ".join(emitter.mappings.get(index, [])),
@@ -36,3 +36,11 @@ def compile_schedule(workload: Workload, hardware: HardwareSpec) -> Schedule:
         for index, layer in enumerate(workload.layers)
     )
     return Schedule(plans, tuple(emitter.ops))
+
+
+def _reported_domain(declared: Domain, output: Rep) -> str:
+    """The domain a layer actually ran in: a layer declared spectral whose output is spatial
+    (an FC layer, the loss, anything after the last iFFT) ran in the spatial domain."""
+    if declared is Domain.SPECTRAL and not output.spectral:
+        return Domain.SPATIAL.value
+    return declared.value

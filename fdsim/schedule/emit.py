@@ -77,16 +77,32 @@ class Emitter:
     def load(self, layer: int, nbytes: int, tensor: Tensor, buffer: Buffer, barrier: bool) -> int:
         deps = self.barrier if barrier else ()
         return self.add(
-            Op(0, layer, OpKind.LOAD, deps, bytes=nbytes, tensor=tensor, dst=buffer,
-               allocate=((buffer, nbytes),))
+            Op(
+                0,
+                layer,
+                OpKind.LOAD,
+                deps,
+                bytes=nbytes,
+                tensor=tensor,
+                dst=buffer,
+                allocate=((buffer, nbytes),),
+            )
         )
 
     def store(self, layer: int, dep: int, nbytes: int, release: tuple[Allocation, ...]) -> None:
         """Queue a tile's store; it is emitted after the next tile's loads (``flush``), so the
         DMA unit fetches tile t+1 before writing tile t back: double buffering."""
         self.pending.append(
-            Op(0, layer, OpKind.STORE, (dep,), bytes=nbytes, tensor=Tensor.ACTIVATIONS,
-               src=self.out_buffer, release=release)
+            Op(
+                0,
+                layer,
+                OpKind.STORE,
+                (dep,),
+                bytes=nbytes,
+                tensor=Tensor.ACTIVATIONS,
+                src=self.out_buffer,
+                release=release,
+            )
         )
 
     def flush(self) -> None:
@@ -116,19 +132,37 @@ class Emitter:
         rep_in = plan.rep_in
         vectors = rep_in.size == 1 and not rep_in.spectral
         items = self.batch if vectors else self.batch * rep_in.channels
-        in_elems, in_eb = (rep_in.channels, self.bytes.spatial) if vectors else self._elements(rep_in)
+        in_elems, in_eb = (
+            (rep_in.channels, self.bytes.spatial) if vectors else self._elements(rep_in)
+        )
         # Each op of the chain: (kind, layer, in elements, out elements, out element bytes, extra)
         chain: list[tuple[OpKind, int, int, int, int, dict[str, int]]] = []
         elems, eb, spectral = in_elems, in_eb, rep_in.spectral
         if plan.head == "fft":
             out = half_bins(plan.points)
-            chain.append((OpKind.FFT, plan.head_layer, elems, out, self.bytes.spectral,
-                          {"points": plan.points}))
+            chain.append(
+                (
+                    OpKind.FFT,
+                    plan.head_layer,
+                    elems,
+                    out,
+                    self.bytes.spectral,
+                    {"points": plan.points},
+                )
+            )
             elems, eb, spectral = out, self.bytes.spectral, True
         elif plan.head == "ifft":
             out = self._ifft_size(plan)
-            chain.append((OpKind.IFFT, plan.head_layer, elems, out, self.bytes.spatial,
-                          {"points": plan.points}))
+            chain.append(
+                (
+                    OpKind.IFFT,
+                    plan.head_layer,
+                    elems,
+                    out,
+                    self.bytes.spatial,
+                    {"points": plan.points},
+                )
+            )
             elems, eb, spectral = out, self.bytes.spatial, False
         for tail in plan.tails:
             kind, out, extra = self._tail_per_item(tail, elems)
@@ -145,25 +179,37 @@ class Emitter:
         self.note(plan.head_layer, f"{plan.head or chain[0][0].value}: {tile} {what}s per tile")
         for _start, count in split(items, tile):
             in_bytes = count * in_elems * in_eb
-            prev = self.load(plan.head_layer, in_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True)
+            prev = self.load(
+                plan.head_layer, in_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
+            )
             self.flush()
             out_alloc: Allocation = (self.out_buffer, count * peak_out)
             for position, (kind, layer, n_in, n_out, out_eb, extra) in enumerate(chain):
                 first = position == 0
                 op_in_eb = in_eb if first else chain[position - 1][4]
-                prev = self.add(Op(
-                    0, layer, kind, (prev,),
-                    maps=count if kind in (OpKind.FFT, OpKind.IFFT, OpKind.SELF_CONV) else 0,
-                    points=extra.get("points", 0),
-                    images=count if kind is OpKind.SELF_CONV else 0,
-                    in_channels=extra.get("products", 0), out_channels=1 if extra.get("products") else 0,
-                    bins=extra.get("bins", 0), spectral=bool(extra.get("spectral", 0)),
-                    in_elements=count * n_in, out_elements=count * n_out,
-                    in_element_bytes=op_in_eb, out_element_bytes=out_eb,
-                    src=Buffer.ACTIVATIONS if first else self.out_buffer, dst=self.out_buffer,
-                    allocate=(out_alloc,) if first else (),
-                    release=((Buffer.ACTIVATIONS, in_bytes),) if first else (),
-                ))
+                prev = self.add(
+                    Op(
+                        0,
+                        layer,
+                        kind,
+                        (prev,),
+                        maps=count if kind in (OpKind.FFT, OpKind.IFFT, OpKind.SELF_CONV) else 0,
+                        points=extra.get("points", 0),
+                        images=count if kind is OpKind.SELF_CONV else 0,
+                        in_channels=extra.get("products", 0),
+                        out_channels=1 if extra.get("products") else 0,
+                        bins=extra.get("bins", 0),
+                        spectral=bool(extra.get("spectral", 0)),
+                        in_elements=count * n_in,
+                        out_elements=count * n_out,
+                        in_element_bytes=op_in_eb,
+                        out_element_bytes=out_eb,
+                        src=Buffer.ACTIVATIONS if first else self.out_buffer,
+                        dst=self.out_buffer,
+                        allocate=(out_alloc,) if first else (),
+                        release=((Buffer.ACTIVATIONS, in_bytes),) if first else (),
+                    )
+                )
             final = chain[-1]
             self.store(final[1], prev, count * final[3] * final[4], (out_alloc,))
 
@@ -190,7 +236,9 @@ class Emitter:
         sb, wsb = self.bytes.spectral, self.bytes.weight_spectral
         # Track each output bin of the conv through fused crops; compute only bins that a crop
         # reads (the rest would be discarded).
-        alive: IntArray = np.arange(half_bins(rep_out.grid), dtype=np.int64)
+        # The conv's own output grid: plan.rep_out is the step's output, after any fused crop.
+        conv_grid = rep_in.grid // plan.stride
+        alive: IntArray = np.arange(half_bins(conv_grid), dtype=np.int64)
         needed = np.ones(alive.shape, dtype=bool)
         stages: list[tuple[Tail, IntArray, np.ndarray]] = []
         for index, tail in enumerate(plan.tails):
@@ -207,23 +255,39 @@ class Emitter:
         weight_per_bin = co * ci * s2 * wsb
         co_tile = co
         if 2 * weight_per_bin > self.capacity[Buffer.WEIGHTS]:
-            co_tile = largest_fitting(co, {Buffer.WEIGHTS: ci * s2 * wsb}, self.capacity,
-                                      layer=name, what="bin of one output channel's weights")
-        w_bins = largest_fitting(bins, {Buffer.WEIGHTS: co_tile * ci * s2 * wsb}, self.capacity,
-                                 layer=name, what="bin of weights")
+            co_tile = largest_fitting(
+                co,
+                {Buffer.WEIGHTS: ci * s2 * wsb},
+                self.capacity,
+                layer=name,
+                what="bin of one output channel's weights",
+            )
+        w_bins = largest_fitting(
+            bins,
+            {Buffer.WEIGHTS: co_tile * ci * s2 * wsb},
+            self.capacity,
+            layer=name,
+            what="bin of weights",
+        )
         per_image_bin = self.per_item(ci * s2 * sb, co_tile * s2 * sb)
-        images = largest_fitting(self.batch, per_image_bin, self.capacity, layer=name,
-                                 what="bin of one image")
+        images = largest_fitting(
+            self.batch, per_image_bin, self.capacity, layer=name, what="bin of one image"
+        )
         per_bin = {buffer: images * b for buffer, b in per_image_bin.items()}
-        tile_bins = min(w_bins, largest_fitting(bins, per_bin, self.capacity, layer=name,
-                                                what="bin"))
+        tile_bins = min(
+            w_bins, largest_fitting(bins, per_bin, self.capacity, layer=name, what="bin")
+        )
         bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
         image_tiles = split(self.batch, images)
-        self.note(plan.head_layer, (
-            f"cmac: {len(bin_tiles)} bin tiles of ≤{tile_bins} of {bins} computed bins"
-            f"{' (cropped bins skipped)' if bins < needed.size else ''} × {len(co_tiles)} "
-            f"out-channel tiles of ≤{co_tile} × {len(image_tiles)} image tiles of ≤{images}; "
-            f"weights stay for all image tiles"))
+        self.note(
+            plan.head_layer,
+            (
+                f"cmac: {len(bin_tiles)} bin tiles of ≤{tile_bins} of {bins} computed bins"
+                f"{' (cropped bins skipped)' if bins < needed.size else ''} × {len(co_tiles)} "
+                f"out-channel tiles of ≤{co_tile} × {len(image_tiles)} image tiles of ≤{images}; "
+                f"weights stay for all image tiles"
+            ),
+        )
         for b0, nb in bin_tiles:
             chosen = computed[b0 : b0 + nb]
             for _c0, nco in co_tiles:
@@ -232,42 +296,76 @@ class Emitter:
                 for position, (_i0, nim) in enumerate(image_tiles):
                     last_images = position == len(image_tiles) - 1
                     x_bytes = nim * ci * s2 * nb * sb
-                    x_load = self.load(plan.head_layer, x_bytes, Tensor.ACTIVATIONS,
-                                       Buffer.ACTIVATIONS, True)
+                    x_load = self.load(
+                        plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
+                    )
                     self.flush()
                     out_alloc: Allocation = (self.out_buffer, nim * nco * s2 * nb * sb)
                     release: tuple[Allocation, ...] = ((Buffer.ACTIVATIONS, x_bytes),)
                     if last_images:
                         release += ((Buffer.WEIGHTS, w_bytes),)
-                    prev = self.add(Op(
-                        0, plan.head_layer, OpKind.CMAC, (x_load, w_load), images=nim,
-                        in_channels=ci, out_channels=nco, bins=nb * s2,
-                        in_elements=nim * ci * s2 * nb, out_elements=nim * nco * s2 * nb,
-                        in_element_bytes=sb, out_element_bytes=sb, weight_element_bytes=wsb,
-                        src=Buffer.ACTIVATIONS, dst=self.out_buffer,
-                        allocate=(out_alloc,), release=release,
-                    ))
+                    prev = self.add(
+                        Op(
+                            0,
+                            plan.head_layer,
+                            OpKind.CMAC,
+                            (x_load, w_load),
+                            images=nim,
+                            in_channels=ci,
+                            out_channels=nco,
+                            bins=nb * s2,
+                            in_elements=nim * ci * s2 * nb,
+                            out_elements=nim * nco * s2 * nb,
+                            in_element_bytes=sb,
+                            out_element_bytes=sb,
+                            weight_element_bytes=wsb,
+                            src=Buffer.ACTIVATIONS,
+                            dst=self.out_buffer,
+                            allocate=(out_alloc,),
+                            release=release,
+                        )
+                    )
                     maps = nim * nco
                     if plan.stride > 1:
-                        prev = self.add(Op(
-                            0, plan.head_layer, OpKind.FOLD, (prev,),
-                            in_elements=maps * s2 * nb, out_elements=maps * nb,
-                            in_element_bytes=sb, out_element_bytes=sb,
-                            src=self.out_buffer, dst=self.out_buffer,
-                        ))
+                        prev = self.add(
+                            Op(
+                                0,
+                                plan.head_layer,
+                                OpKind.FOLD,
+                                (prev,),
+                                in_elements=maps * s2 * nb,
+                                out_elements=maps * nb,
+                                in_element_bytes=sb,
+                                out_element_bytes=sb,
+                                src=self.out_buffer,
+                                dst=self.out_buffer,
+                            )
+                        )
                     kept = nb
                     for tail, before, read in stages:
                         n_read = int(read[chosen].sum())
                         kind = OpKind.CROP if tail.kind is TailKind.CROP else OpKind.ACTIVATE
-                        after = (crop_counts(before, tail.grid_in, tail.grid_out)[0]
-                                 if kind is OpKind.CROP else before)
+                        after = (
+                            crop_counts(before, tail.grid_in, tail.grid_out)[0]
+                            if kind is OpKind.CROP
+                            else before
+                        )
                         kept = int((after[chosen] >= 0).sum())
-                        prev = self.add(Op(
-                            0, tail.layer, kind, (prev,),
-                            in_elements=maps * n_read, out_elements=maps * kept,
-                            in_element_bytes=sb, out_element_bytes=sb, spectral=True,
-                            src=self.out_buffer, dst=self.out_buffer,
-                        ))
+                        prev = self.add(
+                            Op(
+                                0,
+                                tail.layer,
+                                kind,
+                                (prev,),
+                                in_elements=maps * n_read,
+                                out_elements=maps * kept,
+                                in_element_bytes=sb,
+                                out_element_bytes=sb,
+                                spectral=True,
+                                src=self.out_buffer,
+                                dst=self.out_buffer,
+                            )
+                        )
                     last_layer = plan.tails[-1].layer if plan.tails else plan.head_layer
                     self.store(last_layer, prev, maps * kept * sb, (out_alloc,))
 
@@ -277,30 +375,47 @@ class Emitter:
         f_out = rep_out.channels
         name = self.names[plan.head_layer]
         ab, wb = self.bytes.spatial, self.bytes.weight
-        fo_tile = largest_fitting(f_out, {Buffer.WEIGHTS: f_in * wb}, self.capacity, layer=name,
-                                  what="output feature's weights")
-        images = largest_fitting(self.batch, self.per_item(f_in * ab, fo_tile * ab),
-                                 self.capacity, layer=name, what="image")
+        fo_tile = largest_fitting(
+            f_out,
+            {Buffer.WEIGHTS: f_in * wb},
+            self.capacity,
+            layer=name,
+            what="output feature's weights",
+        )
+        images = largest_fitting(
+            self.batch,
+            self.per_item(f_in * ab, fo_tile * ab),
+            self.capacity,
+            layer=name,
+            what="image",
+        )
         fo_tiles, image_tiles = split(f_out, fo_tile), split(self.batch, images)
         resident = len(fo_tiles) == 1
-        self.note(plan.head_layer, (
-            f"gemm: {len(image_tiles)} image tiles of ≤{images} × {len(fo_tiles)} output-feature "
-            f"tiles of ≤{fo_tile}; weights {'loaded once' if resident else 'streamed per image tile'}"))
+        self.note(
+            plan.head_layer,
+            (
+                f"gemm: {len(image_tiles)} image tiles of ≤{images} × {len(fo_tiles)} "
+                f"output-feature tiles of ≤{fo_tile}; weights "
+                f"{'loaded once' if resident else 'streamed per image tile'}"
+            ),
+        )
         w_load = -1
         w_bytes = f_out * f_in * wb
         if resident:
             w_load = self.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
         for i_pos, (_i0, nim) in enumerate(image_tiles):
             x_bytes = nim * f_in * ab
-            x_load = self.load(plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS,
-                               True)
+            x_load = self.load(
+                plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
+            )
             self.flush()
             for f_pos, (_f0, nfo) in enumerate(fo_tiles):
                 release: tuple[Allocation, ...] = ()
                 if not resident:
                     w_bytes = nfo * f_in * wb
-                    w_load = self.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS,
-                                       False)
+                    w_load = self.load(
+                        plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False
+                    )
                     release += ((Buffer.WEIGHTS, w_bytes),)
                     self.flush()
                 elif i_pos == len(image_tiles) - 1:
@@ -308,20 +423,41 @@ class Emitter:
                 if f_pos == len(fo_tiles) - 1:
                     release += ((Buffer.ACTIVATIONS, x_bytes),)
                 out_alloc: Allocation = (self.out_buffer, nim * nfo * ab)
-                prev = self.add(Op(
-                    0, plan.head_layer, OpKind.GEMM, (x_load, w_load), images=nim,
-                    in_channels=f_in, out_channels=nfo, real_macs=nim * f_in * nfo,
-                    in_elements=nim * f_in, out_elements=nim * nfo,
-                    in_element_bytes=ab, out_element_bytes=ab, weight_element_bytes=wb,
-                    src=Buffer.ACTIVATIONS, dst=self.out_buffer,
-                    allocate=(out_alloc,), release=release,
-                ))
+                prev = self.add(
+                    Op(
+                        0,
+                        plan.head_layer,
+                        OpKind.GEMM,
+                        (x_load, w_load),
+                        images=nim,
+                        in_channels=f_in,
+                        out_channels=nfo,
+                        real_macs=nim * f_in * nfo,
+                        in_elements=nim * f_in,
+                        out_elements=nim * nfo,
+                        in_element_bytes=ab,
+                        out_element_bytes=ab,
+                        weight_element_bytes=wb,
+                        src=Buffer.ACTIVATIONS,
+                        dst=self.out_buffer,
+                        allocate=(out_alloc,),
+                        release=release,
+                    )
+                )
                 for tail in plan.tails:
-                    prev = self.add(Op(
-                        0, tail.layer, OpKind.ACTIVATE, (prev,),
-                        in_elements=nim * nfo, out_elements=nim * nfo,
-                        in_element_bytes=ab, out_element_bytes=ab,
-                        src=self.out_buffer, dst=self.out_buffer,
-                    ))
+                    prev = self.add(
+                        Op(
+                            0,
+                            tail.layer,
+                            OpKind.ACTIVATE,
+                            (prev,),
+                            in_elements=nim * nfo,
+                            out_elements=nim * nfo,
+                            in_element_bytes=ab,
+                            out_element_bytes=ab,
+                            src=self.out_buffer,
+                            dst=self.out_buffer,
+                        )
+                    )
                 last_layer = plan.tails[-1].layer if plan.tails else plan.head_layer
                 self.store(last_layer, prev, nim * nfo * ab, (out_alloc,))

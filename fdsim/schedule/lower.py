@@ -43,9 +43,13 @@ class Rep:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return (self.channels,) if self.size == 1 and not self.spectral else (
-            self.channels,
-            self.size,
+        return (
+            (self.channels,)
+            if self.size == 1 and not self.spectral
+            else (
+                self.channels,
+                self.size,
+            )
         )
 
 
@@ -126,7 +130,8 @@ class _Walker:
             raise SpecFieldError(
                 "hardware",
                 ("fft", "max_points"),
-                f"too small for layer {name}: needs {points}-point transforms, got {fft.max_points}",
+                f"too small for layer {name}: needs {points}-point transforms, "
+                f"got {fft.max_points}",
             )
         return points
 

@@ -54,9 +54,7 @@ def crop_map(grid: int, size: int) -> tuple[IntArray, BoolArray]:
     return dest, read
 
 
-def crop_counts(
-    alive: IntArray, grid: int, size: int
-) -> tuple[IntArray, BoolArray]:
+def crop_counts(alive: IntArray, grid: int, size: int) -> tuple[IntArray, BoolArray]:
     """Push ``alive`` (for each tracked bin, its index on the current ``grid`` or −1) through a
     crop to ``size``; returns the new indices and which tracked bins the crop reads."""
     dest, read = crop_map(grid, size)

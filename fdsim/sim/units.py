@@ -114,7 +114,12 @@ def dma(op: Op, hardware: HardwareSpec) -> Activity:
     dram: Counter[DramKey] = Counter({(op.tensor, "read" if loading else "write"): op.bytes})
     busy = max(transfer, sram_cycles)
     return Activity(
-        busy, busy - transfer, Counter(), sram, dram, done_delay_cycles=dram_latency_cycles(hardware)
+        busy,
+        busy - transfer,
+        Counter(),
+        sram,
+        dram,
+        done_delay_cycles=dram_latency_cycles(hardware),
     )
 
 
@@ -138,10 +143,12 @@ def fft(op: Op, hardware: HardwareSpec) -> Activity:
     complex_adds = transforms * (2 * radix2 + 8 * radix4)
     # Separating (or merging) the packed real rows: 4 real adds per stored bin pair.
     split_adds = op.maps * 2 * points * (points // 2 + 1)
-    arith: Counter[ArithKey] = Counter({
-        (Arith.MULT, mult_bits): complex_mults * cmul_mults,
-        (Arith.ADD, add_bits): complex_mults * cmul_adds + 2 * complex_adds + split_adds,
-    })
+    arith: Counter[ArithKey] = Counter(
+        {
+            (Arith.MULT, mult_bits): complex_mults * cmul_mults,
+            (Arith.ADD, add_bits): complex_mults * cmul_adds + 2 * complex_adds + split_adds,
+        }
+    )
     sram, sram_cycles = _sram(op, hardware)
     # Row and column passes each fill the pipeline once per op.
     return _finish(compute, 2 * spec.pipeline_latency_cycles, arith, sram, sram_cycles)
@@ -163,10 +170,12 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
     weight_bits = (numerics.spectra if op.kind is OpKind.SELF_CONV else numerics.weights).total_bits
     mult_bits = max(numerics.spectra.total_bits, weight_bits)
     cmul_mults, cmul_adds = COMPLEX_MULT[spec.multiplier]
-    arith: Counter[ArithKey] = Counter({
-        (Arith.MULT, mult_bits): macs * cmul_mults,
-        (Arith.ADD, numerics.accumulators.total_bits): macs * (cmul_adds + 2),
-    })
+    arith: Counter[ArithKey] = Counter(
+        {
+            (Arith.MULT, mult_bits): macs * cmul_mults,
+            (Arith.ADD, numerics.accumulators.total_bits): macs * (cmul_adds + 2),
+        }
+    )
     x_reads = op.images * op.in_channels * op.bins * out_groups * op.in_element_bytes
     weight_buffer = op.src if op.kind is OpKind.SELF_CONV else Buffer.WEIGHTS
     weight_bytes = op.in_element_bytes if op.kind is OpKind.SELF_CONV else op.weight_element_bytes
@@ -189,10 +198,12 @@ def gemm(op: Op, hardware: HardwareSpec) -> Activity:
     compute = op.images * out_groups * -(-op.in_channels // per_cycle)
     numerics = hardware.numerics
     mult_bits = max(numerics.activations.total_bits, numerics.weights.total_bits)
-    arith: Counter[ArithKey] = Counter({
-        (Arith.MULT, mult_bits): op.real_macs,
-        (Arith.ADD, numerics.accumulators.total_bits): op.real_macs,
-    })
+    arith: Counter[ArithKey] = Counter(
+        {
+            (Arith.MULT, mult_bits): op.real_macs,
+            (Arith.ADD, numerics.accumulators.total_bits): op.real_macs,
+        }
+    )
     traffic: dict[tuple[Buffer | None, str], int] = Counter()
     traffic[(op.src, "read")] += op.images * op.in_channels * out_groups * op.in_element_bytes
     traffic[(Buffer.WEIGHTS, "read")] += op.real_macs * op.weight_element_bytes

@@ -37,7 +37,9 @@ class FftSpec(_Spec):
     radix: int = Field(description="butterfly radix, 2 or 4")
     max_points: int = Field(description="largest 1-D transform length; a power of two")
     samples_per_cycle: int = Field(ge=1, description="complex samples in and out per clock")
-    pipeline_latency_cycles: int = Field(ge=0, description="clocks from first input to first output")
+    pipeline_latency_cycles: int = Field(
+        ge=0, description="clocks from first input to first output"
+    )
     complex_multiplier: ComplexMultiplier = ComplexMultiplier.FOUR_MULT
     arithmetic: FftArithmeticSpec | None = Field(
         default=None, description="bit-true arithmetic of the core (needed for --functional)"

@@ -74,7 +74,7 @@ def _plain(node: Any, path: FieldPath, lines: dict[FieldPath, int]) -> Any:
         out: dict[Any, Any] = {}
         for key, value in node.items():
             child = (*path, key)
-            line, _column = node.lc.key(key)
+            line, _column = getattr(node, "lc").key(key)  # noqa: B009 (ruamel adds .lc)
             lines[child] = line + 1
             out[key] = _plain(value, child, lines)
         return out
@@ -82,7 +82,7 @@ def _plain(node: Any, path: FieldPath, lines: dict[FieldPath, int]) -> Any:
         items = []
         for index, value in enumerate(node):
             child = (*path, index)
-            line, _column = node.lc.item(index)
+            line, _column = getattr(node, "lc").item(index)  # noqa: B009
             lines[child] = line + 1
             items.append(_plain(value, child, lines))
         return items
@@ -212,8 +212,8 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> FieldPath:
         last = index == len(loc) - 1
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[int(part)]
         elif not last:
             continue
         path.append(part)

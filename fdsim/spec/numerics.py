@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 
 class RoundingMode(StrEnum):
@@ -24,14 +24,15 @@ class OverflowMode(StrEnum):
 
 class QFormat(BaseModel):
     """A fixed-point format: ``total_bits`` including the sign bit (when signed), of which
-    ``fraction_bits`` are below the binary point. A stored integer ``q`` means ``q / 2**fraction_bits``.
+    ``fraction_bits`` are below the binary point. A stored integer ``q`` means
+    ``q / 2**fraction_bits``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     total_bits: int = Field(ge=2, le=62)
     fraction_bits: int = Field(ge=-64, le=62)
-    signed: bool = True
+    signed: StrictBool = True  # strict: "on"/"yes" strings are not booleans
     rounding: RoundingMode = RoundingMode.HALF_EVEN
     overflow: OverflowMode = OverflowMode.SATURATE
 
@@ -39,7 +40,8 @@ class QFormat(BaseModel):
     def _fraction_fits(self) -> QFormat:
         if self.fraction_bits > self.total_bits:
             raise ValueError(
-                f"fraction_bits ({self.fraction_bits}) must not exceed total_bits ({self.total_bits})"
+                f"fraction_bits ({self.fraction_bits}) must not exceed "
+                f"total_bits ({self.total_bits})"
             )
         return self
 

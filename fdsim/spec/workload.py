@@ -148,5 +148,7 @@ class Workload(_Spec):
             raise ValueError("only the last layer may be a loss layer")
         return self
 
-    def domain_of(self, layer: ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer) -> Domain:
+    def domain_of(
+        self, layer: ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer
+    ) -> Domain:
         return layer.domain if layer.domain is not None else self.domain

@@ -1,0 +1,149 @@
+"""Bad input: one line naming file, line and field; exit status 2; nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fdsim.cli import main
+
+
+def _fails(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.fixture
+def run_args(golden_files: tuple[Path, Path], tmp_path: Path) -> list[str]:
+    hardware, workload = golden_files
+    return ["run", str(hardware), str(workload), "--out", str(tmp_path / "out")]
+
+
+def test_wrong_type(golden_files, run_args, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "clock_hz: 1000000000", "clock_hz: fast")
+    assert _fails(run_args, capsys) == f"{hardware}:2: clock_hz: expected an integer, got 'fast'"
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_key(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "radix: 2,", "radix: 2, radixx: 4,")
+    assert _fails(run_args, capsys) == f"{hardware}:3: fft.radixx: unknown field"
+
+
+def test_fft_size_not_power_of_two(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "max_points: 8", "max_points: 12")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:3: fft.max_points: must be a power of two (at least 4), got 12"
+    )
+
+
+def test_fft_too_short_for_workload(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, workload = golden_files
+    _edit(workload, "height: 8, width: 8", "height: 16, width: 16")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:3: fft.max_points: too small for layer conv1: needs 16-point transforms, got 8"
+    )
+
+
+def test_buffer_too_small(golden_files, run_args, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "weights: {size_bytes: 65536", "weights: {size_bytes: 4")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:10: buffers.weights.size_bytes: too small for layer conv1: one bin of one "
+        "output channel's weights needs 2 × 4 bytes (double-buffered), the buffer holds 4"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file(golden_files, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, workload = golden_files
+    missing = tmp_path / "nope.yaml"
+    assert _fails(["run", str(missing), str(workload)], capsys) == f"{missing}: file not found"
+
+
+def test_malformed_yaml(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, workload = golden_files
+    _edit(workload, "batch_size: 1", "batch_size: [1")
+    message = _fails(run_args, capsys)
+    assert message.startswith(f"{workload}:4: malformed YAML: ")
+
+
+def test_duplicate_key(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, workload = golden_files
+    _edit(workload, "batch_size: 1\n", "batch_size: 1\nbatch_size: 2\n")
+    assert _fails(run_args, capsys) == (
+        f"{workload}:4: batch_size: duplicate key (each key may appear once)"
+    )
+
+
+def test_yaml_1_2_semantics(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``on`` is a string in YAML 1.2 (PyYAML would read true), so a bool field rejects it."""
+    hardware, _ = golden_files
+    _edit(
+        hardware,
+        "activations: {total_bits: 16, fraction_bits: 8}",
+        "activations: {total_bits: 16, fraction_bits: 8, signed: on}",
+    )
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:14: numerics.activations.signed: expected true or false, got 'on'"
+    )
+
+
+def test_bad_layer_kind(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, workload = golden_files
+    _edit(workload, "kind: fc", "kind: dense")
+    assert _fails(run_args, capsys) == (
+        f"{workload}:6: layers[1].kind: must be one of 'conv', 'pool', 'activation', 'fc', "
+        "'loss', got 'dense'"
+    )
+
+
+def test_missing_field_in_layer(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, workload = golden_files
+    _edit(workload, "out_channels: 2, kernel: 3", "out_channels: 2")
+    assert _fails(run_args, capsys) == f"{workload}:5: layers[0].kernel: required field missing"
+
+
+def test_relu_in_spectral_domain(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, workload = golden_files
+    _edit(
+        workload,
+        "  - {name: fc1",
+        "  - {name: act, kind: activation, function: relu}\n  - {name: fc1",
+    )
+    assert _fails(run_args, capsys) == (
+        f"{workload}:6: layers[1].function: relu has no spectral-domain form; "
+        "set domain: hybrid on this layer"
+    )
+
+
+def test_empty_file(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, workload = golden_files
+    workload.write_text("")
+    assert _fails(run_args, capsys) == (
+        f"{workload}: expected a mapping of fields at the top level, got an empty file"
+    )
+
+
+def test_validate_reports_kind(golden_files, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, workload = golden_files
+    assert main(["validate", str(hardware), str(workload)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{hardware}: valid hardware",
+        f"{workload}: valid workload",
+    ]
