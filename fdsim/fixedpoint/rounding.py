@@ -1,0 +1,56 @@
+"""Rounding: dropping low bits of int64 words, and rounding float64 values to integers.
+
+Both are exact: integer shifts never leave int64 (callers keep values within the 63-bit
+budget), and the float path decides ties from the exactly-representable fractional part
+``x - floor(x)`` rather than from ``x + 0.5``, which would itself round for ``|x| >= 2**52``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fdsim.fixedpoint.formats import FloatArray, IntArray
+from fdsim.spec.fft_arithmetic import TwiddleRounding
+from fdsim.spec.numerics import RoundingMode
+
+
+def shift_right(values: IntArray, shift_bits: int, mode: RoundingMode) -> IntArray:
+    """``values / 2**shift_bits`` rounded by ``mode`` (``shift_bits >= 0``; 0 returns the input
+    unchanged).  Always returns a new array when ``shift_bits > 0``."""
+    if shift_bits < 0:
+        raise ValueError(f"shift_bits must be non-negative, got {shift_bits}")
+    if shift_bits == 0:
+        return values
+    half = 1 << (shift_bits - 1)
+    if mode is RoundingMode.TRUNCATE:
+        return values >> shift_bits
+    if mode is RoundingMode.HALF_UP:
+        out = values + half
+    else:
+        # Half-to-even without a compare: add half-1 plus the kept LSB, then floor.  A tie
+        # (remainder == half) then carries exactly when the kept part is odd.
+        out = (values >> shift_bits) & 1
+        out += values
+        out += half - 1
+    out >>= shift_bits
+    return out
+
+
+def round_float(values: FloatArray, mode: RoundingMode | TwiddleRounding) -> FloatArray:
+    """Finite float64 ``values`` rounded to integral float64 values by ``mode`` (the enums share
+    the names ``truncate``/``half_up``/``half_even``; ``half_away_from_zero`` is C ``llround``)."""
+    floor = np.floor(values)
+    fraction = values - floor  # exact: the fractional part of a double is representable
+    name = mode.value
+    if name == RoundingMode.TRUNCATE.value:
+        return floor
+    if name == RoundingMode.HALF_UP.value:
+        up = fraction >= 0.5
+    elif name == RoundingMode.HALF_EVEN.value:
+        up = (fraction > 0.5) | ((fraction == 0.5) & (np.fmod(floor, 2.0) != 0.0))
+    elif name == TwiddleRounding.HALF_AWAY_FROM_ZERO.value:
+        up = (fraction > 0.5) | ((fraction == 0.5) & (values > 0.0))
+    else:
+        raise ValueError(f"unknown rounding mode {name!r}")
+    rounded: FloatArray = floor + up
+    return rounded
