@@ -25,7 +25,8 @@ from fdsim.spec.fft_arithmetic import FftCoreSpec
 from fdsim.spec.numerics import OverflowMode
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference" / "rtl_fft"
+# Copied from the project's shared reference (README.md beside them says how they were made).
+REFERENCE = Path(__file__).resolve().parent / "rtl_vectors"
 CORES = ["a16_fwd_n12_k1", "b32_fwd_n16_dblclk"]
 
 
