@@ -17,4 +17,6 @@ for name in ("lenet5", "digits_cnn", "cifar10_rippel", "alexnet", "vgg16_32", "v
     result = run(HARDWARE, Path(f"workloads/{name}.yaml"))
     seconds = time.perf_counter() - start
     ops = int(result.layers["ops"].sum())
-    print(f"{name:16s} {seconds:7.2f} s  {ops:>8,} ops  {result.summary['total_cycles']:>14,} cycles")
+    print(
+        f"{name:16s} {seconds:7.2f} s  {ops:>8,} ops  {result.summary['total_cycles']:>14,} cycles"
+    )

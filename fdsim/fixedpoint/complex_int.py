@@ -35,15 +35,6 @@ class ComplexInt:
     def shape(self) -> tuple[int, ...]:
         return self.re.shape
 
-    @classmethod
-    def from_stacked(cls, parts: IntArray) -> ComplexInt:
-        """From an array whose first axis is (re, im)."""
-        return cls(parts[0], parts[1])
-
-    def stacked(self) -> IntArray:
-        """A new array of shape ``(2, *shape)``: re then im."""
-        return np.stack([self.re, self.im])
-
     def equals(self, other: ComplexInt) -> bool:
         """Bit-for-bit equality of both parts."""
         return bool(np.array_equal(self.re, other.re) and np.array_equal(self.im, other.im))

@@ -1,10 +1,11 @@
 """The bit-true FFT engine: executes an ``FftPlan`` on a batch of complex integer frames.
 
-Data are held stacked, shape ``(2, batch, points, trailing)`` (re/im first, the transformed
-axis third), so each butterfly add is one numpy call for both parts and a transform along any
-axis needs no transpose.  Per stage: exact butterfly sums and exact twiddle products, one
-rounding (``shift_right`` by the stage shift plus the twiddle unity), then ``fit`` to the
-stage output width; overflow events are recorded at ``site.child("stage<i>")``.
+Data are held stacked and transform-axis-first, shape ``(2, points, rest)`` (re/im, then the
+transformed axis, then every other axis flattened), so each butterfly operand is a long
+contiguous run and each add is one numpy call for both parts.  Per stage: exact butterfly
+sums and exact twiddle products, one rounding (``shift_right`` by the stage shift plus the
+twiddle unity), then ``fit`` to the stage output width; overflow events are recorded at
+``site.child("stage<i>")``.
 """
 
 from __future__ import annotations
@@ -23,23 +24,23 @@ def fft(
     x: ComplexInt, plan: FftPlan, counter: OverflowCounter, site: OverflowSite, axis: int = -1
 ) -> ComplexInt:
     """Transform ``x`` along ``axis`` (length ``plan.points``, values in the plan's input width,
-    natural order); other axes are batch axes.  Returns integers of
-    ``plan.output_width_bits`` in ``plan.arithmetic.output_order``."""
+    natural order); other axes are batch axes.  Returns ``plan.output_width_bits`` integers in
+    ``plan.arithmetic.output_order``, as new arrays (non-contiguous views of one buffer
+    in which the transform axis is outermost)."""
     axis = axis % x.re.ndim
-    shape = x.shape
-    if shape[axis] != plan.points:
-        raise ValueError(f"axis {axis} has {shape[axis]} points, the plan expects {plan.points}")
-    batch = int(np.prod(shape[:axis], dtype=np.int64))
-    trailing = int(np.prod(shape[axis + 1 :], dtype=np.int64))
-    z = np.stack([x.re, x.im]).reshape(2, batch, plan.points, trailing)
+    if x.shape[axis] != plan.points:
+        raise ValueError(f"axis {axis} has {x.shape[axis]} points, the plan expects {plan.points}")
+    moved_shape = (plan.points, *np.delete(np.array(x.shape), axis).tolist())
+    z = np.stack([np.moveaxis(x.re, axis, 0), np.moveaxis(x.im, axis, 0)])
+    z = z.reshape(2, plan.points, -1)
     if plan.input_permutation is not None:
-        z = z[:, :, plan.input_permutation, :]
+        z = z[:, plan.input_permutation]
     for stage in plan.stages:
         z = _run_stage(z, stage, plan, counter, site.child(f"stage{stage.index}"))
     if plan.output_permutation is not None:
-        z = z[:, :, plan.output_permutation, :]
-    z = z.reshape(2, *shape)
-    return ComplexInt(z[0], z[1])
+        z = z[:, plan.output_permutation]
+    z = z.reshape(2, *moved_shape)
+    return ComplexInt(np.moveaxis(z[0], 0, axis), np.moveaxis(z[1], 0, axis))
 
 
 def _run_stage(
@@ -47,49 +48,54 @@ def _run_stage(
 ) -> IntArray:
     arithmetic = plan.arithmetic
     radix = int(arithmetic.radix)
-    batch, points, trailing = z.shape[1:]
+    points, rest = z.shape[1:]
     span = stage.block_points // radix
-    blocks = z.reshape(2, batch, points // stage.block_points, radix, span, trailing)
-    inputs = [blocks[:, :, :, m] for m in range(radix)]
-    # Twiddle rows broadcast over (2, batch, block, [span], trailing).
+    shape = (2, points // stage.block_points, radix, span, rest)
+    inputs = [z.reshape(shape)[:, :, m] for m in range(radix)]
+    out = np.empty(shape, dtype=np.int64)
+    outputs = [out[:, :, q] for q in range(radix)]
+    # Twiddle row m-1 broadcasts over (2, block, span, rest).
     cos = stage.twiddle_re[:, :, None]
     sin = stage.twiddle_im[:, :, None]
     form = arithmetic.complex_multiply_form
     width, mode, rounding = stage.output_width_bits, arithmetic.overflow, arithmetic.stage_rounding
-    out = np.empty_like(blocks)
+    product_shift = stage.twiddle_unity_log2 + stage.shift_bits
     if arithmetic.decimation is Decimation.FREQUENCY:
-        sums = _butterfly(inputs, plan.direction)
-        out[:, :, :, 0] = shift_right(sums[0], stage.shift_bits, rounding)
+        sums = _butterfly(inputs, plan.direction, outputs[0])
+        shift_right(sums[0], stage.shift_bits, rounding, out=outputs[0])
         for q in range(1, radix):
             if stage.uses_multiplier:
-                product = _rotate(sums[q], cos[q - 1], sin[q - 1], form)
-                out[:, :, :, q] = shift_right(
-                    product, stage.twiddle_unity_log2 + stage.shift_bits, rounding
-                )
+                _rotate(sums[q], cos[q - 1], sin[q - 1], form, outputs[q])
+                shift_right(outputs[q], product_shift, rounding, out=outputs[q])
             else:
                 # Round first, then rotate exactly by ±1/±j: a negation can overflow again.
-                rounded = shift_right(sums[q], stage.shift_bits, rounding)
+                rounded = shift_right(sums[q], stage.shift_bits, rounding, out=sums[q])
                 rounded = fit(rounded, width, True, mode, counter, site)
-                out[:, :, :, q] = _rotate(rounded, cos[q - 1], sin[q - 1], form)
+                _rotate(rounded, cos[q - 1], sin[q - 1], form, outputs[q])
     else:
         twiddled = [inputs[0] << stage.twiddle_unity_log2]
-        twiddled += [_rotate(inputs[m], cos[m - 1], sin[m - 1], form) for m in range(1, radix)]
-        sums = _butterfly(twiddled, plan.direction)
-        for q in range(radix):
-            out[:, :, :, q] = shift_right(
-                sums[q], stage.twiddle_unity_log2 + stage.shift_bits, rounding
+        for m in range(1, radix):
+            twiddled.append(
+                _rotate(inputs[m], cos[m - 1], sin[m - 1], form, np.empty_like(inputs[m]))
             )
-    flat = out.reshape(2, batch, points, trailing)
-    return fit(flat, width, True, mode, counter, site)
+        sums = _butterfly(twiddled, plan.direction, outputs[0])
+        for q in range(radix):
+            shift_right(sums[q], product_shift, rounding, out=outputs[q])
+    return fit(out.reshape(2, points, rest), width, True, mode, counter, site)
 
 
-def _rotate(z: IntArray, cos: IntArray, sin: IntArray, form: ComplexMultiplyForm) -> IntArray:
-    """Exact ``z · (cos + j·sin)`` on stacked data (``cos``/``sin`` broadcast)."""
+def _rotate(
+    z: IntArray, cos: IntArray, sin: IntArray, form: ComplexMultiplyForm, out: IntArray
+) -> IntArray:
+    """Exact ``z · (cos + j·sin)`` on stacked data (``cos``/``sin`` broadcast), into ``out``."""
     re, im = z[0], z[1]
-    out = np.empty_like(z)
     if form is ComplexMultiplyForm.FOUR_MULTIPLIER:
-        np.subtract(re * cos, im * sin, out=out[0])
-        np.add(re * sin, im * cos, out=out[1])
+        scratch = im * sin
+        np.multiply(re, cos, out=out[0])
+        out[0] -= scratch
+        np.multiply(im, cos, out=scratch)
+        np.multiply(re, sin, out=out[1])
+        out[1] += scratch
         return out
     p1 = re * cos
     p2 = im * sin
@@ -101,16 +107,19 @@ def _rotate(z: IntArray, cos: IntArray, sin: IntArray, form: ComplexMultiplyForm
 
 
 def _times_w4(z: IntArray, direction: FftDirection) -> IntArray:
-    """``z · W_4`` exactly: ``-j`` forward, ``+j`` inverse."""
-    if direction is FftDirection.FORWARD:
-        return np.stack([z[1], -z[0]])
-    return np.stack([-z[1], z[0]])
+    """``z · W_4`` exactly, in place: ``-j`` forward, ``+j`` inverse."""
+    re = z[0].copy()
+    z[0] = z[1]
+    z[1] = re
+    z[1 if direction is FftDirection.FORWARD else 0] *= -1
+    return z
 
 
-def _butterfly(a: list[IntArray], direction: FftDirection) -> list[IntArray]:
-    """Exact radix-2 or radix-4 DFT of the inputs ``a[m]``: ``y_q = Σ_m a_m·W_r^(m·q)``."""
+def _butterfly(a: list[IntArray], direction: FftDirection, first: IntArray) -> list[IntArray]:
+    """Exact radix-2 or radix-4 DFT of the inputs ``a[m]``: ``y_q = Σ_m a_m·W_r^(m·q)``;
+    ``y_0`` is written into ``first``."""
     if len(a) == 2:
-        return [a[0] + a[1], a[0] - a[1]]
+        return [np.add(a[0], a[1], out=first), a[0] - a[1]]
     t0, t1 = a[0] + a[2], a[0] - a[2]
     t2, t3 = a[1] + a[3], _times_w4(a[1] - a[3], direction)
-    return [t0 + t2, t1 + t3, t0 - t2, t1 - t3]
+    return [np.add(t0, t2, out=first), t1 + t3, t0 - t2, t1 - t3]

@@ -66,11 +66,6 @@ class FixedFormat:
             raise ValueError(f"total_bits must be positive, got {self.total_bits}")
         require_int64_width(self.total_bits, "fixed-point format")
 
-    @property
-    def integer_bits(self) -> int:
-        """Bits above the binary point, sign included."""
-        return self.total_bits - self.fraction_bits
-
 
 def integer_range(total_bits: int, signed: bool) -> tuple[int, int]:
     """Smallest and largest integer a ``total_bits`` word holds."""

@@ -14,26 +14,33 @@ from fdsim.spec.fft_arithmetic import TwiddleRounding
 from fdsim.spec.numerics import RoundingMode
 
 
-def shift_right(values: IntArray, shift_bits: int, mode: RoundingMode) -> IntArray:
-    """``values / 2**shift_bits`` rounded by ``mode`` (``shift_bits >= 0``; 0 returns the input
-    unchanged).  Always returns a new array when ``shift_bits > 0``."""
+def shift_right(
+    values: IntArray, shift_bits: int, mode: RoundingMode, out: IntArray | None = None
+) -> IntArray:
+    """``values / 2**shift_bits`` rounded by ``mode`` (``shift_bits >= 0``).  Written into
+    ``out`` when given (``out`` may be ``values`` itself); otherwise a new array, except that
+    a zero shift without ``out`` returns ``values`` unchanged."""
     if shift_bits < 0:
         raise ValueError(f"shift_bits must be non-negative, got {shift_bits}")
     if shift_bits == 0:
-        return values
+        if out is None or out is values:
+            return values
+        np.copyto(out, values)
+        return out
     half = 1 << (shift_bits - 1)
     if mode is RoundingMode.TRUNCATE:
-        return values >> shift_bits
+        return np.right_shift(values, shift_bits, out=out)
     if mode is RoundingMode.HALF_UP:
-        out = values + half
+        result = np.add(values, half, out=out)
     else:
         # Half-to-even without a compare: add half-1 plus the kept LSB, then floor.  A tie
         # (remainder == half) then carries exactly when the kept part is odd.
-        out = (values >> shift_bits) & 1
-        out += values
-        out += half - 1
-    out >>= shift_bits
-    return out
+        kept_lsb = values >> shift_bits
+        kept_lsb &= 1
+        result = np.add(values, kept_lsb, out=out)
+        result += half - 1
+    result >>= shift_bits
+    return result
 
 
 def round_float(values: FloatArray, mode: RoundingMode | TwiddleRounding) -> FloatArray:

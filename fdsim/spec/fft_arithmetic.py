@@ -3,7 +3,7 @@ concrete pipelined core, its size, widths and timing (``FftCoreSpec``).
 
 Semantics (the contract ``fdsim.fixedpoint`` implements):
 
-* The transform is a mixed sequence of ``log_radix(points)`` radix-``radix`` stages, decimation
+* The transform is a sequence of ``log_radix(points)`` radix-``radix`` stages, decimation
   in frequency (DIF, natural-order input, twiddles after the butterfly) or in time (DIT,
   digit-reversed input, twiddles before the butterfly).  Functions always take input in natural
   order; ``output_order`` says how the bins come out.
@@ -14,8 +14,11 @@ Semantics (the contract ``fdsim.fixedpoint`` implements):
   (``stage_rounding``); the result is then fitted to the stage output width (``overflow``).
 * Twiddles are integers ``round(unity * cos θ)``, ``round(unity * sin θ)`` with
   ``θ = ∓2π·k/block_points`` (minus for forward) and ``unity = 2**(width - twiddle_integer_bits)``;
-  ``twiddle_rounding`` is applied in float64 to the C ``cos``/``sin`` values.  Products are exact;
-  the stage rounding divides them by ``unity`` as well.
+  ``twiddle_rounding`` is applied in float64 to the C ``cos``/``sin`` values, and a word that
+  does not fit (``+unity`` when ``twiddle_integer_bits`` is 1) saturates.  DIF multiplies
+  butterfly outputs ``1 .. radix-1`` by ``W_S^(j·q)``, DIT multiplies inputs ``1 .. radix-1``
+  by ``W_S^(j·m)``; output/input 0 is never multiplied.  Products are exact; the stage rounding
+  divides them by ``unity`` as well.
 * Stages whose block is smaller than ``multiplier_min_block_points`` have only the trivial
   twiddles ±1, ±j and apply them as exact swaps/negations *after* rounding (DIF) instead of
   through the multiplier; the negation is fitted to the output width again.

@@ -4,10 +4,14 @@ float64 as the formats widen."""
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 import numpy as np
 from fxp_strategies import arithmetic_and_size
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from fdsim.fixedpoint import (
     ComplexInt,
@@ -17,6 +21,7 @@ from fdsim.fixedpoint import (
     OverflowSite,
     complex_mac,
     dequantize_complex,
+    digit_reversal,
     fft,
     fft2_error_bound,
     fft_error_bound,
@@ -31,6 +36,7 @@ from fdsim.spec.fft_arithmetic import (
     ComplexMultiplyForm,
     Decimation,
     FftArithmeticSpec,
+    FftCoreSpec,
     FftDirection,
     OutputOrder,
     Radix,
@@ -81,12 +87,10 @@ def as_complex(z: ComplexInt) -> np.ndarray:
 def to_natural(values: np.ndarray, spec: FftArithmeticSpec, points: int) -> np.ndarray:
     if spec.output_order is OutputOrder.NATURAL:
         return values
-    from fdsim.fixedpoint import digit_reversal
-
     return values[..., digit_reversal(points, int(spec.radix))]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, derandomize=True)
 @given(
     case=arithmetic_and_size(),
     width=st.integers(6, 16),
@@ -112,7 +116,7 @@ def test_error_against_float64_is_within_the_format_bound(
     assert np.max(np.abs(ideal)) <= bound.peak_magnitude + 1e-9
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(case=arithmetic_and_size(), width=st.integers(6, 14), seed=st.integers(0, 2**32 - 1))
 def test_round_trip_returns_n_x_within_the_bound(
     case: tuple[FftArithmeticSpec, int], width: int, seed: int
@@ -124,8 +128,6 @@ def test_round_trip_returns_n_x_within_the_bound(
     counter = OverflowCounter()
     spectrum = fft(x, forward, counter, SITE)
     if spec.output_order is OutputOrder.DIGIT_REVERSED:
-        from fdsim.fixedpoint import digit_reversal
-
         order = digit_reversal(points, int(spec.radix))
         spectrum = ComplexInt(spectrum.re[..., order], spectrum.im[..., order])
     back = fft(spectrum, inverse, counter, SITE)
@@ -139,12 +141,6 @@ def test_round_trip_returns_n_x_within_the_bound(
 def test_round_trip_on_the_dblclockfft_arithmetic_is_bounded() -> None:
     """16 frames of 32 points through the dblclockfft arithmetic forward then inverse return
     32·x/16 = 2·x within the derived bound."""
-    from pathlib import Path
-
-    from ruamel.yaml import YAML
-
-    from fdsim.spec.fft_arithmetic import FftCoreSpec
-
     path = Path(__file__).resolve().parents[2] / "hwconfigs/fft_ip/b32_fwd_n16_dblclk.yaml"
     core = FftCoreSpec.model_validate(YAML(typ="safe").load(path.read_text()))
     forward = plan_fft(core.arithmetic, 32, FftDirection.FORWARD, 16)
@@ -178,7 +174,8 @@ def test_error_shrinks_toward_float64_as_widths_grow() -> None:
         ideal = np.fft.fft(dequantize_complex(q, fmt)) * 2.0**plan.gain_log2
         assert counter.events() == 0
         errors.append(np.linalg.norm(got - ideal) / np.linalg.norm(ideal))
-    ratios = [a / b for a, b in zip(errors[:-2], errors[1:-1], strict=True)]
+    # 4-bit steps up to 28 bits (the last step, 28 -> 30, is 2 bits).
+    ratios = [a / b for a, b in itertools.pairwise(errors[:-1])]
     assert all(ratio > 8 for ratio in ratios)
     assert errors[-1] < errors[-2] < 5e-7
     assert errors[-1] < 5e-8
