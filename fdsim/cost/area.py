@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from fdsim.cost.energy import arithmetic_area_um2
 from fdsim.spec.energy import EnergyTable
-from fdsim.spec.hardware import ComplexMultiplier, HardwareSpec
-
-COMPLEX_MULT = {ComplexMultiplier.FOUR_MULT: (4, 2), ComplexMultiplier.THREE_MULT: (3, 5)}
+from fdsim.spec.hardware import HardwareSpec
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         fft = hardware.fft
         stages = fft.max_points.bit_length() - 1
         multipliers = stages // 2 - 1 if fft.radix == 4 else stages - 1
-        mults, adds = COMPLEX_MULT[fft.complex_multiplier]
+        mults, adds = fft.complex_multiplier.real_ops
         per_path = (
             max(multipliers, 0)
             * (
@@ -58,7 +56,7 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         )
         out.append(_logic("fft", fft.count * fft.samples_per_cycle * per_path, table))
     if hardware.cmac is not None:
-        mults, adds = COMPLEX_MULT[hardware.cmac.multiplier]
+        mults, adds = hardware.cmac.multiplier.real_ops
         lane = (
             mults * arithmetic_area_um2(mult, mult_bits)
             + adds * arithmetic_area_um2(add, spectral_bits)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from math import log
 
-from fdsim.spec.energy import ArithmeticTable, EnergyTable, SramTable
+from fdsim.spec.energy import ArithmeticEntry, ArithmeticTable, EnergyTable, SramTable
+
+
+def _scaled(table: ArithmeticTable, bits: int) -> tuple[ArithmeticEntry, float]:
+    """The nearest row (in log width; ties to the wider) and its factor (bits/row_bits)^exponent."""
+    row = min(table.entries, key=lambda entry: (abs(log(bits / entry.bits)), -entry.bits))
+    return row, float((bits / row.bits) ** table.exponent)
 
 
 def arithmetic_energy_pj(table: ArithmeticTable, bits: int) -> float:
-    """Energy of one operation at ``bits``: the nearest row, scaled by (bits/row_bits)^exponent."""
-    row = min(table.entries, key=lambda entry: (abs(log(bits / entry.bits)), -entry.bits))
-    return float(row.energy_pj * (bits / row.bits) ** table.exponent)
+    """Energy of one operation at ``bits``, scaled from the nearest row."""
+    row, factor = _scaled(table, bits)
+    return row.energy_pj * factor
 
 
 def arithmetic_area_um2(table: ArithmeticTable, bits: int) -> float:
     """Area of one operator at ``bits``, scaled from the nearest row like its energy."""
-    row = min(table.entries, key=lambda entry: (abs(log(bits / entry.bits)), -entry.bits))
-    return float(row.area_um2 * (bits / row.bits) ** table.exponent)
+    row, factor = _scaled(table, bits)
+    return row.area_um2 * factor
 
 
 def sram_energy_pj_per_byte(table: SramTable, bank_size_bytes: int, *, write: bool) -> float:

@@ -11,9 +11,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from fdsim.schedule.ops import LayerBound, OpKind, Schedule, Unit
-from fdsim.spec.hardware import ComplexMultiplier, HardwareSpec
-
-_REAL_MACS_PER_LANE = {ComplexMultiplier.FOUR_MULT: 4, ComplexMultiplier.THREE_MULT: 2}
+from fdsim.spec.hardware import HardwareSpec
 
 
 def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]:
@@ -32,7 +30,7 @@ def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]
         elif op.kind is OpKind.GEMM:
             cmac = hardware.cmac
             assert cmac is not None
-            rate = cmac.lanes * _REAL_MACS_PER_LANE[cmac.multiplier]
+            rate = cmac.lanes * cmac.multiplier.real_macs_per_cycle
             unit_work[Unit.CMAC] += Fraction(op.real_macs, rate)
         elif op.unit is Unit.CMAC:
             cmac = hardware.cmac

@@ -12,7 +12,7 @@ from enum import StrEnum
 from math import ceil
 
 from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit
-from fdsim.spec.hardware import BufferSpec, ComplexMultiplier, HardwareSpec
+from fdsim.spec.hardware import BufferSpec, HardwareSpec
 
 
 class Arith(StrEnum):
@@ -23,13 +23,6 @@ class Arith(StrEnum):
 ArithKey = tuple[Arith, int]  # (operation, operand bits)
 SramKey = tuple[Buffer, str]  # (buffer, "read" | "write")
 DramKey = tuple[Tensor, str]  # (tensor, "read" | "write")
-
-# Real multiplies and adds of one complex multiply.
-COMPLEX_MULT = {ComplexMultiplier.FOUR_MULT: (4, 2), ComplexMultiplier.THREE_MULT: (3, 5)}
-# Real multiply-accumulates one CMAC lane performs per cycle on real operands (GEMM): the
-# 4-multiplier lane forms two 2-term dot products; the 3-multiplier lane uses two of its
-# multipliers independently (the Gauss form's third product needs complex operands).
-REAL_MACS_PER_LANE = {ComplexMultiplier.FOUR_MULT: 4, ComplexMultiplier.THREE_MULT: 2}
 
 
 @dataclass(frozen=True)
@@ -134,7 +127,7 @@ def fft(op: Op, hardware: HardwareSpec) -> Activity:
     stream = -(-per_map * points // spec.samples_per_cycle)
     compute = -(-op.maps // spec.count) * stream
     radix2, radix4 = fft_butterflies(points, spec.radix)
-    cmul_mults, cmul_adds = COMPLEX_MULT[spec.complex_multiplier]
+    cmul_mults, cmul_adds = spec.complex_multiplier.real_ops
     transforms = op.maps * per_map
     numerics = hardware.numerics
     mult_bits = max(numerics.spectra.total_bits, numerics.twiddles.total_bits)
@@ -169,7 +162,7 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
     numerics = hardware.numerics
     weight_bits = (numerics.spectra if op.kind is OpKind.SELF_CONV else numerics.weights).total_bits
     mult_bits = max(numerics.spectra.total_bits, weight_bits)
-    cmul_mults, cmul_adds = COMPLEX_MULT[spec.multiplier]
+    cmul_mults, cmul_adds = spec.multiplier.real_ops
     arith: Counter[ArithKey] = Counter(
         {
             (Arith.MULT, mult_bits): macs * cmul_mults,
@@ -189,12 +182,12 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
 
 def gemm(op: Op, hardware: HardwareSpec) -> Activity:
     """Real matrix product (FC) on the CMAC lanes, output features spread over lanes, each lane
-    retiring ``REAL_MACS_PER_LANE`` multiply-accumulates per cycle."""
+    retiring ``multiplier.real_macs_per_cycle`` multiply-accumulates per cycle."""
     spec = hardware.cmac
     assert spec is not None
     lanes_out = min(op.out_channels, spec.lanes)
     out_groups = -(-op.out_channels // lanes_out)
-    per_cycle = REAL_MACS_PER_LANE[spec.multiplier]
+    per_cycle = spec.multiplier.real_macs_per_cycle
     compute = op.images * out_groups * -(-op.in_channels // per_cycle)
     numerics = hardware.numerics
     mult_bits = max(numerics.activations.total_bits, numerics.weights.total_bits)

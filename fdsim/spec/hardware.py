@@ -29,6 +29,18 @@ class ComplexMultiplier(StrEnum):
     FOUR_MULT = "four_mult"  # (ac - bd) + j(ad + bc): 4 multiplies, 2 adds
     THREE_MULT = "three_mult"  # Gauss/Karatsuba: 3 multiplies, 5 adds
 
+    @property
+    def real_ops(self) -> tuple[int, int]:
+        """(real multiplies, real adds) of one complex product."""
+        return (4, 2) if self is ComplexMultiplier.FOUR_MULT else (3, 5)
+
+    @property
+    def real_macs_per_cycle(self) -> int:
+        """Real multiply-accumulates one lane retires per cycle on real operands (GEMM): the
+        4-multiplier lane forms two 2-term dot products; the 3-multiplier lane uses two of its
+        multipliers independently (the Gauss form's third product needs complex operands)."""
+        return 4 if self is ComplexMultiplier.FOUR_MULT else 2
+
 
 class FftSpec(_Spec):
     """A bank of identical streaming FFT/iFFT engines (forward and inverse share hardware)."""
