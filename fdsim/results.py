@@ -20,12 +20,12 @@ import pandas as pd
 
 from fdsim.cost.area import UnitArea, unit_areas
 from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_pj_per_byte
-from fdsim.schedule.ops import LayerBound, Schedule, Unit
+from fdsim.schedule.ops import LayerBound, Schedule, Unit, buffer_spec
 from fdsim.sim.counters import LayerCounts, UnitCounts
 from fdsim.sim.engine import StallCause
 from fdsim.sim.units import Arith
 from fdsim.spec.energy import EnergyTable
-from fdsim.spec.hardware import BufferSpec, HardwareSpec
+from fdsim.spec.hardware import HardwareSpec
 
 PJ_PER_MW_SECOND = 1e9
 
@@ -47,8 +47,7 @@ def _unit_energy(
     )
     sram = 0.0
     for (buffer, direction), nbytes in counts.sram_bytes.items():
-        spec = getattr(hardware.buffers, buffer.value)
-        assert isinstance(spec, BufferSpec)
+        spec = buffer_spec(hardware, buffer)
         per_byte = sram_energy_pj_per_byte(
             table.sram, spec.size_bytes // spec.banks, write=direction == "write"
         )

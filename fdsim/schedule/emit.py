@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from fdsim.schedule.lower import Rep, StepKind, StepPlan, Tail, TailKind
-from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor, buffer_capacities
 from fdsim.schedule.spectral_bins import IntArray, crop_counts, half_bins
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.hardware import HardwareSpec
@@ -45,14 +45,8 @@ class Emitter:
         self.batch = batch
         self.names = layer_names
         self.bytes = ElementBytes.of(hardware)
-        buffers = hardware.buffers
-        self.out_buffer = Buffer.OUTPUTS if buffers.outputs is not None else Buffer.ACTIVATIONS
-        self.capacity = {
-            Buffer.ACTIVATIONS: buffers.activations.size_bytes,
-            Buffer.WEIGHTS: buffers.weights.size_bytes,
-            Buffer.GRADIENTS: buffers.gradients.size_bytes,
-            Buffer.OUTPUTS: buffers.outputs.size_bytes if buffers.outputs else 0,
-        }
+        self.capacity = buffer_capacities(hardware)
+        self.out_buffer = Buffer.OUTPUTS if Buffer.OUTPUTS in self.capacity else Buffer.ACTIVATIONS
         self.ops: list[Op] = []
         self.barrier: tuple[int, ...] = ()
         self.pending: list[Op] = []

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from fdsim.spec.hardware import BufferSpec, HardwareSpec
+
 
 class Phase(StrEnum):
     """A training phase. Forward is the only phase compiled so far."""
@@ -68,6 +70,22 @@ class Buffer(StrEnum):
     WEIGHTS = "weights"
     GRADIENTS = "gradients"
     OUTPUTS = "outputs"
+
+
+def buffer_spec(hardware: HardwareSpec, buffer: Buffer) -> BufferSpec:
+    """The spec of ``buffer``; only ``outputs`` may be absent, and asking for it then is a bug."""
+    spec = getattr(hardware.buffers, buffer.value)
+    assert isinstance(spec, BufferSpec), f"the hardware has no {buffer.value} buffer"
+    return spec
+
+
+def buffer_capacities(hardware: HardwareSpec) -> dict[Buffer, int]:
+    """Bytes of every buffer the hardware has."""
+    return {
+        buffer: spec.size_bytes
+        for buffer in Buffer
+        if isinstance(spec := getattr(hardware.buffers, buffer.value), BufferSpec)
+    }
 
 
 class Tensor(StrEnum):

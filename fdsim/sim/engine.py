@@ -16,7 +16,7 @@ from typing import Any
 
 import simpy
 
-from fdsim.schedule.ops import Buffer, Op, Schedule, Unit
+from fdsim.schedule.ops import Op, Schedule, Unit, buffer_capacities
 from fdsim.sim.units import Activity, execute
 from fdsim.spec.hardware import HardwareSpec
 
@@ -91,14 +91,13 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
     finish: list[int] = [0] * len(ops)
     timings: list[OpTiming | None] = [None] * len(ops)
     layer_started: dict[int, int] = {}
-    capacities = _capacities(hardware)
     pools = {
         buffer: _OrderedPool(
             env,
             capacity,
             [op.index for op in ops if any(b is buffer for b, _ in op.allocate)],
         )
-        for buffer, capacity in capacities.items()
+        for buffer, capacity in buffer_capacities(hardware).items()
     }
 
     def complete(op: Op, delay: int) -> Generator[simpy.Event, Any, None]:
@@ -152,15 +151,3 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
         )
     final = [timing for timing in timings if timing is not None]
     return Trace(tuple(final), max((t.done for t in final), default=0))
-
-
-def _capacities(hardware: HardwareSpec) -> dict[Buffer, int]:
-    buffers = hardware.buffers
-    capacities = {
-        Buffer.ACTIVATIONS: buffers.activations.size_bytes,
-        Buffer.WEIGHTS: buffers.weights.size_bytes,
-        Buffer.GRADIENTS: buffers.gradients.size_bytes,
-    }
-    if buffers.outputs is not None:
-        capacities[Buffer.OUTPUTS] = buffers.outputs.size_bytes
-    return capacities

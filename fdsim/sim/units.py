@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from math import ceil
 
-from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit
-from fdsim.spec.hardware import BufferSpec, HardwareSpec
+from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit, buffer_spec
+from fdsim.spec.hardware import HardwareSpec
 
 
 class Arith(StrEnum):
@@ -46,12 +46,6 @@ def dram_transfer_cycles(nbytes: int, hardware: HardwareSpec) -> int:
 
 def dram_latency_cycles(hardware: HardwareSpec) -> int:
     return ceil(hardware.dram.latency_ns * hardware.clock_hz / 1e9)
-
-
-def buffer_spec(hardware: HardwareSpec, buffer: Buffer) -> BufferSpec:
-    spec = getattr(hardware.buffers, buffer.value)
-    assert isinstance(spec, BufferSpec), f"no {buffer.value} buffer"
-    return spec
 
 
 def fft_butterflies(points: int, radix: int) -> tuple[int, int]:
