@@ -146,7 +146,7 @@ class Emitter:
             )
             elems, eb, spectral = out, self.bytes.spectral, True
         elif plan.head == "ifft":
-            out = self._ifft_size(plan)
+            out = plan.rep_head.size * plan.rep_head.size
             chain.append(
                 (
                     OpKind.IFFT,
@@ -207,10 +207,6 @@ class Emitter:
             final = chain[-1]
             self.store(final[1], prev, count * final[3] * final[4], (out_alloc,))
 
-    def _ifft_size(self, plan: StepPlan) -> int:
-        size = plan.points if plan.points != plan.rep_in.grid else plan.rep_in.size
-        return size * size
-
     def _tail_per_item(self, tail: Tail, elems: int) -> tuple[OpKind, int, dict[str, int]]:
         if tail.kind is TailKind.CROP:
             return OpKind.CROP, half_bins(tail.grid_out), {}
@@ -224,15 +220,13 @@ class Emitter:
         return OpKind.ACTIVATE, elems, {}
 
     def spectral_conv(self, plan: StepPlan) -> None:
-        rep_in, rep_out = plan.rep_in, plan.rep_out
+        rep_in, rep_out = plan.rep_in, plan.rep_head
         ci, co, s2 = rep_in.channels, rep_out.channels, plan.stride**2
         name = self.names[plan.head_layer]
         sb, wsb = self.bytes.spectral, self.bytes.weight_spectral
         # Track each output bin of the conv through fused crops; compute only bins that a crop
         # reads (the rest would be discarded).
-        # The conv's own output grid: plan.rep_out is the step's output, after any fused crop.
-        conv_grid = rep_in.grid // plan.stride
-        alive: IntArray = np.arange(half_bins(conv_grid), dtype=np.int64)
+        alive: IntArray = np.arange(half_bins(rep_out.grid), dtype=np.int64)
         needed = np.ones(alive.shape, dtype=bool)
         stages: list[tuple[Tail, IntArray, np.ndarray]] = []
         for index, tail in enumerate(plan.tails):
@@ -364,7 +358,7 @@ class Emitter:
                     self.store(last_layer, prev, maps * kept * sb, (out_alloc,))
 
     def gemm(self, plan: StepPlan) -> None:
-        rep_in, rep_out = plan.rep_in, plan.rep_out
+        rep_in, rep_out = plan.rep_in, plan.rep_head
         f_in = rep_in.channels * rep_in.size * rep_in.size
         f_out = rep_out.channels
         name = self.names[plan.head_layer]

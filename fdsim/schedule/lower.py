@@ -87,7 +87,7 @@ class StepPlan:
     head_layer: int
     head: str  # "fft", "ifft", "cmac", "gemm", or "" for a MAPS step made only of tails
     rep_in: Rep
-    rep_out: Rep
+    rep_head: Rep  # what the head op produces (for a step of tails only: its input)
     stride: int = 1
     points: int = 0  # transform size for fft/ifft heads
     tails: list[Tail] = field(default_factory=list)
@@ -165,9 +165,8 @@ class _Walker:
     def add_tail(self, tail: Tail, rep_out: Rep) -> None:
         if self.fusable and self.steps:
             self.steps[-1].tails.append(tail)
-            self.steps[-1].rep_out = rep_out
         else:
-            self.steps.append(StepPlan(StepKind.MAPS, tail.layer, "", self.rep, rep_out))
+            self.steps.append(StepPlan(StepKind.MAPS, tail.layer, "", self.rep, self.rep))
             self.steps[-1].tails.append(tail)
         self.rep = rep_out
         self.fusable = True
