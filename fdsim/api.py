@@ -6,6 +6,7 @@ writes what this returns.
 
 from __future__ import annotations
 
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,6 @@ from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.spec.load import (
     Loaded,
-    Origin,
     canonical_hash,
     energy_table_path,
     load_energy_table,
@@ -59,10 +59,5 @@ def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:
 
 def canonical_run_id(hashes: dict[str, str]) -> str:
     """A short id of a run's inputs: equal specs (whatever their file names), equal ids."""
-    from hashlib import sha256
-
     joined = ",".join(f"{kind}={digest}" for kind, digest in sorted(hashes.items()))
     return sha256(joined.encode()).hexdigest()[:12]
-
-
-__all__ = ["Origin", "RunResult", "run"]

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,12 @@ class RunResult:
     summary: dict[str, Any]
 
 
+def _total(counts: Mapping[tuple[Any, Any], int], which: object) -> int:
+    """Sum of a two-part-keyed counter over keys whose one part is ``which`` (an arithmetic
+    operation, or a direction "read"/"write")."""
+    return sum(n for key, n in counts.items() if which in key)
+
+
 def _unit_energy(
     counts: UnitCounts, hardware: HardwareSpec, table: EnergyTable
 ) -> tuple[float, float, float]:
@@ -52,8 +58,7 @@ def _unit_energy(
             table.sram, spec.size_bytes // spec.banks, write=direction == "write"
         )
         sram += nbytes * per_byte
-    reads = sum(n for (_tensor, d), n in counts.dram_bytes.items() if d == "read")
-    writes = sum(n for (_tensor, d), n in counts.dram_bytes.items() if d == "write")
+    reads, writes = _total(counts.dram_bytes, "read"), _total(counts.dram_bytes, "write")
     return compute, sram, dram_energy_pj(table, reads, writes)
 
 
@@ -99,22 +104,12 @@ def collect(
                     "utilisation": unit_counts.busy_cycles / counts.cycles
                     if counts.cycles
                     else 0.0,
-                    "mults": sum(
-                        n for (op, _b), n in unit_counts.arith.items() if op is Arith.MULT
-                    ),
-                    "adds": sum(n for (op, _b), n in unit_counts.arith.items() if op is Arith.ADD),
-                    "sram_read_bytes": sum(
-                        n for (_b, d), n in unit_counts.sram_bytes.items() if d == "read"
-                    ),
-                    "sram_write_bytes": sum(
-                        n for (_b, d), n in unit_counts.sram_bytes.items() if d == "write"
-                    ),
-                    "dram_read_bytes": sum(
-                        n for (_t, d), n in unit_counts.dram_bytes.items() if d == "read"
-                    ),
-                    "dram_write_bytes": sum(
-                        n for (_t, d), n in unit_counts.dram_bytes.items() if d == "write"
-                    ),
+                    "mults": _total(unit_counts.arith, Arith.MULT),
+                    "adds": _total(unit_counts.arith, Arith.ADD),
+                    "sram_read_bytes": _total(unit_counts.sram_bytes, "read"),
+                    "sram_write_bytes": _total(unit_counts.sram_bytes, "write"),
+                    "dram_read_bytes": _total(unit_counts.dram_bytes, "read"),
+                    "dram_write_bytes": _total(unit_counts.dram_bytes, "write"),
                     "compute_energy_pj": compute,
                     "sram_energy_pj": sram,
                     "dram_energy_pj": dram,

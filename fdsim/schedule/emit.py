@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-
+from fdsim.schedule.emit_conv import emit_spectral_conv
 from fdsim.schedule.lower import Rep, StepKind, StepPlan, Tail, TailKind
 from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor, buffer_capacities
-from fdsim.schedule.spectral_bins import IntArray, crop_counts, half_bins
+from fdsim.schedule.spectral_bins import half_bins
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.hardware import HardwareSpec
 
@@ -108,7 +107,7 @@ class Emitter:
     def step(self, plan: StepPlan) -> None:
         self.sinks = []
         if plan.kind is StepKind.SPECTRAL_CONV:
-            self.spectral_conv(plan)
+            emit_spectral_conv(self, plan)
         elif plan.kind is StepKind.GEMM:
             self.gemm(plan)
         else:
@@ -218,144 +217,6 @@ class Emitter:
         if tail.kind is TailKind.LOSS:
             return OpKind.LOSS, 1, {}
         return OpKind.ACTIVATE, elems, {}
-
-    def spectral_conv(self, plan: StepPlan) -> None:
-        rep_in, rep_out = plan.rep_in, plan.rep_head
-        ci, co, s2 = rep_in.channels, rep_out.channels, plan.stride**2
-        name = self.names[plan.head_layer]
-        sb, wsb = self.bytes.spectral, self.bytes.weight_spectral
-        # Track each output bin of the conv through fused crops; compute only bins that a crop
-        # reads (the rest would be discarded).
-        alive: IntArray = np.arange(half_bins(rep_out.grid), dtype=np.int64)
-        needed = np.ones(alive.shape, dtype=bool)
-        stages: list[tuple[Tail, IntArray, np.ndarray]] = []
-        for index, tail in enumerate(plan.tails):
-            if tail.kind is TailKind.CROP:
-                new_alive, read = crop_counts(alive, tail.grid_in, tail.grid_out)
-                if not any(t.kind is TailKind.CROP for t in plan.tails[:index]):
-                    needed = read
-                stages.append((tail, alive, read))
-                alive = new_alive
-            else:
-                stages.append((tail, alive, alive >= 0))
-        computed = np.flatnonzero(needed)
-        bins = computed.size
-        weight_per_bin = co * ci * s2 * wsb
-        co_tile = co
-        if 2 * weight_per_bin > self.capacity[Buffer.WEIGHTS]:
-            co_tile = largest_fitting(
-                co,
-                {Buffer.WEIGHTS: ci * s2 * wsb},
-                self.capacity,
-                layer=name,
-                what="bin of one output channel's weights",
-            )
-        w_bins = largest_fitting(
-            bins,
-            {Buffer.WEIGHTS: co_tile * ci * s2 * wsb},
-            self.capacity,
-            layer=name,
-            what="bin of weights",
-        )
-        per_image_bin = self.per_item(ci * s2 * sb, co_tile * s2 * sb)
-        images = largest_fitting(
-            self.batch, per_image_bin, self.capacity, layer=name, what="bin of one image"
-        )
-        per_bin = {buffer: images * b for buffer, b in per_image_bin.items()}
-        tile_bins = min(
-            w_bins, largest_fitting(bins, per_bin, self.capacity, layer=name, what="bin")
-        )
-        bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
-        image_tiles = split(self.batch, images)
-        self.note(
-            plan.head_layer,
-            (
-                f"cmac: {len(bin_tiles)} bin tiles of ≤{tile_bins} of {bins} computed bins"
-                f"{' (cropped bins skipped)' if bins < needed.size else ''} × {len(co_tiles)} "
-                f"out-channel tiles of ≤{co_tile} × {len(image_tiles)} image tiles of ≤{images}; "
-                f"weights stay for all image tiles"
-            ),
-        )
-        for b0, nb in bin_tiles:
-            chosen = computed[b0 : b0 + nb]
-            for _c0, nco in co_tiles:
-                w_bytes = nco * ci * s2 * nb * wsb
-                w_load = self.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
-                for position, (_i0, nim) in enumerate(image_tiles):
-                    last_images = position == len(image_tiles) - 1
-                    x_bytes = nim * ci * s2 * nb * sb
-                    x_load = self.load(
-                        plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
-                    )
-                    self.flush()
-                    out_alloc: Allocation = (self.out_buffer, nim * nco * s2 * nb * sb)
-                    release: tuple[Allocation, ...] = ((Buffer.ACTIVATIONS, x_bytes),)
-                    if last_images:
-                        release += ((Buffer.WEIGHTS, w_bytes),)
-                    prev = self.add(
-                        Op(
-                            0,
-                            plan.head_layer,
-                            OpKind.CMAC,
-                            (x_load, w_load),
-                            images=nim,
-                            in_channels=ci,
-                            out_channels=nco,
-                            bins=nb * s2,
-                            in_elements=nim * ci * s2 * nb,
-                            out_elements=nim * nco * s2 * nb,
-                            in_element_bytes=sb,
-                            out_element_bytes=sb,
-                            weight_element_bytes=wsb,
-                            src=Buffer.ACTIVATIONS,
-                            dst=self.out_buffer,
-                            allocate=(out_alloc,),
-                            release=release,
-                        )
-                    )
-                    maps = nim * nco
-                    if plan.stride > 1:
-                        prev = self.add(
-                            Op(
-                                0,
-                                plan.head_layer,
-                                OpKind.FOLD,
-                                (prev,),
-                                in_elements=maps * s2 * nb,
-                                out_elements=maps * nb,
-                                in_element_bytes=sb,
-                                out_element_bytes=sb,
-                                src=self.out_buffer,
-                                dst=self.out_buffer,
-                            )
-                        )
-                    kept = nb
-                    for tail, before, read in stages:
-                        n_read = int(read[chosen].sum())
-                        kind = OpKind.CROP if tail.kind is TailKind.CROP else OpKind.ACTIVATE
-                        after = (
-                            crop_counts(before, tail.grid_in, tail.grid_out)[0]
-                            if kind is OpKind.CROP
-                            else before
-                        )
-                        kept = int((after[chosen] >= 0).sum())
-                        prev = self.add(
-                            Op(
-                                0,
-                                tail.layer,
-                                kind,
-                                (prev,),
-                                in_elements=maps * n_read,
-                                out_elements=maps * kept,
-                                in_element_bytes=sb,
-                                out_element_bytes=sb,
-                                spectral=True,
-                                src=self.out_buffer,
-                                dst=self.out_buffer,
-                            )
-                        )
-                    last_layer = plan.tails[-1].layer if plan.tails else plan.head_layer
-                    self.store(last_layer, prev, maps * kept * sb, (out_alloc,))
 
     def gemm(self, plan: StepPlan) -> None:
         rep_in, rep_out = plan.rep_in, plan.rep_head

@@ -1,0 +1,156 @@
+"""Emitting a spectral convolution step: bin-tiled complex MACs with fused tails."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fdsim.schedule.lower import StepPlan, Tail, TailKind
+from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor
+from fdsim.schedule.spectral_bins import IntArray, crop_counts, half_bins
+from fdsim.schedule.tiling import largest_fitting, split
+
+if TYPE_CHECKING:
+    from fdsim.schedule.emit import Emitter
+
+
+def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
+    """Tile a spectral convolution (and its fused crops/activations) by computed bins ×
+    output channels × images; weights stay for every image tile of a bin tile."""
+    rep_in, rep_out = plan.rep_in, plan.rep_head
+    ci, co, s2 = rep_in.channels, rep_out.channels, plan.stride**2
+    name = emitter.names[plan.head_layer]
+    sb, wsb = emitter.bytes.spectral, emitter.bytes.weight_spectral
+    # Track each output bin of the conv through fused crops; compute only bins that a crop
+    # reads (the rest would be discarded).
+    alive: IntArray = np.arange(half_bins(rep_out.grid), dtype=np.int64)
+    needed = np.ones(alive.shape, dtype=bool)
+    stages: list[tuple[Tail, IntArray, np.ndarray]] = []
+    for index, tail in enumerate(plan.tails):
+        if tail.kind is TailKind.CROP:
+            new_alive, read = crop_counts(alive, tail.grid_in, tail.grid_out)
+            if not any(t.kind is TailKind.CROP for t in plan.tails[:index]):
+                needed = read
+            stages.append((tail, alive, read))
+            alive = new_alive
+        else:
+            stages.append((tail, alive, alive >= 0))
+    computed = np.flatnonzero(needed)
+    bins = computed.size
+    weight_per_bin = co * ci * s2 * wsb
+    co_tile = co
+    if 2 * weight_per_bin > emitter.capacity[Buffer.WEIGHTS]:
+        co_tile = largest_fitting(
+            co,
+            {Buffer.WEIGHTS: ci * s2 * wsb},
+            emitter.capacity,
+            layer=name,
+            what="bin of one output channel's weights",
+        )
+    w_bins = largest_fitting(
+        bins,
+        {Buffer.WEIGHTS: co_tile * ci * s2 * wsb},
+        emitter.capacity,
+        layer=name,
+        what="bin of weights",
+    )
+    per_image_bin = emitter.per_item(ci * s2 * sb, co_tile * s2 * sb)
+    images = largest_fitting(
+        emitter.batch, per_image_bin, emitter.capacity, layer=name, what="bin of one image"
+    )
+    per_bin = {buffer: images * b for buffer, b in per_image_bin.items()}
+    tile_bins = min(
+        w_bins, largest_fitting(bins, per_bin, emitter.capacity, layer=name, what="bin")
+    )
+    bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
+    image_tiles = split(emitter.batch, images)
+    emitter.note(
+        plan.head_layer,
+        (
+            f"cmac: {len(bin_tiles)} bin tiles of ≤{tile_bins} of {bins} computed bins"
+            f"{' (cropped bins skipped)' if bins < needed.size else ''} × {len(co_tiles)} "
+            f"out-channel tiles of ≤{co_tile} × {len(image_tiles)} image tiles of ≤{images}; "
+            f"weights stay for all image tiles"
+        ),
+    )
+    for b0, nb in bin_tiles:
+        chosen = computed[b0 : b0 + nb]
+        for _c0, nco in co_tiles:
+            w_bytes = nco * ci * s2 * nb * wsb
+            w_load = emitter.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+            for position, (_i0, nim) in enumerate(image_tiles):
+                last_images = position == len(image_tiles) - 1
+                x_bytes = nim * ci * s2 * nb * sb
+                x_load = emitter.load(
+                    plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
+                )
+                emitter.flush()
+                out_alloc: Allocation = (emitter.out_buffer, nim * nco * s2 * nb * sb)
+                release: tuple[Allocation, ...] = ((Buffer.ACTIVATIONS, x_bytes),)
+                if last_images:
+                    release += ((Buffer.WEIGHTS, w_bytes),)
+                prev = emitter.add(
+                    Op(
+                        0,
+                        plan.head_layer,
+                        OpKind.CMAC,
+                        (x_load, w_load),
+                        images=nim,
+                        in_channels=ci,
+                        out_channels=nco,
+                        bins=nb * s2,
+                        in_elements=nim * ci * s2 * nb,
+                        out_elements=nim * nco * s2 * nb,
+                        in_element_bytes=sb,
+                        out_element_bytes=sb,
+                        weight_element_bytes=wsb,
+                        src=Buffer.ACTIVATIONS,
+                        dst=emitter.out_buffer,
+                        allocate=(out_alloc,),
+                        release=release,
+                    )
+                )
+                maps = nim * nco
+                if plan.stride > 1:
+                    prev = emitter.add(
+                        Op(
+                            0,
+                            plan.head_layer,
+                            OpKind.FOLD,
+                            (prev,),
+                            in_elements=maps * s2 * nb,
+                            out_elements=maps * nb,
+                            in_element_bytes=sb,
+                            out_element_bytes=sb,
+                            src=emitter.out_buffer,
+                            dst=emitter.out_buffer,
+                        )
+                    )
+                kept = nb
+                for tail, before, read in stages:
+                    n_read = int(read[chosen].sum())
+                    kind = OpKind.CROP if tail.kind is TailKind.CROP else OpKind.ACTIVATE
+                    after = (
+                        crop_counts(before, tail.grid_in, tail.grid_out)[0]
+                        if kind is OpKind.CROP
+                        else before
+                    )
+                    kept = int((after[chosen] >= 0).sum())
+                    prev = emitter.add(
+                        Op(
+                            0,
+                            tail.layer,
+                            kind,
+                            (prev,),
+                            in_elements=maps * n_read,
+                            out_elements=maps * kept,
+                            in_element_bytes=sb,
+                            out_element_bytes=sb,
+                            spectral=True,
+                            src=emitter.out_buffer,
+                            dst=emitter.out_buffer,
+                        )
+                    )
+                last_layer = plan.tails[-1].layer if plan.tails else plan.head_layer
+                emitter.store(last_layer, prev, maps * kept * sb, (out_alloc,))
