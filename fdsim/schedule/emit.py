@@ -98,6 +98,38 @@ class Emitter:
             )
         )
 
+    def in_place(
+        self,
+        layer: int,
+        kind: OpKind,
+        dep: int,
+        elements: tuple[int, int],
+        element_bytes: int,
+        *,
+        spectral: bool,
+    ) -> int:
+        """A streaming op on a tile already in the output buffer; ``elements`` is (in, out)."""
+        return self.add(
+            Op(
+                0,
+                layer,
+                kind,
+                (dep,),
+                in_elements=elements[0],
+                out_elements=elements[1],
+                in_element_bytes=element_bytes,
+                out_element_bytes=element_bytes,
+                spectral=spectral,
+                src=self.out_buffer,
+                dst=self.out_buffer,
+            )
+        )
+
+    @staticmethod
+    def last_layer(plan: StepPlan) -> int:
+        """The layer whose output a step stores: its last fused layer, else its head."""
+        return plan.tails[-1].layer if plan.tails else plan.head_layer
+
     def flush(self) -> None:
         for op in self.pending:
             self.sinks.append(self.add(op))
@@ -294,19 +326,7 @@ class Emitter:
                     )
                 )
                 for tail in plan.tails:
-                    prev = self.add(
-                        Op(
-                            0,
-                            tail.layer,
-                            OpKind.ACTIVATE,
-                            (prev,),
-                            in_elements=nim * nfo,
-                            out_elements=nim * nfo,
-                            in_element_bytes=ab,
-                            out_element_bytes=ab,
-                            src=self.out_buffer,
-                            dst=self.out_buffer,
-                        )
+                    prev = self.in_place(
+                        tail.layer, OpKind.ACTIVATE, prev, (nim * nfo,) * 2, ab, spectral=False
                     )
-                last_layer = plan.tails[-1].layer if plan.tails else plan.head_layer
-                self.store(last_layer, prev, nim * nfo * ab, (out_alloc,))
+                self.store(self.last_layer(plan), prev, nim * nfo * ab, (out_alloc,))

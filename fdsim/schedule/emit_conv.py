@@ -113,19 +113,13 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
                 )
                 maps = nim * nco
                 if plan.stride > 1:
-                    prev = emitter.add(
-                        Op(
-                            0,
-                            plan.head_layer,
-                            OpKind.FOLD,
-                            (prev,),
-                            in_elements=maps * s2 * nb,
-                            out_elements=maps * nb,
-                            in_element_bytes=sb,
-                            out_element_bytes=sb,
-                            src=emitter.out_buffer,
-                            dst=emitter.out_buffer,
-                        )
+                    prev = emitter.in_place(
+                        plan.head_layer,
+                        OpKind.FOLD,
+                        prev,
+                        (maps * s2 * nb, maps * nb),
+                        sb,
+                        spectral=True,
                     )
                 kept = nb
                 for tail, before, read in stages:
@@ -137,20 +131,7 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
                         else before
                     )
                     kept = int((after[chosen] >= 0).sum())
-                    prev = emitter.add(
-                        Op(
-                            0,
-                            tail.layer,
-                            kind,
-                            (prev,),
-                            in_elements=maps * n_read,
-                            out_elements=maps * kept,
-                            in_element_bytes=sb,
-                            out_element_bytes=sb,
-                            spectral=True,
-                            src=emitter.out_buffer,
-                            dst=emitter.out_buffer,
-                        )
+                    prev = emitter.in_place(
+                        tail.layer, kind, prev, (maps * n_read, maps * kept), sb, spectral=True
                     )
-                last_layer = plan.tails[-1].layer if plan.tails else plan.head_layer
-                emitter.store(last_layer, prev, maps * kept * sb, (out_alloc,))
+                emitter.store(emitter.last_layer(plan), prev, maps * kept * sb, (out_alloc,))
