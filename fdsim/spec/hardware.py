@@ -143,6 +143,20 @@ class NumericsSpec(_Spec):
     spectra: QFormat = Field(description="each of the real and imaginary parts of a spectral bin")
     accumulators: QFormat
     twiddles: QFormat
+    partial_sums: QFormat | None = Field(
+        default=None,
+        description=(
+            "stored width of CMAC partial sums spilled to SRAM when a reduction is split into "
+            "tiles (absent: the accumulator format, i.e. no rounding at a spill)"
+        ),
+    )
+    master_weights: QFormat | None = Field(
+        default=None,
+        description=(
+            "format in which the update unit keeps the weights between steps (absent: the "
+            "weights format); compute reads them rounded to the weights format"
+        ),
+    )
 
 
 class HardwareSpec(_Spec):

@@ -121,6 +121,23 @@ class LossLayer(_Layer):
     function: LossFunction = LossFunction.SOFTMAX_CROSS_ENTROPY
 
 
+class Optimizer(StrEnum):
+    SGD = "sgd"
+
+
+class TrainingSpec(_Spec):
+    """How the update phase changes the parameters: SGD with optional momentum and decay.
+
+    ``v ← momentum·v + (∂L/∂w + weight_decay·w)``; ``w ← w − learning_rate·v``. The gradient
+    is the mean over the mini-batch. Momentum 0 keeps no velocity state (no extra traffic).
+    """
+
+    optimizer: Optimizer = Optimizer.SGD
+    learning_rate: float = Field(default=0.05, gt=0)
+    momentum: float = Field(default=0.0, ge=0, lt=1)
+    weight_decay: float = Field(default=0.0, ge=0)
+
+
 Layer = Annotated[
     ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer, Field(discriminator="kind")
 ]
@@ -134,6 +151,7 @@ class Workload(_Spec):
     input: InputSpec
     batch_size: int = Field(ge=1)
     domain: Domain = Domain.SPECTRAL
+    training: TrainingSpec = TrainingSpec()
     layers: tuple[Layer, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
