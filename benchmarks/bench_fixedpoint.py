@@ -1,9 +1,11 @@
 """Throughput of the bit-true fixed-point kernels against numpy float64 on the same sizes.
 
 Run: ``/work/venv/bin/python benchmarks/bench_fixedpoint.py`` (prints a Markdown table).
-Cases: real 2-D FFT of a batch of 64 maps (32x32 and 64x64) through dblclockfft-style radix-2
-arithmetic and a radix-4 variant, and one complex MAC step over a batch of half spectra.
-Each figure is the best of ``REPEATS`` runs; ratio = bit-true time / float time.
+Cases: real 2-D FFT of a batch of 64 maps (32x32 and 64x64; two-for-one packed rows) through
+dblclockfft-style radix-2 arithmetic and a radix-4 variant, a 1-D complex FFT of 64x64 frames,
+and one complex MAC step over a batch of half spectra.  FFTs run on the carrier the plan picks
+(complex128 holding exact integers for these sizes) and, for comparison, on int64.  Each figure
+is the best of ``REPEATS`` runs; ratio = bit-true time / float time.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from collections.abc import Callable
 import numpy as np
 
 from fdsim.fixedpoint import (
+    Carrier,
     ComplexInt,
     Fft2Plan,
     OverflowCounter,
     OverflowSite,
     complex_mac,
     digit_reversal,
+    fft,
     plan_fft,
     rfft2,
 )
@@ -123,11 +127,17 @@ def float_rfft2_same_dataflow(
     return np.moveaxis(columns, -1, 0)  # (N1, N2/2+1, batch) -> (batch, N1, N2/2+1)
 
 
-def bench_rfft2(size: int, radix: Radix) -> tuple[float, float, float]:
+def fft2_plan(size: int, radix: Radix, carrier: Carrier | None) -> Fft2Plan:
     spec = arithmetic(radix)
-    rows = plan_fft(spec, size, FftDirection.FORWARD, 16)
-    columns = plan_fft(spec, size, FftDirection.FORWARD, 16)
-    plan = Fft2Plan(rows, columns)
+    rows = plan_fft(spec, size, FftDirection.FORWARD, 16, carrier)
+    columns = plan_fft(spec, size, FftDirection.FORWARD, 16, carrier)
+    return Fft2Plan(rows, columns)
+
+
+def bench_rfft2(size: int, radix: Radix) -> tuple[float, float, float, float]:
+    plan = fft2_plan(size, radix, None)
+    assert plan.first.carrier is plan.second.carrier is Carrier.COMPLEX128
+    int64_plan = fft2_plan(size, radix, Carrier.INT64)
     rng = np.random.default_rng(SEED)
     maps = rng.integers(-(1 << 14), 1 << 14, (BATCH, size, size))
     floats = maps.astype(np.float64)
@@ -135,10 +145,31 @@ def bench_rfft2(size: int, radix: Radix) -> tuple[float, float, float]:
     twiddles = float_twiddles(size, radix)
     same = float_rfft2_same_dataflow(floats, radix, twiddles)
     assert np.allclose(same, np.fft.rfft2(floats))
+    assert rfft2(maps, plan, OverflowCounter(), site).equals(
+        rfft2(maps, int64_plan, OverflowCounter(), site)
+    )
     fixed = best_seconds(lambda: rfft2(maps, plan, OverflowCounter(), site))
+    int64 = best_seconds(lambda: rfft2(maps, int64_plan, OverflowCounter(), site))
     reference = best_seconds(lambda: np.fft.rfft2(floats))
     dataflow = best_seconds(lambda: float_rfft2_same_dataflow(floats, radix, twiddles))
-    return fixed, reference, dataflow
+    return fixed, int64, reference, dataflow
+
+
+def bench_fft(size: int) -> tuple[float, float, float]:
+    spec = arithmetic(Radix.TWO)
+    plan = plan_fft(spec, size, FftDirection.FORWARD, 16)
+    int64_plan = plan_fft(spec, size, FftDirection.FORWARD, 16, Carrier.INT64)
+    rng = np.random.default_rng(SEED)
+    shape = (BATCH * size, size)
+    x = ComplexInt(
+        rng.integers(-(1 << 14), 1 << 14, shape), rng.integers(-(1 << 14), 1 << 14, shape)
+    )
+    floats = x.re + 1j * x.im
+    site = OverflowSite("spectra", "bench")
+    fixed = best_seconds(lambda: fft(x, plan, OverflowCounter(), site))
+    int64 = best_seconds(lambda: fft(x, int64_plan, OverflowCounter(), site))
+    reference = best_seconds(lambda: np.fft.fft(floats))
+    return fixed, int64, reference
 
 
 def bench_cmac(size: int) -> tuple[float, float]:
@@ -181,23 +212,29 @@ def main() -> None:
     )
     print()
     print(
-        "| case | bit-true (ms) | numpy float64 (ms) | ratio | float64 same dataflow (ms) | ratio |"
+        "| case | bit-true (ms) | int64 carrier (ms) | numpy float64 (ms) | ratio "
+        "| float64 same dataflow (ms) | ratio |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for size, radix in ((32, Radix.TWO), (64, Radix.TWO), (64, Radix.FOUR)):
-        fixed, reference, dataflow = bench_rfft2(size, radix)
+        fixed, int64, reference, dataflow = bench_rfft2(size, radix)
         print(
             f"| rfft2 {BATCH}x{size}x{size} radix-{int(radix)} vs np.fft.rfft2 | "
-            f"{fixed * 1e3:.2f} | {reference * 1e3:.2f} | {fixed / reference:.1f}x | "
-            f"{dataflow * 1e3:.2f} | {fixed / dataflow:.1f}x |"
+            f"{fixed * 1e3:.2f} | {int64 * 1e3:.2f} | {reference * 1e3:.2f} | "
+            f"{fixed / reference:.1f}x | {dataflow * 1e3:.2f} | {fixed / dataflow:.1f}x |"
         )
+    fixed, int64, reference = bench_fft(64)
+    print(
+        f"| fft {BATCH * 64}x64 radix-2 vs np.fft.fft | {fixed * 1e3:.2f} | {int64 * 1e3:.2f} | "
+        f"{reference * 1e3:.2f} | {fixed / reference:.1f}x | | |"
+    )
     for size in (32, 64):
         fixed, reference = bench_cmac(size)
         elements = BATCH * size * (size // 2 + 1)
         print(
             f"| complex MAC step {BATCH}x{size}x{size // 2 + 1} "
             f"({elements / fixed / 1e6:.0f} M MAC/s) vs complex128 c + a*b | "
-            f"{fixed * 1e3:.2f} | {reference * 1e3:.2f} | {fixed / reference:.1f}x | | |"
+            f"{fixed * 1e3:.2f} | | {reference * 1e3:.2f} | {fixed / reference:.1f}x | | |"
         )
 
 

@@ -6,6 +6,11 @@ tables) and a rounding error of at most ``δ`` per real part (1/2 for the half m
 truncation, 0 when nothing is dropped), the error against the ideal (exact DFT scaled by
 ``2**gain_log2``) obeys ``E' = g·E + g·(M + E)·ε + δ·√2`` and the ideal peak ``M' = g·M``.  The
 bound holds whenever no overflow event was counted.
+
+Real transforms pack two frames: a packed frame ``x_a + j·x_b`` has modulus at most ``√2``
+times the larger real peak; the split's halving keeps the peak and adds one rounding
+(``δ·√2``); the merge ``X_a + j·X_b`` at most doubles peak and error.  Taking real or
+imaginary parts never increases the error.
 """
 
 from __future__ import annotations
@@ -53,12 +58,43 @@ def fft_error_bound(plan: FftPlan, bound_in: ErrorBound) -> ErrorBound:
     return bound
 
 
-def fft2_error_bound(plan: Fft2Plan, bound_in: ErrorBound) -> ErrorBound:
-    """Bound on the output of ``fft2``/``rfft2``/``irfft2`` with ``plan`` (Hermitian
-    extension and taking real parts never increase the error)."""
-    bound = fft_error_bound(plan.first, bound_in)
+def rfft_error_bound(plan: FftPlan, bound_in: ErrorBound) -> ErrorBound:
+    """Bound on the half spectra of ``rfft(x, plan)`` given a bound on the real frames."""
+    packed = ErrorBound(
+        bound_in.peak_magnitude * math.sqrt(2.0), bound_in.max_error * math.sqrt(2.0)
+    )
+    spectrum = fft_error_bound(plan, packed)
+    delta = rounding_error_lsb(plan.arithmetic.stage_rounding) * math.sqrt(2.0)
+    return ErrorBound(spectrum.peak_magnitude, spectrum.max_error + delta)
+
+
+def irfft_error_bound(plan: FftPlan, bound_in: ErrorBound) -> ErrorBound:
+    """Bound on the frames of ``irfft(half, plan)`` given a bound on the half spectra."""
+    merged = ErrorBound(2.0 * bound_in.peak_magnitude, 2.0 * bound_in.max_error)
+    return fft_error_bound(plan, merged)
+
+
+def _between_passes(plan: Fft2Plan, bound: ErrorBound) -> ErrorBound:
     shift = plan.narrowing_shift_bits
-    if shift:
-        delta = rounding_error_lsb(plan.second.arithmetic.stage_rounding) * math.sqrt(2.0)
-        bound = ErrorBound(bound.peak_magnitude / 2**shift, bound.max_error / 2**shift + delta)
+    if not shift:
+        return bound
+    delta = rounding_error_lsb(plan.second.arithmetic.stage_rounding) * math.sqrt(2.0)
+    return ErrorBound(bound.peak_magnitude / 2**shift, bound.max_error / 2**shift + delta)
+
+
+def fft2_error_bound(plan: Fft2Plan, bound_in: ErrorBound) -> ErrorBound:
+    """Bound on the output of ``fft2(x, plan)``."""
+    bound = _between_passes(plan, fft_error_bound(plan.first, bound_in))
     return fft_error_bound(plan.second, bound)
+
+
+def rfft2_error_bound(plan: Fft2Plan, bound_in: ErrorBound) -> ErrorBound:
+    """Bound on the half spectra of ``rfft2(x, plan)`` given a bound on the real maps."""
+    bound = _between_passes(plan, rfft_error_bound(plan.first, bound_in))
+    return fft_error_bound(plan.second, bound)
+
+
+def irfft2_error_bound(plan: Fft2Plan, bound_in: ErrorBound) -> ErrorBound:
+    """Bound on the maps of ``irfft2(half, plan)`` given a bound on the half spectra."""
+    bound = _between_passes(plan, fft_error_bound(plan.first, bound_in))
+    return irfft_error_bound(plan.second, bound)

@@ -1,10 +1,26 @@
 """Real-input and 2-D bit-true transforms built on the complex engine.
 
-* ``rfft``: a real frame enters the complex core with zero imaginary parts; bins
-  ``0 .. N/2`` (the Hermitian half, N/2+1 bins) are kept.
-* ``irfft``: the half spectrum is extended by Hermitian symmetry (``X[N-k] = conj X[k]``,
-  imaginary parts of bins 0 and N/2 dropped, as ``numpy.fft.irfft`` does), run through the
-  complex core, and the real part kept.
+The RTL cores are complex; real frames reach them two at a time (two-for-one packing), as the
+cost model in ``fdsim.sim.units.fft`` assumes.  Frames are paired in the flattened batch order
+(frames ``2i`` and ``2i+1``; rows ``2r`` and ``2r+1`` of a map with an even row count); an odd
+frame count is completed with a zero frame that is dropped again.
+
+* ``rfft``: ``z = x_a + j·x_b`` goes through the core, then the half spectra (bins
+  ``0 .. N/2``) are separated, with ``W = Z[(N - k) mod N]``::
+
+      X_a[k] = (Z[k] + conj W) / 2 = ((Zr + Wr) / 2, (Zi - Wi) / 2)
+      X_b[k] = (Z[k] - conj W) / 2j = ((Zi + Wi) / 2, (Wr - Zr) / 2)
+
+  Each of the four real sums is exact (one bit wider than the core output), divided by 2 with
+  the plan's ``stage_rounding`` and fitted back to the core output width with its ``overflow``
+  mode, events at ``site.child("split")``.  The halving is the split's normalisation, so the
+  half spectra keep the core's gain; only ``(2**(w-1) - 1) - (-2**(w-1))`` over 2, rounded
+  up, can overflow.
+* ``irfft``: two half spectra, each extended by Hermitian symmetry (``X[N-k] = conj X[k]``;
+  imaginary parts of bins 0 and N/2 dropped, as ``numpy.fft.irfft`` does), are merged into
+  ``Z = X_a + j·X_b`` with additions only (``Zr = Ar - Bi``, ``Zi = Ai + Br`` on the extended
+  spectra), fitted to the core input width (events at ``site.child("merge")``), and
+  transformed; the real part is frame ``a``, the imaginary part frame ``b``.
 * 2-D: rows (last axis) then columns for the forward transforms, columns then rows for the
   inverse.  Between passes the data sit in a transpose buffer at the second core's input
   width: wider first-pass words are narrowed by the second plan's stage rounding and overflow
@@ -54,49 +70,86 @@ def _require_natural(plan: FftPlan) -> None:
         raise ValueError("real-input transforms need a plan with natural output order")
 
 
-def rfft(
-    x: IntArray, plan: FftPlan, counter: OverflowCounter, site: OverflowSite, axis: int = -1
-) -> ComplexInt:
-    """Half spectrum (``points // 2 + 1`` bins along ``axis``) of real integer frames ``x``."""
+def _paired(frames: IntArray, length: int) -> IntArray:
+    """``frames`` as ``(pairs, 2, length)``, with a zero frame appended to an odd count."""
+    flat = frames.reshape(-1, length)
+    if flat.shape[0] % 2:
+        flat = np.concatenate([flat, np.zeros((1, length), dtype=np.int64)])
+    return flat.reshape(-1, 2, length)
+
+
+def rfft(x: IntArray, plan: FftPlan, counter: OverflowCounter, site: OverflowSite) -> ComplexInt:
+    """Half spectra (``points // 2 + 1`` bins) of real integer frames ``x`` (last axis
+    ``plan.points``, values in the plan's input width), two frames per core pass."""
     _require_natural(plan)
-    spectrum = fft(ComplexInt(x, np.zeros_like(x)), plan, counter, site, axis)
-    keep = [slice(None)] * x.ndim
-    keep[axis] = slice(0, plan.points // 2 + 1)
-    index = tuple(keep)
-    return ComplexInt(spectrum.re[index], spectrum.im[index])
+    points, half = plan.points, plan.points // 2 + 1
+    if x.shape[-1] != points:
+        raise ValueError(f"frames have {x.shape[-1]} points, the plan expects {points}")
+    pairs = _paired(x, points)
+    spectrum = fft(ComplexInt(pairs[:, 0], pairs[:, 1]), plan, counter, site)
+    separated = _split(spectrum, plan, counter, site.child("split"))
+    count = int(np.prod(x.shape[:-1], dtype=np.int64))
+    shape = (*x.shape[:-1], half)
+    return ComplexInt(
+        separated.re.reshape(-1, half)[:count].reshape(shape),
+        separated.im.reshape(-1, half)[:count].reshape(shape),
+    )
+
+
+def _split(
+    spectrum: ComplexInt, plan: FftPlan, counter: OverflowCounter, site: OverflowSite
+) -> ComplexInt:
+    """Packed spectra ``(pairs, N)`` → half spectra ``(pairs, 2, N/2 + 1)`` (a, then b)."""
+    points, half = plan.points, plan.points // 2 + 1
+    mirror = (-np.arange(half)) % points
+    zr, zi = spectrum.re[:, :half], spectrum.im[:, :half]
+    wr, wi = spectrum.re[:, mirror], spectrum.im[:, mirror]
+    width, mode = plan.output_width_bits, plan.arithmetic.overflow
+    rounding = plan.arithmetic.stage_rounding
+
+    def halved(total: IntArray) -> IntArray:
+        return fit(shift_right(total, 1, rounding, out=total), width, True, mode, counter, site)
+
+    re = np.stack([halved(zr + wr), halved(zi + wi)], axis=1)
+    im = np.stack([halved(zi - wi), halved(wr - zr)], axis=1)
+    return ComplexInt(re, im)
 
 
 def irfft(
-    half: ComplexInt, plan: FftPlan, counter: OverflowCounter, site: OverflowSite, axis: int = -1
+    half: ComplexInt, plan: FftPlan, counter: OverflowCounter, site: OverflowSite
 ) -> IntArray:
-    """Real frames of ``plan.points`` samples from their half spectra (``points // 2 + 1``
-    bins along ``axis``, in the plan's input width)."""
+    """Real frames of ``plan.points`` samples from their half spectra (last axis
+    ``points // 2 + 1`` bins, in the plan's input width), two frames per core pass."""
     _require_natural(plan)
-    full = _hermitian_extension(half, plan, counter, site.child("hermitian"), axis)
-    return fft(full, plan, counter, site, axis).re
-
-
-def _hermitian_extension(
-    half: ComplexInt, plan: FftPlan, counter: OverflowCounter, site: OverflowSite, axis: int
-) -> ComplexInt:
-    points = plan.points
-    if half.shape[axis] != points // 2 + 1:
+    points, bins = plan.points, plan.points // 2 + 1
+    if half.shape[-1] != bins:
         raise ValueError(
-            f"axis {axis} has {half.shape[axis]} bins, a {points}-point half spectrum has "
-            f"{points // 2 + 1}"
+            f"spectra have {half.shape[-1]} bins, a {points}-point half spectrum has {bins}"
         )
-    re = np.moveaxis(half.re, axis, -1)
-    im = np.moveaxis(half.im, axis, -1).copy()
-    im[..., 0] = 0
-    im[..., -1] = 0
+    re, im = _paired(half.re, bins), _paired(half.im, bins)
+    merged = _merge(re, im, plan, counter, site.child("merge"))
+    frames = fft(merged, plan, counter, site)
+    count = int(np.prod(half.shape[:-1], dtype=np.int64))
+    out = np.stack([frames.re, frames.im], axis=1).reshape(-1, points)[:count]
+    return out.reshape(*half.shape[:-1], points)
+
+
+def _merge(
+    re: IntArray, im: IntArray, plan: FftPlan, counter: OverflowCounter, site: OverflowSite
+) -> ComplexInt:
+    """Half spectra ``(pairs, 2, N/2 + 1)`` → packed full spectra ``(pairs, N)``."""
+    points, bins = plan.points, plan.points // 2 + 1
+    ar, br = re[:, 0], re[:, 1]
+    ai, bi = im[:, 0].copy(), im[:, 1].copy()
+    for parts in (ai, bi):
+        parts[:, [0, bins - 1]] = 0
     mirrored = slice(points // 2 - 1, 0, -1)  # bins N/2-1 .. 1 become N/2+1 .. N-1
-    # Conjugation negates: -(-2**(w-1)) does not fit the word and is fitted like any value.
-    negated = fit(
-        -im[..., mirrored], plan.input_width_bits, True, plan.arithmetic.overflow, counter, site
+    z_re = np.concatenate([ar - bi, ar[:, mirrored] + bi[:, mirrored]], axis=1)
+    z_im = np.concatenate([ai + br, br[:, mirrored] - ai[:, mirrored]], axis=1)
+    width, mode = plan.input_width_bits, plan.arithmetic.overflow
+    return ComplexInt(
+        fit(z_re, width, True, mode, counter, site), fit(z_im, width, True, mode, counter, site)
     )
-    full_re = np.concatenate([re, re[..., mirrored]], axis=-1)
-    full_im = np.concatenate([im, negated], axis=-1)
-    return ComplexInt(np.moveaxis(full_re, -1, axis), np.moveaxis(full_im, -1, axis))
 
 
 def _between_passes(
@@ -121,8 +174,10 @@ def fft2(x: ComplexInt, plan: Fft2Plan, counter: OverflowCounter, site: Overflow
 
 
 def rfft2(x: IntArray, plan: Fft2Plan, counter: OverflowCounter, site: OverflowSite) -> ComplexInt:
-    """Half spectra (``N1 × (N2 // 2 + 1)``) of real maps ``x`` (last two axes ``N1 × N2``)."""
-    rows = rfft(x, plan.first, counter, site.child("rows"), axis=-1)
+    """Half spectra (``N1 × (N2 // 2 + 1)``) of real maps ``x`` (last two axes ``N1 × N2``):
+    packed row pairs (``N1 / 2`` row transforms per map when ``N1`` is even), then the
+    ``N2 / 2 + 1`` columns."""
+    rows = rfft(x, plan.first, counter, site.child("rows"))
     rows = _between_passes(rows, plan, counter, site)
     return fft(rows, plan.second, counter, site.child("columns"), axis=-2)
 
@@ -131,7 +186,7 @@ def irfft2(
     half: ComplexInt, plan: Fft2Plan, counter: OverflowCounter, site: OverflowSite
 ) -> IntArray:
     """Real maps ``N1 × N2`` from half spectra ``N1 × (N2 // 2 + 1)``: columns (``first``),
-    then rows with Hermitian extension (``second``)."""
+    then merged row pairs (``second``)."""
     columns = fft(half, plan.first, counter, site.child("columns"), axis=-2)
     columns = _between_passes(columns, plan, counter, site)
-    return irfft(columns, plan.second, counter, site.child("rows"), axis=-1)
+    return irfft(columns, plan.second, counter, site.child("rows"))

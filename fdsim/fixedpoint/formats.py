@@ -22,6 +22,10 @@ FloatArray = npt.NDArray[np.float64]
 INT64_SAFE_BITS = 63
 """Widest signed intermediate (sign bit included) the int64 kernels form."""
 
+FLOAT64_EXACT_BITS = 53
+"""Widest signed intermediate a float64 carrier holds exactly: magnitudes up to ``2**52``, so
+adding a rounding offset of at most that much stays within the 53-bit significand."""
+
 
 class Int64WidthError(FdsimError):
     """A requested format or intermediate could not be held exactly in int64."""

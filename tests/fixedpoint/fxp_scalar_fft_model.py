@@ -166,3 +166,45 @@ def scalar_fft(
     if natural_now != want_natural:
         data = [data[digit_reverse(i, n, r)] for i in range(n)]
     return data, events
+
+
+def scalar_rfft_pair(
+    xa: list[int], xb: list[int], spec: FftArithmeticSpec, direction: FftDirection, width: int
+) -> tuple[list[Complex], list[Complex], int]:
+    """Two real frames packed as ``xa + j·xb``, transformed, and split into their half
+    spectra: each of ``Zr ± Wr``, ``Zi ± Wi`` halved by the stage rounding and fitted to the
+    core output width.  Returns both half spectra and the events (core and split)."""
+    n = len(xa)
+    spectrum, events = scalar_fft(list(zip(xa, xb, strict=True)), spec, direction, width)
+    fitter = Fitter(spec.stage_output_widths_bits(n, width)[-1], spec.overflow)
+
+    def halve(v: int) -> int:
+        return fitter(round_shift(v, 1, spec.stage_rounding))
+
+    a, b = [], []
+    for k in range(n // 2 + 1):
+        (zr, zi), (wr, wi) = spectrum[k], spectrum[(n - k) % n]
+        a.append((halve(zr + wr), halve(zi - wi)))
+        b.append((halve(zi + wi), halve(wr - zr)))
+    return a, b, events + fitter.events
+
+
+def scalar_irfft_pair(
+    a: list[Complex], b: list[Complex], spec: FftArithmeticSpec, direction: FftDirection, width: int
+) -> tuple[list[int], list[int], int]:
+    """Two half spectra extended by Hermitian symmetry (imaginary parts of bins 0 and N/2
+    dropped), merged into ``A + j·B`` fitted to ``width``, and transformed; the real and
+    imaginary parts are the two frames.  Returns both frames and the events."""
+    n = 2 * (len(a) - 1)
+    fitter = Fitter(width, spec.overflow)
+
+    def full(half: list[Complex]) -> list[Complex]:
+        kept = [(re, 0 if k in (0, n // 2) else im) for k, (re, im) in enumerate(half)]
+        return kept + [(re, -im) for re, im in kept[n // 2 - 1 : 0 : -1]]
+
+    merged = [
+        (fitter(ar - bi), fitter(ai + br))
+        for (ar, ai), (br, bi) in zip(full(a), full(b), strict=True)
+    ]
+    frames, events = scalar_fft(merged, spec, direction, width)
+    return [re for re, _ in frames], [im for _, im in frames], events + fitter.events

@@ -23,14 +23,17 @@ from fdsim.fixedpoint import (
     dequantize_complex,
     digit_reversal,
     fft,
-    fft2_error_bound,
     fft_error_bound,
     irfft,
     irfft2,
+    irfft2_error_bound,
+    irfft_error_bound,
     plan_fft,
     quantize_complex,
     rfft,
     rfft2,
+    rfft2_error_bound,
+    rfft_error_bound,
 )
 from fdsim.spec.fft_arithmetic import (
     ComplexMultiplyForm,
@@ -216,6 +219,8 @@ def test_48_bit_accumulators_hold_1e_9_relative() -> None:
 
 
 def test_rfft_and_irfft_match_numpy_within_the_bound() -> None:
+    """Five real frames (two packed pairs and one frame with a zero partner) match numpy
+    within the packed bounds, and come back as N·x times the gains."""
     width = 14
     forward = plan_fft(dif_arithmetic(1, 18), 32, FftDirection.FORWARD, width)
     inverse = plan_fft(dif_arithmetic(0, 22), 32, FftDirection.INVERSE, forward.output_width_bits)
@@ -224,19 +229,39 @@ def test_rfft_and_irfft_match_numpy_within_the_bound() -> None:
     counter = OverflowCounter()
     half = rfft(x, forward, counter, SITE)
     assert half.shape == (5, 17)
-    full = fft(ComplexInt(x, np.zeros_like(x)), forward, OverflowCounter(), SITE)
-    assert half.equals(ComplexInt(full.re[:, :17], full.im[:, :17]))
-    bound = fft_error_bound(forward, ErrorBound(float(np.max(np.abs(x))), 0.0))
-    assert (
-        np.max(np.abs(as_complex(half) - np.fft.rfft(x) * 2.0**forward.gain_log2))
-        <= bound.max_error
-    )
+    bound = rfft_error_bound(forward, ErrorBound(float(np.max(np.abs(x))), 0.0))
+    ideal = np.fft.rfft(x) * 2.0**forward.gain_log2
+    assert np.max(np.abs(as_complex(half) - ideal)) <= bound.max_error
+    assert np.max(np.abs(ideal)) <= bound.peak_magnitude
     back = irfft(half, inverse, counter, SITE)
     assert back.shape == (5, 32) and back.dtype == np.int64
     assert counter.events() == 0
     scale = 32 * 2.0 ** (forward.gain_log2 + inverse.gain_log2)
-    round_trip = fft_error_bound(inverse, bound)
+    round_trip = irfft_error_bound(inverse, bound)
     assert np.max(np.abs(back - x * scale)) <= round_trip.max_error
+
+
+def test_packed_pair_by_hand_and_overflow_sites() -> None:
+    """A hand-computed 2-point pair: the split separates the two frames exactly and records
+    at ``split``; a halving stage's rne((a - b)/2) = 128 overflows and is counted at its
+    stage."""
+    spec = dif_arithmetic(1, 16).model_copy(update={"overflow": OverflowMode.SATURATE})
+    plan = plan_fft(spec, 2, FftDirection.FORWARD, 8)  # one +1 stage: 8 -> 9 bits
+    # Z[0] = xa0 + xa1 + j(xb0 + xb1), Z[1] = xa0 - xa1 + j(xb0 - xb1); bin 1 mirrors itself.
+    x = np.array([[-128, 127], [127, -128]], dtype=np.int64)  # Z[1] = -255 + 255j
+    counter = OverflowCounter()
+    half = rfft(x, plan, counter, SITE)
+    # X_a[1] = ((Zr + Wr)/2, (Zi - Wi)/2) = (-255, 0)
+    # X_b[1] = ((Zi + Wi)/2, (Wr - Zr)/2) = (255, 0)
+    assert half.re.tolist() == [[-1, -255], [-1, 255]]
+    tallies = {t.site.name: t.events for t in counter.tallies()}
+    assert tallies == {"fft.stage0": 0, "fft.split": 0}
+    spec_halving = dif_arithmetic(0, 16).model_copy(update={"overflow": OverflowMode.SATURATE})
+    plan = plan_fft(spec_halving, 2, FftDirection.FORWARD, 8)  # 8 -> 8 bits, rne((a - b)/2)
+    counter = OverflowCounter()
+    rfft(np.array([[127, -128], [0, 0]], dtype=np.int64), plan, counter, SITE)
+    # Stage: (127 + 128)/2 = 127.5 -> 128 overflows the 8-bit word (saturated to 127).
+    assert {t.site.name: t.events for t in counter.tallies()}["fft.stage0"] == 1
 
 
 def test_rfft2_and_irfft2_match_numpy_and_the_axis_path() -> None:
@@ -264,15 +289,15 @@ def test_rfft2_and_irfft2_match_numpy_and_the_axis_path() -> None:
     )
     cols = fft(narrowed, columns, OverflowCounter(), SITE)
     assert half.equals(ComplexInt(cols.re.swapaxes(1, 2), cols.im.swapaxes(1, 2)))
-    bound = fft2_error_bound(plan, ErrorBound(float(np.max(np.abs(x))), 0.0))
+    bound = rfft2_error_bound(plan, ErrorBound(float(np.max(np.abs(x))), 0.0))
     ideal = np.fft.rfft2(x) * 2.0**plan.gain_log2
     assert np.max(np.abs(as_complex(half) - ideal)) <= bound.max_error
-    # Inverse: columns (8-point) then rows (16-point, Hermitian).
+    # Inverse: columns (8-point) then merged rows (16-point, Hermitian).
     inv_columns = plan_fft(dif_arithmetic(0, 20), 8, FftDirection.INVERSE, 18)
-    inv_rows = plan_fft(dif_arithmetic(0, 20), 16, FftDirection.INVERSE, 18)
-    back = irfft2(half, Fft2Plan(inv_columns, inv_rows), counter, SITE)
+    inv_rows = plan_fft(dif_arithmetic(0, 20), 16, FftDirection.INVERSE, 19)
+    inverse_plan = Fft2Plan(inv_columns, inv_rows)
+    back = irfft2(half, inverse_plan, counter, SITE)
     assert back.shape == (4, 8, 16)
     assert counter.events() == 0
-    inverse_plan = Fft2Plan(inv_columns, inv_rows)
     scale = 8 * 16 * 2.0 ** (plan.gain_log2 + inverse_plan.gain_log2)
-    assert np.max(np.abs(back - x * scale)) <= fft2_error_bound(inverse_plan, bound).max_error
+    assert np.max(np.abs(back - x * scale)) <= irfft2_error_bound(inverse_plan, bound).max_error

@@ -1,16 +1,27 @@
-"""Oracle: the vectorised FFT engine equals the plain-Python scalar model, integer for integer
-and event for event, across radices, decimations, scaling schedules, twiddle rules, rounding
-and overflow modes, multiply forms, orders and directions."""
+"""Oracle: the vectorised FFT engine, on both carriers, equals the plain-Python scalar model,
+integer for integer and event for event, across radices, decimations, scaling schedules,
+twiddle rules, rounding and overflow modes, multiply forms, orders and directions; and so do
+the packed real transforms (split and merge included)."""
 
 from __future__ import annotations
 
 import numpy as np
-from fxp_scalar_fft_model import scalar_fft
+from fxp_scalar_fft_model import scalar_fft, scalar_irfft_pair, scalar_rfft_pair
 from fxp_strategies import arithmetic_and_size
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fdsim.fixedpoint import ComplexInt, OverflowCounter, OverflowSite, fft, plan_fft
+from fdsim.fixedpoint import (
+    Carrier,
+    ComplexInt,
+    FftPlan,
+    OverflowCounter,
+    OverflowSite,
+    fft,
+    irfft,
+    plan_fft,
+    rfft,
+)
 from fdsim.spec.fft_arithmetic import (
     ComplexMultiplyForm,
     Decimation,
@@ -47,20 +58,79 @@ def test_engine_matches_scalar_model(
         )
     )
     x = np.array(raw, dtype=np.int64)
-    counter = OverflowCounter()
-    got = fft(
-        ComplexInt(x[..., 0].copy(), x[..., 1].copy()),
-        plan_fft(spec, points, direction, width),
-        counter,
-        SITE,
+    expected = [
+        scalar_fft([(int(r), int(i)) for r, i in x[f]], spec, direction, width)
+        for f in range(frames)
+    ]
+    auto = plan_fft(spec, points, direction, width)
+    plans = [plan_fft(spec, points, direction, width, Carrier.INT64)]
+    if auto.carrier is Carrier.COMPLEX128:
+        plans.append(auto)
+    tallies = []
+    for plan in plans:
+        counter = OverflowCounter()
+        got = fft(ComplexInt(x[..., 0].copy(), x[..., 1].copy()), plan, counter, SITE)
+        for f, (out, _) in enumerate(expected):
+            assert got.re[f].tolist() == [v[0] for v in out]
+            assert got.im[f].tolist() == [v[1] for v in out]
+        assert counter.events() == sum(events for _, events in expected)
+        tallies.append(counter.tallies())
+    assert all(t == tallies[0] for t in tallies)
+
+
+def both_carriers(
+    spec: FftArithmeticSpec, points: int, direction: FftDirection, width: int
+) -> list[FftPlan]:
+    auto = plan_fft(spec, points, direction, width)
+    assume(auto.carrier is Carrier.COMPLEX128)
+    return [auto, plan_fft(spec, points, direction, width, Carrier.INT64)]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(case=arithmetic_and_size(), data=st.data())
+def test_packed_real_transforms_match_scalar_model(
+    case: tuple[FftArithmeticSpec, int], data: st.DataObject
+) -> None:
+    """Three real frames (so one pair is completed with a zero frame) through ``rfft`` with
+    a forward plan and ``irfft`` with an inverse plan, on both carriers."""
+    spec, points = case
+    assume(spec.output_order is OutputOrder.NATURAL and points >= 2)
+    width = data.draw(st.integers(3, 12))
+    low, high = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    value = st.integers(low, high) | st.sampled_from([low, high])
+    x = np.array(
+        data.draw(
+            st.lists(st.lists(value, min_size=points, max_size=points), min_size=3, max_size=3)
+        ),
+        dtype=np.int64,
     )
-    expected_events = 0
-    for f in range(frames):
-        out, events = scalar_fft([(int(r), int(i)) for r, i in x[f]], spec, direction, width)
-        expected_events += events
-        assert got.re[f].tolist() == [v[0] for v in out]
-        assert got.im[f].tolist() == [v[1] for v in out]
-    assert counter.events() == expected_events
+    zero = [0] * points
+    pairs = [(x[0].tolist(), x[1].tolist()), (x[2].tolist(), zero)]
+    forward = both_carriers(spec, points, FftDirection.FORWARD, width)
+    halves, events = [], 0
+    for xa, xb in pairs:
+        a, b, e = scalar_rfft_pair(xa, xb, spec, FftDirection.FORWARD, width)
+        halves += [a, b]
+        events += e
+    for plan in forward:
+        counter = OverflowCounter()
+        got = rfft(x, plan, counter, SITE)
+        for f in range(3):
+            assert list(zip(got.re[f].tolist(), got.im[f].tolist(), strict=True)) == halves[f]
+        assert counter.events() == events
+    spectra_width = forward[0].output_width_bits
+    inverse = both_carriers(spec, points, FftDirection.INVERSE, spectra_width)
+    frames, events = [], 0
+    for a, b in ((halves[0], halves[1]), (halves[2], [(0, 0)] * len(halves[2]))):
+        xa, xb, e = scalar_irfft_pair(a, b, spec, FftDirection.INVERSE, spectra_width)
+        frames += [xa, xb]
+        events += e
+    half = np.array(halves[:3], dtype=np.int64)
+    for plan in inverse:
+        counter = OverflowCounter()
+        back = irfft(ComplexInt(half[..., 0].copy(), half[..., 1].copy()), plan, counter, SITE)
+        assert back.tolist() == frames[:3]
+        assert counter.events() == events
 
 
 def test_scalar_model_agrees_on_a_hand_checked_radix4_case() -> None:
