@@ -5,8 +5,9 @@ Formats come from the hardware config's ``numerics``; the FFT/iFFT from ``fft.ar
 (:mod:`fdsim.fixedpoint.spectral_maps`); reductions split where the compiled schedule splits
 them (``reduction_tiles`` per layer and phase), so partial sums round where the hardware spills
 them. Every overflow is counted on one :class:`OverflowCounter` at a site named
-``"<layer>.<phase>.<primitive>…"`` (tensor class first), so a run can report events per layer
-and phase.
+``"<layer>.<phase>.<primitive>…"`` (:func:`site_layer_phase` reads it back), so a run can
+report events per layer and phase (the network input and initial parameters count under
+their layer's ``fwd``; SGD under ``update``).
 
 Layouts (format, power-of-two exponent), fixed when the network is compiled — never chosen
 from the data of a batch:
@@ -31,7 +32,7 @@ from the data of a batch:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,9 +90,21 @@ from fdsim.spec.workload import TrainingSpec
 
 NYQUIST = NyquistMode.AVERAGE  # as the float backend: the workload has no field for it
 
-ReductionTiles = Mapping[tuple[str, str], tuple[int, ...]]
-"""Sizes of the reduction tiles whose partial sums leave the accumulator, by (layer, phase);
-phases are ``fwd``, ``bwd_data``, ``bwd_weight`` (the compiler's ``LayerPlan.reduction_tiles``)."""
+ReductionTiles = Callable[[str, str, int], "tuple[int, ...] | None"]
+"""``(layer, phase, length) →`` sizes of the reduction tiles whose partial sums leave the
+accumulator (None: one tile), phases ``fwd``, ``bwd_data``, ``bwd_weight``. The compiled
+schedule provides it (a smaller last mini-batch is split by the compiler's own rule)."""
+
+
+def site_layer_phase(site: OverflowSite) -> tuple[str, str]:
+    """``(layer, phase)`` of a site this backend named."""
+    layer, phase = site.name.split(".")[:2]
+    return layer, phase
+
+
+def untiled(layer: str, phase: str, length: int) -> tuple[int, ...] | None:
+    """Every reduction in one tile: partial sums never leave the accumulator."""
+    return None
 
 
 def fitting_exponent(max_abs: float, fmt: QFormat, headroom_bits: int = 1) -> int:
@@ -109,7 +122,7 @@ class FixedBackend:
 
     hardware: HardwareSpec
     batch_size: int
-    reduction_tiles: ReductionTiles = field(default_factory=dict)
+    reduction_tiles: ReductionTiles = untiled
     counter: OverflowCounter = field(default_factory=OverflowCounter)
     _params: dict[str, TensorFormat] = field(default_factory=dict, init=False)
 
@@ -130,8 +143,8 @@ class FixedBackend:
     def _site(self, tensor_class: str, name: str, phase: str, primitive: str) -> OverflowSite:
         return OverflowSite(tensor_class, f"{name}.{phase}.{primitive}")
 
-    def _tiles(self, name: str, phase: str) -> tuple[int, ...] | None:
-        return self.reduction_tiles.get((name, phase))
+    def _tiles(self, name: str, phase: str, length: int) -> tuple[int, ...] | None:
+        return self.reduction_tiles(name, phase, length)
 
     def _plan(self, grid: int, maps_fmt: QFormat) -> SpectralMapsPlan:
         return plan_spectral_maps(self._arithmetic, grid, maps_fmt, self._numerics.spectra)
@@ -165,7 +178,7 @@ class FixedBackend:
     def from_float(
         self, name: str, value: npt.NDArray[Any], tensor_class: TensorClass
     ) -> FixedTensor:
-        site = OverflowSite(tensor_class.value, f"{name}.quantise")
+        site = OverflowSite(tensor_class.value, f"{_layer_of(name)}.fwd.quantise")
         if tensor_class is TensorClass.ACTIVATIONS:
             return FixedTensor.from_float(value, self._maps, self.counter, site)
         array = np.asarray(value)
@@ -270,7 +283,7 @@ class FixedBackend:
             self._spectra_layout(x.shape[-2]),
             self.counter,
             self._site("accumulators", name, "fwd", "cmac"),
-            self._tiles(name, "fwd"),
+            self._tiles(name, "fwd", x.shape[1]),
         )
 
     def conv_backward_data(self, name: str, g: FixedTensor, w: FixedTensor) -> FixedTensor:
@@ -282,7 +295,7 @@ class FixedBackend:
             g.layout,
             self.counter,
             self._site("accumulators", name, "bwd_data", "cmac"),
-            self._tiles(name, "bwd_data"),
+            self._tiles(name, "bwd_data", g.shape[1]),
         )
 
     def conv_backward_weight(self, name: str, g: FixedTensor, x: FixedTensor) -> FixedTensor:
@@ -294,7 +307,7 @@ class FixedBackend:
             self._param_gradient(f"{name}.weight"),
             self.counter,
             self._site("accumulators", name, "bwd_weight", "cmac"),
-            self._tiles(name, "bwd_weight"),
+            self._tiles(name, "bwd_weight", x.shape[0]),
         )
 
     def project_kernel(self, name: str, dw: FixedTensor, kernel: int) -> FixedTensor:
@@ -399,15 +412,16 @@ class FixedBackend:
     def dense_forward(
         self, name: str, x: FixedTensor, weight: FixedTensor, bias: FixedTensor
     ) -> FixedTensor:
+        flat = _flat(x)
         y = dense_forward_fixed(
-            _flat(x),
+            flat,
             self._weights(weight, name, "fwd"),
             self._weights(bias, name, "fwd"),
             self._reduction,
             self._maps,
             self.counter,
             self._site("accumulators", name, "fwd", "gemm"),
-            self._tiles(name, "fwd"),
+            self._tiles(name, "fwd", flat.shape[1]),
         )
         return _reshaped(y, (*y.shape, 1, 1))
 
@@ -421,7 +435,7 @@ class FixedBackend:
             g.layout,
             self.counter,
             self._site("accumulators", name, "bwd_data", "gemm"),
-            self._tiles(name, "bwd_data"),
+            self._tiles(name, "bwd_data", g.shape[1]),
         )
         return _reshaped(dx, (dx.shape[0], *in_shape))
 
@@ -437,7 +451,7 @@ class FixedBackend:
             layout,
             self.counter,
             site,
-            self._tiles(name, "bwd_weight"),
+            self._tiles(name, "bwd_weight", g.shape[0]),
         )
         bias_layout = self._param_gradient(f"{name}.bias")
         if bias_layout != layout:
@@ -461,12 +475,17 @@ class FixedBackend:
         velocity: FixedTensor | None,
         training: TrainingSpec,
     ) -> tuple[FixedTensor, FixedTensor | None]:
-        site = self._site("weights", name, "update", "sgd")
+        site = self._site("weights", _layer_of(name), "update", f"sgd.{name}")
         coefficients = SgdCoefficients.quantize(
             training, self._numerics.weights, self.counter, site.child("coefficient")
         )
         state = sgd_step(param, grad, velocity, coefficients, grad.layout, self.counter, site)
         return state.weights, state.velocity
+
+
+def _layer_of(name: str) -> str:
+    """The layer a tensor name belongs to: ``"conv1.weight"`` → ``"conv1"``; ``"input"``."""
+    return name.split(".", 1)[0]
 
 
 def _power_of_two_exponent(value: float) -> int | None:
