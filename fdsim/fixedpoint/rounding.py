@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fdsim.fixedpoint.formats import FloatArray, IntArray
+from fdsim.fixedpoint.formats import INT64_SAFE_BITS, FloatArray, IntArray
 from fdsim.spec.fft_arithmetic import TwiddleRounding
 from fdsim.spec.numerics import RoundingMode
 
@@ -27,6 +27,9 @@ def shift_right(
             return values
         np.copyto(out, values)
         return out
+    # Values stay inside the 63-bit budget (|v| < 2**62), so every shift of 63 bits or more
+    # gives the same result as 63 (0 or -1 truncated, 0 rounded); numpy rejects shifts >= 64.
+    shift_bits = min(shift_bits, INT64_SAFE_BITS)
     half = 1 << (shift_bits - 1)
     if mode is RoundingMode.TRUNCATE:
         return np.right_shift(values, shift_bits, out=out)

@@ -180,3 +180,15 @@ def test_int64_guard_names_the_culprit() -> None:
             OverflowCounter(),
             SITE,
         )
+
+
+@pytest.mark.parametrize("mode", list(RoundingMode))
+def test_shifts_of_64_bits_or_more_round_like_63(mode: RoundingMode) -> None:
+    values = np.array([-(2**61), -3, -1, 0, 1, 2**61], dtype=np.int64)
+    expected = {
+        RoundingMode.TRUNCATE: [-1, -1, -1, 0, 0, 0],
+        RoundingMode.HALF_UP: [0, 0, 0, 0, 0, 0],
+        RoundingMode.HALF_EVEN: [0, 0, 0, 0, 0, 0],
+    }[mode]
+    for shift in (63, 64, 200):
+        assert shift_right(values, shift, mode).tolist() == expected
