@@ -6,6 +6,7 @@ writes what this returns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from fdsim.errors import SpecFieldError
 from fdsim.results import RunResult, collect
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
+from fdsim.schedule.ops import TRAINING_STEP, Phase
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.spec.load import (
@@ -27,13 +29,18 @@ from fdsim.spec.load import (
 )
 
 
-def run(hardware_path: Path, workload_path: Path) -> RunResult:
-    """Simulate one workload on one hardware configuration (forward pass)."""
+def run(
+    hardware_path: Path, workload_path: Path, phases: Iterable[Phase] = TRAINING_STEP
+) -> RunResult:
+    """Simulate one training step of a workload on a hardware configuration: the selected
+    ``phases`` (default all: fwd, bwd_data, bwd_weight, update; ``{Phase.FORWARD}`` is
+    inference). Raises ``PhaseSelectionError`` for a selection missing a needed phase and
+    ``ConfigError`` for bad input files."""
     hardware = load_hardware(hardware_path)
     workload = load_workload(workload_path)
     table = load_energy_table(energy_table_path(hardware))
     try:
-        schedule = compile_schedule(workload.spec, hardware.spec)
+        schedule = compile_schedule(workload.spec, hardware.spec, phases)
     except SpecFieldError as problem:
         origins = {"hardware": hardware.origin, "workload": workload.origin}
         raise origins[problem.spec].error(problem) from None

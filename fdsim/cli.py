@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from fdsim import __version__
 from fdsim.errors import ConfigError
+from fdsim.schedule.ops import Phase
 
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
@@ -34,15 +35,33 @@ def _default(relative: Path) -> Path:
     )
 
 
+def parse_phases(text: str) -> frozenset[Phase]:
+    """``fwd,bwd_data,...`` -> phases; a typo or a selection missing a needed phase is a
+    ``ConfigError`` naming the option."""
+    from fdsim.schedule.compile import PhaseSelectionError, check_phases
+
+    known = ", ".join(phase.value for phase in Phase)
+    phases = []
+    for name in (part.strip() for part in text.split(",")):
+        if name not in {phase.value for phase in Phase}:
+            raise ConfigError("--phases", f"unknown phase {name!r}, expected some of {known}")
+        phases.append(Phase(name))
+    try:
+        return check_phases(phases)
+    except PhaseSelectionError as problem:
+        raise ConfigError("--phases", str(problem)) from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from fdsim.api import run
     from fdsim.report.markdown import write_report
-    from fdsim.report.table import format_table, layer_table
+    from fdsim.report.table import format_phase_totals, format_table, layer_table
     from fdsim.results import write_atomically, write_tables
 
+    phases = parse_phases(args.phases)
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_WORKLOAD)
-    result = run(hardware, workload)
+    result = run(hardware, workload, phases)
     manifest = result.summary["manifest"]
     out = args.out or Path("fdsim-out") / f"{workload.stem}-{hardware.stem}-{manifest['run_id']}"
 
@@ -54,8 +73,11 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         summary = result.summary
         print(format_table(layer_table(result.layers)))
+        print()
+        print(format_phase_totals(summary["phases"]))
         print(
-            f"\ntotal: {summary['total_cycles']:,} cycles "
+            f"\ntraining step ({', '.join(summary['phases'])}): "
+            f"{summary['total_cycles']:,} cycles "
             f"({summary['time_s'] * 1e3:.4f} ms), {summary['energy_pj'] / 1e6:.3f} µJ, "
             f"area {summary['total_area_mm2']:.3f} mm²"
         )
@@ -100,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_WORKLOAD}")
     run.add_argument("--out", type=Path, help="output folder (default: fdsim-out/<names>-<id>)")
     run.add_argument("--quiet", action="store_true", help="print only where results went")
+    run.add_argument(
+        "--phases",
+        default=",".join(phase.value for phase in Phase),
+        help="comma-separated phases of the training step to simulate (default: all, "
+        "fwd,bwd_data,bwd_weight,update; 'fwd' is inference)",
+    )
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", help="check spec files (kind detected)")

@@ -1,8 +1,10 @@
 """Run results: tidy tables priced from counts, the summary and the manifest; saving them.
 
 ``layers`` has one row per layer × phase × unit (``unit`` ``sram`` carries the buffers'
-leakage); ``traffic`` one row per layer × phase × memory × tensor-or-buffer × direction.
-Energy is derived here from counts and the energy table, so a new table re-prices a stored run.
+leakage); ``traffic`` one row per layer × phase × memory × tensor-or-buffer × direction (DRAM
+tensors: activations, weights, gradients, stash, velocity). The summary's totals are one
+training step (the phases simulated); ``phases`` splits them per phase. Energy is derived here
+from counts and the energy table, so a new table re-prices a stored run.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import pandas as pd
 
 from fdsim.cost.area import UnitArea, unit_areas
 from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_pj_per_byte
-from fdsim.schedule.ops import LayerBound, Schedule, Unit, buffer_spec
+from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit, buffer_spec
 from fdsim.sim.counters import LayerCounts, UnitCounts
 from fdsim.sim.engine import StallCause
 from fdsim.sim.units import Arith
@@ -148,8 +150,56 @@ def collect(
             ["layer", "phase", "level", "memory", "direction"], as_index=False, sort=False
         ).agg(bytes=("bytes", "sum"))
     summary = _summary(layers, total_cycles, hardware, list(areas.values()), manifest)
-    summary["mapping"] = {plan.name: plan.mapping for plan in schedule.layers}
+    summary["phases"] = _phase_totals(schedule, layer_counts, layers, areas.values(), hardware)
+    summary["mapping"] = {
+        phase.value: {p.name: p.mapping for p in schedule.layers if p.phase is phase}
+        for phase in Phase
+        if phase in schedule.phases
+    }
+    summary["reduction_tiles"] = {
+        phase.value: {
+            p.name: list(p.reduction_tiles)
+            for p in schedule.layers
+            if p.phase is phase and p.reduction_tiles
+        }
+        for phase in Phase
+        if phase in schedule.phases
+    }
     return RunResult(layers, traffic_frame, summary)
+
+
+def _phase_totals(
+    schedule: Schedule,
+    layer_counts: list[LayerCounts],
+    layers: pd.DataFrame,
+    areas: Iterable[UnitArea],
+    hardware: HardwareSpec,
+) -> dict[str, dict[str, Any]]:
+    """Per phase: its span (first op start to last result usable; spans of consecutive
+    phases may overlap where DMA prefetches), dynamic energy, leakage over the span, DRAM bytes."""
+    leakage_mw = sum(area.leakage_mw for area in areas)
+    totals: dict[str, dict[str, Any]] = {}
+    for phase in Phase:
+        spans = [
+            counts
+            for plan, counts in zip(schedule.layers, layer_counts, strict=True)
+            if plan.phase is phase and counts.units
+        ]
+        if not spans:
+            continue
+        cycles = max(c.end_cycle for c in spans) - min(c.start_cycle for c in spans)
+        rows = layers[layers["phase"] == phase.value]
+        dynamic = float(rows[["compute_energy_pj", "sram_energy_pj", "dram_energy_pj"]].sum().sum())
+        leakage = leakage_mw * cycles / hardware.clock_hz * PJ_PER_MW_SECOND
+        totals[phase.value] = {
+            "cycles": cycles,
+            "dynamic_energy_pj": dynamic,
+            "leakage_energy_pj": leakage,
+            "energy_pj": dynamic + leakage,
+            "dram_read_bytes": int(rows["dram_read_bytes"].sum()),
+            "dram_write_bytes": int(rows["dram_write_bytes"].sum()),
+        }
+    return totals
 
 
 def _summary(
@@ -165,7 +215,6 @@ def _summary(
         column: float(layers[column].sum())
         for column in ("compute_energy_pj", "sram_energy_pj", "dram_energy_pj")
     }
-    by_phase = layers.groupby("phase", sort=False)
     return {
         "total_cycles": total_cycles,
         "time_s": seconds,
@@ -174,15 +223,6 @@ def _summary(
         "leakage_energy_pj": leakage_pj,
         "dram_read_bytes": int(layers["dram_read_bytes"].sum()),
         "dram_write_bytes": int(layers["dram_write_bytes"].sum()),
-        "phases": {
-            str(phase): {
-                "dynamic_energy_pj": float(
-                    group[["compute_energy_pj", "sram_energy_pj", "dram_energy_pj"]].sum().sum()
-                ),
-                "layer_cycles": int(group.drop_duplicates("layer")["layer_cycles"].sum()),
-            }
-            for phase, group in by_phase
-        },
         "area_mm2": {area.unit: area.area_mm2 for area in areas},
         "total_area_mm2": sum(area.area_mm2 for area in areas),
         "leakage_mw": {area.unit: area.leakage_mw for area in areas},

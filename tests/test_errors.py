@@ -147,3 +147,30 @@ def test_validate_reports_kind(golden_files, capsys) -> None:  # type: ignore[no
         f"{hardware}: valid hardware",
         f"{workload}: valid workload",
     ]
+
+
+def test_unknown_phase(run_args, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert _fails([*run_args, "--phases", "fwd,bwd"], capsys) == (
+        "--phases: unknown phase 'bwd', expected some of fwd, bwd_data, bwd_weight, update"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_phase_without_the_phases_it_needs(run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert _fails([*run_args, "--phases", "fwd,update"], capsys) == (
+        "--phases: update needs bwd_data, bwd_weight too"
+    )
+
+
+def test_gradients_buffer_too_small_for_a_backward_tile(
+    golden_files, run_args, capsys, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The forward does not use the gradients buffer; the backward's weight-gradient tile does."""
+    hardware, _ = golden_files
+    _edit(hardware, "gradients: {size_bytes: 65536", "gradients: {size_bytes: 4")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:11: buffers.gradients.size_bytes: too small for layer fc1: one image's "
+        "gradient needs 2 × 4 bytes (double-buffered), the buffer holds 4"
+    )
+    assert not (tmp_path / "out").exists()
+    assert main([*run_args, "--phases", "fwd", "--quiet"]) == 0  # inference still runs

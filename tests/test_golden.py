@@ -1,5 +1,8 @@
 """A tiny case computed by hand (see conftest.GOLDEN_*): every cycle and count checked exactly.
 
+The forward alone (inference, ``phases={fwd}``) and as the first phase of a training step
+must give the same timeline: the backward only starts after the forward's loss.
+
 Timeline (DRAM moves 4 bytes/cycle; an 8×8 real map is 64 × 2 bytes, its half-spectrum
 8 × 5 bins × 4 bytes):
 - conv1, input FFT step: load 128 B (32 cycles) 0–32; FFT (8+1) transforms × 8 samples = 72
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from fdsim.api import run
 from fdsim.schedule.compile import compile_schedule
+from fdsim.schedule.ops import Phase
 from fdsim.sim.engine import simulate
 from fdsim.spec.load import load_hardware, load_workload
 
@@ -29,38 +33,47 @@ def _by_unit(layers, layer: str) -> dict[str, dict]:  # type: ignore[no-untyped-
     return {row["unit"]: row for row in rows.to_dict("records")}
 
 
-def test_golden_timeline(golden_files: tuple[Path, Path]) -> None:
-    hardware, workload = golden_files
+FORWARD_SPANS = [
+    ("load", 0, 32),
+    ("fft", 32, 104),
+    ("store", 104, 144),
+    ("load", 144, 224),
+    ("load", 224, 264),
+    ("cmac", 264, 284),
+    ("store", 284, 364),
+    ("load", 364, 444),
+    ("ifft", 444, 588),
+    ("store", 588, 652),
+    ("load", 652, 780),
+    ("load", 780, 844),
+    ("gemm", 844, 876),
+    ("store", 876, 877),
+    ("load", 877, 878),
+    ("loss", 878, 879),
+    ("store", 879, 880),
+]
+
+
+def _spans(hardware: Path, workload: Path, phases: set[Phase]) -> tuple[list[tuple], int]:
     hw, wl = load_hardware(hardware).spec, load_workload(workload).spec
-    schedule = compile_schedule(wl, hw)
+    schedule = compile_schedule(wl, hw, phases)
     trace = simulate(schedule, hw)
     spans = [
         (op.kind.value, t.start, t.end) for op, t in zip(schedule.ops, trace.timings, strict=True)
     ]
-    assert spans == [
-        ("load", 0, 32),
-        ("fft", 32, 104),
-        ("store", 104, 144),
-        ("load", 144, 224),
-        ("load", 224, 264),
-        ("cmac", 264, 284),
-        ("store", 284, 364),
-        ("load", 364, 444),
-        ("ifft", 444, 588),
-        ("store", 588, 652),
-        ("load", 652, 780),
-        ("load", 780, 844),
-        ("gemm", 844, 876),
-        ("store", 876, 877),
-        ("load", 877, 878),
-        ("loss", 878, 879),
-        ("store", 879, 880),
-    ]
-    assert trace.total_cycles == 880
+    return spans, trace.total_cycles
+
+
+def test_golden_timeline(golden_files: tuple[Path, Path]) -> None:
+    spans, total = _spans(*golden_files, {Phase.FORWARD})
+    assert spans == FORWARD_SPANS
+    assert total == 880
+    step, _total = _spans(*golden_files, set(Phase))
+    assert step[: len(FORWARD_SPANS)] == FORWARD_SPANS
 
 
 def test_golden_counts(golden_files: tuple[Path, Path]) -> None:
-    result = run(*golden_files)
+    result = run(*golden_files, {Phase.FORWARD})
     layers = result.layers
     conv, fc, loss = (_by_unit(layers, name) for name in ("conv1", "fc1", "loss"))
     # FFT: 9 transforms × 12 radix-2 butterflies = 108 complex multiplies × 4 real; adds:
@@ -88,5 +101,5 @@ def test_energy_is_linear_in_counts(golden_files: tuple[Path, Path]) -> None:
     one = run(hardware, workload).layers
     workload.write_text(workload.read_text().replace("batch_size: 1", "batch_size: 2"))
     two = run(hardware, workload).layers
-    pick = (one["layer"] == "conv1") & (one["unit"] == "cmac")
+    pick = (one["layer"] == "conv1") & (one["unit"] == "cmac") & (one["phase"] == "fwd")
     assert two[pick]["compute_energy_pj"].item() == 2 * one[pick]["compute_energy_pj"].item()

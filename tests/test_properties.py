@@ -1,4 +1,5 @@
-"""Properties of the engine on random small workloads and hardware (Hypothesis)."""
+"""Properties of the engine on random small workloads and hardware (Hypothesis), over whole
+training steps: every layer × phase (fwd, bwd_data, bwd_weight, update) obeys them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
+from fdsim.schedule.ops import OpKind, Phase
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.spec.hardware import (
@@ -43,6 +45,7 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
         {"name": "conv2", "kind": "conv", "out_channels": draw(st.integers(1, 8)), "kernel": 3},
         {"name": "fc1", "kind": "fc", "out_features": draw(st.integers(4, 40))},
         {"name": "act2", "kind": "activation", "function": "relu"},
+        {"name": "pool2", "kind": "pool", "method": "max", "kernel": 1},
         {"name": "fc2", "kind": "fc", "out_features": classes},
         {"name": "loss", "kind": "loss"},
     ]
@@ -51,6 +54,7 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
             "name": "random",
             "input": {"channels": channels, "height": size, "width": size, "classes": classes},
             "batch_size": draw(st.integers(1, 8)),
+            "training": {"momentum": draw(st.sampled_from([0.0, 0.9])), "weight_decay": 1e-4},
             "layers": layers,
         }
     )
@@ -86,7 +90,7 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
         buffers=BuffersSpec(
             activations=buffer(16),
             weights=buffer(16),
-            gradients=buffer(1),
+            gradients=buffer(16),
             outputs=buffer(16) if draw(st.booleans()) else None,
         ),
         dram=DramSpec(
@@ -138,3 +142,36 @@ def test_simulated_cycles_never_below_the_analytic_bound(case) -> None:  # type:
         for u in {u for b in layer_bounds(schedule, hardware) for u in b.unit_cycles}
     )
     assert trace.total_cycles >= total_work
+
+
+@FAST
+@given(cases())
+def test_every_phase_is_compiled_and_bounded(case) -> None:  # type: ignore[no-untyped-def]
+    workload, hardware = case
+    schedule = compile_schedule(workload, hardware)
+    phases = {plan.phase for plan in schedule.layers}
+    assert phases == set(Phase)
+    trace = simulate(schedule, hardware)
+    counts = count(schedule, trace)
+    for plan, layer in zip(schedule.layers, counts, strict=True):
+        assert layer.units, f"{plan.name} {plan.phase} has no ops"
+
+
+@FAST
+@given(cases())
+def test_reduction_tiles_are_the_tiles_the_ops_reduce(case) -> None:  # type: ignore[no-untyped-def]
+    """bwd_weight reduces over images: its products take the recorded image tiles in order,
+    cycling once per output tile, and read partial sums back exactly after the first."""
+    workload, hardware = case
+    schedule = compile_schedule(workload, hardware)
+    for index, plan in enumerate(schedule.layers):
+        if plan.phase is not Phase.BACKWARD_WEIGHT:
+            continue
+        tiles = plan.reduction_tiles
+        assert sum(tiles) == workload.batch_size
+        products = [
+            op for op in schedule.ops if op.layer == index and op.kind in (OpKind.CMAC, OpKind.GEMM)
+        ]
+        assert [op.in_channels for op in products] == list(tiles) * (len(products) // len(tiles))
+        for position, op in enumerate(products):
+            assert (op.partial_in_bytes > 0) == (position % len(tiles) > 0)

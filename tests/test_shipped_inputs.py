@@ -1,4 +1,5 @@
-"""Every shipped input file validates, and every shipped workload compiles on the default hardware.
+"""Every shipped input file validates, and every shipped workload compiles a whole training step
+(fwd, bwd_data, bwd_weight, update) on the default hardware.
 
 Walks ``hwconfigs/*.yaml`` (not ``hwconfigs/fft_ip/``, which holds FFT-core descriptions with their
 own tests), ``hwconfigs/energy/*.yaml`` and ``workloads/*.yaml``.

@@ -1,4 +1,5 @@
-"""The report's figures: energy by unit per layer; cycles per layer split into busy and stalls."""
+"""The report's figures, one bar per layer × phase: energy by unit; cycles split into busy
+time and stalls."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ import pandas as pd
 from fdsim.report.table import layer_table
 
 
+def _labelled(layers: pd.DataFrame) -> pd.DataFrame:
+    """``layers`` with a ``label`` column "layer phase" (one bar per layer × phase)."""
+    return layers.assign(label=layers["layer"] + " " + layers["phase"])
+
+
 def energy_by_unit(layers: pd.DataFrame, path: Path) -> None:
-    pivot = layers.pivot_table(
-        index="layer", columns="unit", values="energy_pj", aggfunc="sum", sort=False
+    pivot = _labelled(layers).pivot_table(
+        index="label", columns="unit", values="energy_pj", aggfunc="sum", sort=False
     )
     pivot = pivot.loc[:, pivot.sum() > 0] / 1e6
-    figure, axes = plt.subplots(figsize=(9, 4.5))
+    figure, axes = plt.subplots(figsize=(max(9, 0.25 * len(pivot)), 4.5))
     pivot.plot.bar(stacked=True, ax=axes, width=0.8)
     axes.set_ylabel("energy (µJ)")
     axes.set_xlabel("")
@@ -34,12 +40,11 @@ def cycles_with_stalls(layers: pd.DataFrame, path: Path) -> None:
     """For each layer, the busiest unit's busy cycles and its stalls by cause, with the
     layer's span and its analytic lower bound."""
     summary = layer_table(layers)
-    busiest = layers.loc[
-        layers.groupby(["layer", "phase"], sort=False)["busy_cycles"].idxmax()
-    ].set_index("layer")
+    busiest = layers.loc[layers.groupby(["layer", "phase"], sort=False)["busy_cycles"].idxmax()]
+    busiest = _labelled(busiest).set_index("label")
     parts = busiest[["busy_cycles", *[c for c in busiest.columns if c.startswith("stall_")]]]
     parts.columns = [c.removesuffix("_cycles").replace("stall_", "stall: ") for c in parts.columns]
-    figure, axes = plt.subplots(figsize=(9, 4.5))
+    figure, axes = plt.subplots(figsize=(max(9, 0.25 * len(parts)), 4.5))
     parts.plot.bar(stacked=True, ax=axes, width=0.8)
     positions = range(len(summary))
     axes.scatter(positions, summary["cycles"], marker="_", s=400, color="black", label="layer span")

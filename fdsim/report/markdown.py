@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from fdsim.report.figures import cycles_with_stalls, energy_by_unit
-from fdsim.report.table import layer_table
+from fdsim.report.table import layer_table, phase_totals
 from fdsim.results import RunResult
 
 
@@ -27,7 +27,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         f"- energy table: `{manifest['inputs']['energy_table']}`",
         f"- fdsim {manifest['fdsim_version']}",
         "",
-        "## Totals",
+        f"## Totals: one training step ({', '.join(summary['phases'])})",
         "",
         "| quantity | value |",
         "|---|---|",
@@ -40,7 +40,14 @@ def write_report(result: RunResult, directory: Path) -> None:
         f"| DRAM traffic | {dram_mib:.2f} MiB |",
         f"| area | {summary['total_area_mm2']:.3f} mm² |",
         "",
-        "## Per layer",
+        "## Per phase",
+        "",
+        "Spans of consecutive phases may overlap where DMA prefetches the next phase's data; "
+        "energy is dynamic energy plus all units' leakage over the phase's span.",
+        "",
+        *_markdown_table(phase_totals(summary["phases"])),
+        "",
+        "## Per layer and phase",
         "",
         *_markdown_table(table),
         "",
@@ -48,9 +55,13 @@ def write_report(result: RunResult, directory: Path) -> None:
         "",
         "![cycles per layer](cycles.png)",
         "",
-        "## Mapping chosen per layer",
+        "## Mapping chosen per layer and phase",
         "",
-        *[f"- **{layer}**: {text or '—'}" for layer, text in summary["mapping"].items()],
+        *[
+            f"- **{layer}** ({phase}): {text or '—'}"
+            for phase, layers in summary["mapping"].items()
+            for layer, text in layers.items()
+        ],
         "",
         "Full data: `layers.csv` (one row per layer × phase × unit), `traffic.csv`, "
         "`summary.json`.",

@@ -34,3 +34,24 @@ def format_table(frame: pd.DataFrame) -> str:
         index=False,
         formatters={"energy_uj": "{:.2f}".format, "dram_kib": "{:.1f}".format},
     )
+
+
+def phase_totals(phases: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """One row per phase of ``summary["phases"]``: span, energy, DRAM traffic."""
+    return pd.DataFrame(
+        [
+            {
+                "phase": phase,
+                "cycles": int(totals["cycles"]),
+                "energy_uj": totals["energy_pj"] / 1e6,
+                "dram_mib": (totals["dram_read_bytes"] + totals["dram_write_bytes"]) / 2**20,
+            }
+            for phase, totals in phases.items()
+        ]
+    )
+
+
+def format_phase_totals(phases: dict[str, dict[str, float]]) -> str:
+    return phase_totals(phases).to_string(
+        index=False, formatters={"energy_uj": "{:.2f}".format, "dram_mib": "{:.2f}".format}
+    )

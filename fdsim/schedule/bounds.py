@@ -1,8 +1,11 @@
-"""Analytic lower bounds (roofline) per layer: peak unit throughput and DRAM bandwidth.
+"""Analytic lower bounds (roofline) per layer × phase: peak unit throughput and DRAM bandwidth.
 
 They are independent of the simulator's unit models, so "simulated cycles ≥ bound" is a real
-check: each unit runs one op at a time, so a layer cannot take fewer cycles than any one unit's
-share of its work at peak rate, nor than its DRAM bytes at full bandwidth.
+check: each unit runs one op at a time, so a layer's phase cannot take fewer cycles than any
+one unit's share of its work at peak rate, nor than its DRAM bytes at full bandwidth. Work per
+phase: fwd/bwd_data/bwd_weight complex MACs (every lane busy), GEMM real MACs, sinc-projection
+MACs (``sinc_projection_macs``), transform samples, streamed elements (the larger of in and
+out: a zero-pad or replication writes more than it reads), update values.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from fdsim.schedule.ops import LayerBound, OpKind, Schedule, Unit
+from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.spec.hardware import HardwareSpec
 
 
@@ -27,6 +31,11 @@ def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]
             assert fft is not None
             samples = op.maps * (op.points + 1) * op.points
             unit_work[Unit.FFT] += Fraction(samples, fft.count * fft.samples_per_cycle)
+        elif op.kind is OpKind.PROJECT:
+            cmac = hardware.cmac
+            assert cmac is not None
+            macs = op.maps * sinc_projection_macs(op.points, op.kernel)
+            unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
         elif op.kind is OpKind.GEMM:
             cmac = hardware.cmac
             assert cmac is not None
@@ -38,9 +47,14 @@ def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]
             macs = op.images * op.out_channels * op.in_channels * op.bins
             unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
         else:
-            stream = hardware.crop if op.unit is Unit.CROP else hardware.activation
+            stream = {
+                Unit.CROP: hardware.crop,
+                Unit.ACTIVATION: hardware.activation,
+                Unit.UPDATE: hardware.update,
+            }[op.unit]
             assert stream is not None
-            unit_work[op.unit] += Fraction(op.in_elements, stream.elements_per_cycle)
+            elements = max(op.in_elements, op.out_elements)
+            unit_work[op.unit] += Fraction(elements, stream.elements_per_cycle)
     bounds = []
     for unit_work, nbytes in zip(work, dram_bytes, strict=True):
         dram = Fraction(nbytes * hardware.clock_hz, hardware.dram.bandwidth_bytes_per_s)

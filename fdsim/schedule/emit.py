@@ -2,73 +2,114 @@
 
 Program order is the order ops are appended; each unit executes its own ops in that order.
 A step's first input load waits for the previous step's stores (layers meet in DRAM); weight
-loads need no barrier, so they may prefetch while the previous layer finishes.
+loads need no barrier, so they may prefetch while the previous layer finishes. Ops name the
+``LayerPlan`` they belong to (``Op.layer``): forward plans are registered first, in layer
+order, so a forward plan's index is its workload layer's index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from fdsim.schedule.emit_conv import emit_spectral_conv
+from fdsim.schedule.emit_gemm import emit_gemm
+from fdsim.schedule.links import FORWARD_IO, ChainIo, ElementBytes, Link
 from fdsim.schedule.lower import Rep, StepKind, StepPlan, Tail, TailKind
-from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor, buffer_capacities
+from fdsim.schedule.ops import (
+    Allocation,
+    Buffer,
+    Op,
+    OpKind,
+    Phase,
+    Tensor,
+    buffer_capacities,
+)
 from fdsim.schedule.spectral_bins import half_bins
+from fdsim.schedule.stash import StashPlan, StashSlot, stash_bits_per_element
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.hardware import HardwareSpec
-
-
-@dataclass(frozen=True)
-class ElementBytes:
-    spatial: int  # one real activation
-    spectral: int  # one complex activation bin
-    weight_spectral: int  # one complex weight bin
-    weight: int  # one real weight
-
-    @staticmethod
-    def of(hardware: HardwareSpec) -> ElementBytes:
-        numerics = hardware.numerics
-        return ElementBytes(
-            spatial=numerics.activations.storage_bytes,
-            spectral=2 * numerics.spectra.storage_bytes,
-            weight_spectral=2 * numerics.weights.storage_bytes,
-            weight=numerics.weights.storage_bytes,
-        )
+from fdsim.spec.workload import ConvLayer, FcLayer, Layer
 
 
 class Emitter:
     """Accumulates ops; one instance per compiled schedule."""
 
-    def __init__(self, hardware: HardwareSpec, batch: int, layer_names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        hardware: HardwareSpec,
+        batch: int,
+        layers: Sequence[Layer],
+        stash: StashPlan,
+    ) -> None:
         self.hardware = hardware
         self.batch = batch
-        self.names = layer_names
+        self.layers = layers
+        self.names = [layer.name for layer in layers]
+        # the first layer with parameters: no gradient is needed before (or at) its input
+        self.first_param = min(
+            (i for i, layer in enumerate(layers) if isinstance(layer, ConvLayer | FcLayer)),
+            default=len(layers),
+        )
         self.bytes = ElementBytes.of(hardware)
+        self.stash = stash
         self.capacity = buffer_capacities(hardware)
         self.out_buffer = Buffer.OUTPUTS if Buffer.OUTPUTS in self.capacity else Buffer.ACTIVATIONS
         self.ops: list[Op] = []
         self.barrier: tuple[int, ...] = ()
         self.pending: list[Op] = []
         self.sinks: list[int] = []
+        self.plan_keys: list[tuple[int, Phase]] = []
+        self._plan_ids: dict[tuple[int, Phase], int] = {}
         self.mappings: dict[int, list[str]] = {}
+        self.reductions: dict[int, tuple[int, ...]] = {}
 
     # --- helpers -----------------------------------------------------------------------
+    def plan(self, layer: int, phase: Phase) -> int:
+        """The plan index of workload ``layer`` in ``phase`` (registered on first use)."""
+        key = (layer, phase)
+        if key not in self._plan_ids:
+            self._plan_ids[key] = len(self.plan_keys)
+            self.plan_keys.append(key)
+        return self._plan_ids[key]
+
+    def reserve(self, buffer: Buffer, nbytes: int) -> None:
+        """Take ``nbytes`` of ``buffer`` out of what tiles may use from now on."""
+        self.capacity[buffer] = buffer_capacities(self.hardware)[buffer] - nbytes
+
     def add(self, op: Op) -> int:
+        """Append ``op`` (built with index 0) as the next op of the program."""
         index = len(self.ops)
-        self.ops.append(replace(op, index=index))
+        # The op is not shared yet: numbering it in place saves a copy per op, which is most
+        # of the compile time of a large network (dataclasses.replace re-validates every field).
+        object.__setattr__(op, "index", index)
+        self.ops.append(op)
         return index
 
-    def note(self, layer: int, text: str) -> None:
-        self.mappings.setdefault(layer, []).append(text)
+    def note(self, plan: int, text: str) -> None:
+        self.mappings.setdefault(plan, []).append(text)
 
-    def per_item(self, act_bytes: int, out_bytes: int) -> dict[Buffer, int]:
-        """Bytes per tiled item in each buffer, merging when outputs share the activations."""
-        if self.out_buffer is Buffer.ACTIVATIONS:
-            return {Buffer.ACTIVATIONS: act_bytes + out_bytes}
-        return {Buffer.ACTIVATIONS: act_bytes, Buffer.OUTPUTS: out_bytes}
+    def per_item(
+        self, in_bytes: int, out_bytes: int, in_buffer: Buffer = Buffer.ACTIVATIONS
+    ) -> dict[Buffer, int]:
+        """Bytes per tiled item in each buffer, merging buffers that are the same."""
+        per: dict[Buffer, int] = {in_buffer: in_bytes}
+        per[self.out_buffer] = per.get(self.out_buffer, 0) + out_bytes
+        return per
 
-    def load(self, layer: int, nbytes: int, tensor: Tensor, buffer: Buffer, barrier: bool) -> int:
-        deps = self.barrier if barrier else ()
+    def load(
+        self,
+        layer: int,
+        nbytes: int,
+        tensor: Tensor,
+        buffer: Buffer,
+        barrier: bool,
+        deps: tuple[int, ...] = (),
+        room_bytes: int = 0,
+    ) -> int:
+        """Load ``nbytes`` into ``buffer``, allocating ``room_bytes`` there (default: the
+        loaded bytes; more when ops grow the tile in place)."""
+        deps = (*self.barrier, *deps) if barrier else deps
         return self.add(
             Op(
                 0,
@@ -78,11 +119,19 @@ class Emitter:
                 bytes=nbytes,
                 tensor=tensor,
                 dst=buffer,
-                allocate=((buffer, nbytes),),
+                allocate=((buffer, max(nbytes, room_bytes)),),
             )
         )
 
-    def store(self, layer: int, dep: int, nbytes: int, release: tuple[Allocation, ...]) -> None:
+    def store(
+        self,
+        layer: int,
+        dep: int,
+        nbytes: int,
+        release: tuple[Allocation, ...],
+        tensor: Tensor = Tensor.ACTIVATIONS,
+        src: Buffer | None = None,
+    ) -> None:
         """Queue a tile's store; it is emitted after the next tile's loads (``flush``), so the
         DMA unit fetches tile t+1 before writing tile t back: double buffering."""
         self.pending.append(
@@ -92,8 +141,8 @@ class Emitter:
                 OpKind.STORE,
                 (dep,),
                 bytes=nbytes,
-                tensor=Tensor.ACTIVATIONS,
-                src=self.out_buffer,
+                tensor=tensor,
+                src=src or self.out_buffer,
                 release=release,
             )
         )
@@ -107,8 +156,11 @@ class Emitter:
         element_bytes: int,
         *,
         spectral: bool,
+        buffer: Buffer | None = None,
     ) -> int:
-        """A streaming op on a tile already in the output buffer; ``elements`` is (in, out)."""
+        """A streaming op on a tile already in ``buffer`` (default: the output buffer);
+        ``elements`` is (in, out)."""
+        where = buffer or self.out_buffer
         return self.add(
             Op(
                 0,
@@ -120,8 +172,8 @@ class Emitter:
                 in_element_bytes=element_bytes,
                 out_element_bytes=element_bytes,
                 spectral=spectral,
-                src=self.out_buffer,
-                dst=self.out_buffer,
+                src=where,
+                dst=where,
             )
         )
 
@@ -135,198 +187,224 @@ class Emitter:
             self.sinks.append(self.add(op))
         self.pending = []
 
-    # --- steps -------------------------------------------------------------------------
+    # --- forward steps -----------------------------------------------------------------
     def step(self, plan: StepPlan) -> None:
         self.sinks = []
         if plan.kind is StepKind.SPECTRAL_CONV:
             emit_spectral_conv(self, plan)
         elif plan.kind is StepKind.GEMM:
-            self.gemm(plan)
+            emit_gemm(self, plan)
         else:
             self.maps(plan)
-        self.flush()
-        self.barrier = tuple(self.sinks)
+        self.end_step()
 
-    def _elements(self, rep: Rep) -> tuple[int, int]:
+    def end_step(self) -> None:
+        """Close a step: its stores are what the next step's first load waits for."""
+        self.flush()
+        self.barrier = self.last_of(self.sinks) or self.barrier
+        self.sinks = []
+
+    @staticmethod
+    def last_of(stores: Sequence[int]) -> tuple[int, ...]:
+        """A dependency on all of ``stores``: the DMA unit runs them in program order with
+        the same latency, so the last one is done only when all are."""
+        return (max(stores),) if stores else ()
+
+    def elements(self, rep: Rep) -> tuple[int, int]:
         """(elements per item, bytes per element) of a representation, items being maps."""
         if rep.spectral:
             return half_bins(rep.grid), self.bytes.spectral
         return rep.size * rep.size, self.bytes.spatial
 
-    def maps(self, plan: StepPlan) -> None:
-        rep_in = plan.rep_in
-        vectors = rep_in.size == 1 and not rep_in.spectral
-        items = self.batch if vectors else self.batch * rep_in.channels
-        in_elems, in_eb = (
-            (rep_in.channels, self.bytes.spatial) if vectors else self._elements(rep_in)
+    def map_items(self, rep: Rep) -> tuple[int, int, int, bool]:
+        """(items, elements per item, bytes per element, vectors?) of a map-tiled tensor."""
+        vectors = rep.size == 1 and not rep.spectral
+        if vectors:
+            return self.batch, rep.channels, self.bytes.spatial, True
+        elems, eb = self.elements(rep)
+        return self.batch * rep.channels, elems, eb, False
+
+    def stash_slot(self, tail: Tail, n_in: int, n_out: int, items: int) -> StashSlot | None:
+        """The stash a forward tail writes, if its backward needs one and a backward runs."""
+        if not self.stash.enabled or tail.layer <= self.first_param:
+            return None
+        bits, on_output = stash_bits_per_element(
+            self.layers[tail.layer], tail, self.hardware.numerics.activations.total_bits
         )
-        # Each op of the chain: (kind, layer, in elements, out elements, out element bytes, extra)
-        chain: list[tuple[OpKind, int, int, int, int, dict[str, int]]] = []
+        if not bits:
+            return None
+        return self.stash.slot(tail.layer, bits, n_out if on_output else n_in, items)
+
+    def maps(self, plan: StepPlan) -> None:
+        items, in_elems, in_eb, vectors = self.map_items(plan.rep_in)
+        links = self.forward_links(plan, items)
+        what = "image" if vectors else "map"
+        tile = self.chain(plan.head_layer, items, in_elems, in_eb, links, FORWARD_IO, what)
+        self.note(plan.head_layer, f"{plan.head or links[0].kind.value}: {tile} {what}s per tile")
+
+    def forward_links(self, plan: StepPlan, items: int) -> list[Link]:
+        """The forward chain of a map-tiled step, per item: head transform, then tails."""
+        rep_in = plan.rep_in
+        _items, in_elems, in_eb, _vectors = self.map_items(rep_in)
+        links: list[Link] = []
         elems, eb, spectral = in_elems, in_eb, rep_in.spectral
         if plan.head == "fft":
             out = half_bins(plan.points)
-            chain.append(
-                (
-                    OpKind.FFT,
-                    plan.head_layer,
-                    elems,
-                    out,
-                    self.bytes.spectral,
-                    {"points": plan.points},
+            links.append(
+                Link(
+                    OpKind.FFT, plan.head_layer, elems, out, self.bytes.spectral, False, plan.points
                 )
             )
             elems, eb, spectral = out, self.bytes.spectral, True
         elif plan.head == "ifft":
             out = plan.rep_head.size * plan.rep_head.size
-            chain.append(
-                (
-                    OpKind.IFFT,
-                    plan.head_layer,
-                    elems,
-                    out,
-                    self.bytes.spatial,
-                    {"points": plan.points},
+            links.append(
+                Link(
+                    OpKind.IFFT, plan.head_layer, elems, out, self.bytes.spatial, False, plan.points
                 )
             )
             elems, eb, spectral = out, self.bytes.spatial, False
         for tail in plan.tails:
-            kind, out, extra = self._tail_per_item(tail, elems)
-            extra["spectral"] = int(spectral)
+            kind, out, products = self._tail_per_item(tail, elems)
+            link_spectral = spectral
             if tail.kind is TailKind.LOSS:
                 eb, spectral = self.bytes.spatial, False
-            chain.append((kind, tail.layer, elems, out, eb, extra))
-            elems = out
-        peak_out = max(c[3] * c[4] for c in chain)
-        per = self.per_item(in_elems * in_eb, peak_out)
-        head_name = self.names[plan.head_layer]
-        tile = largest_fitting(items, per, self.capacity, layer=head_name, what="map")
-        what = "image" if vectors else "map"
-        self.note(plan.head_layer, f"{plan.head or chain[0][0].value}: {tile} {what}s per tile")
-        for _start, count in split(items, tile):
-            in_bytes = count * in_elems * in_eb
-            prev = self.load(
-                plan.head_layer, in_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
+            slot = self.stash_slot(tail, elems, out, items)
+            links.append(
+                Link(kind, tail.layer, elems, out, eb, link_spectral, products=products, stash=slot)
             )
-            self.flush()
-            out_alloc: Allocation = (self.out_buffer, count * peak_out)
-            for position, (kind, layer, n_in, n_out, out_eb, extra) in enumerate(chain):
-                first = position == 0
-                op_in_eb = in_eb if first else chain[position - 1][4]
-                prev = self.add(
-                    Op(
-                        0,
-                        layer,
-                        kind,
-                        (prev,),
-                        maps=count if kind in (OpKind.FFT, OpKind.IFFT, OpKind.SELF_CONV) else 0,
-                        points=extra.get("points", 0),
-                        images=count if kind is OpKind.SELF_CONV else 0,
-                        in_channels=extra.get("products", 0),
-                        out_channels=1 if extra.get("products") else 0,
-                        bins=extra.get("bins", 0),
-                        spectral=bool(extra.get("spectral", 0)),
-                        in_elements=count * n_in,
-                        out_elements=count * n_out,
-                        in_element_bytes=op_in_eb,
-                        out_element_bytes=out_eb,
-                        src=Buffer.ACTIVATIONS if first else self.out_buffer,
-                        dst=self.out_buffer,
-                        allocate=(out_alloc,) if first else (),
-                        release=((Buffer.ACTIVATIONS, in_bytes),) if first else (),
-                    )
-                )
-            final = chain[-1]
-            self.store(final[1], prev, count * final[3] * final[4], (out_alloc,))
+            elems = out
+        return links
 
-    def _tail_per_item(self, tail: Tail, elems: int) -> tuple[OpKind, int, dict[str, int]]:
+    def _tail_per_item(self, tail: Tail, elems: int) -> tuple[OpKind, int, int]:
+        """(op kind, output elements per item, self-convolution products per bin)."""
         if tail.kind is TailKind.CROP:
-            return OpKind.CROP, half_bins(tail.grid_out), {}
+            return OpKind.CROP, half_bins(tail.grid_out), 0
         if tail.kind is TailKind.POOL:
-            return OpKind.POOL, tail.spatial_out * tail.spatial_out, {}
+            return OpKind.POOL, tail.spatial_out * tail.spatial_out, 0
         if tail.kind is TailKind.SELF_CONV:
             # Each stored output bin sums grid² products of full-spectrum bins.
-            return OpKind.SELF_CONV, elems, {"products": tail.grid_in**2, "bins": elems}
+            return OpKind.SELF_CONV, elems, tail.grid_in**2
         if tail.kind is TailKind.LOSS:
-            return OpKind.LOSS, 1, {}
-        return OpKind.ACTIVATE, elems, {}
+            return OpKind.LOSS, 1, 0
+        return OpKind.ACTIVATE, elems, 0
 
-    def gemm(self, plan: StepPlan) -> None:
-        rep_in, rep_out = plan.rep_in, plan.rep_head
-        f_in = rep_in.channels * rep_in.size * rep_in.size
-        f_out = rep_out.channels
-        name = self.names[plan.head_layer]
-        ab, wb = self.bytes.spatial, self.bytes.weight
-        fo_tile = largest_fitting(
-            f_out,
-            {Buffer.WEIGHTS: f_in * wb},
-            self.capacity,
-            layer=name,
-            what="output feature's weights",
-        )
-        images = largest_fitting(
-            self.batch,
-            self.per_item(f_in * ab, fo_tile * ab),
-            self.capacity,
-            layer=name,
-            what="image",
-        )
-        fo_tiles, image_tiles = split(f_out, fo_tile), split(self.batch, images)
-        resident = len(fo_tiles) == 1
-        self.note(
-            plan.head_layer,
-            (
-                f"gemm: {len(image_tiles)} image tiles of ≤{images} × {len(fo_tiles)} "
-                f"output-feature tiles of ≤{fo_tile}; weights "
-                f"{'loaded once' if resident else 'streamed per image tile'}"
-            ),
-        )
-        w_load = -1
-        w_bytes = f_out * f_in * wb
-        if resident:
-            w_load = self.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
-        for i_pos, (_i0, nim) in enumerate(image_tiles):
-            x_bytes = nim * f_in * ab
-            x_load = self.load(
-                plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
-            )
-            self.flush()
-            for f_pos, (_f0, nfo) in enumerate(fo_tiles):
-                release: tuple[Allocation, ...] = ()
-                if not resident:
-                    w_bytes = nfo * f_in * wb
-                    w_load = self.load(
-                        plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False
-                    )
-                    release += ((Buffer.WEIGHTS, w_bytes),)
-                    self.flush()
-                elif i_pos == len(image_tiles) - 1:
-                    release += ((Buffer.WEIGHTS, w_bytes),)
-                if f_pos == len(fo_tiles) - 1:
-                    release += ((Buffer.ACTIVATIONS, x_bytes),)
-                out_alloc: Allocation = (self.out_buffer, nim * nfo * ab)
-                prev = self.add(
-                    Op(
-                        0,
-                        plan.head_layer,
-                        OpKind.GEMM,
-                        (x_load, w_load),
-                        images=nim,
-                        in_channels=f_in,
-                        out_channels=nfo,
-                        real_macs=nim * f_in * nfo,
-                        in_elements=nim * f_in,
-                        out_elements=nim * nfo,
-                        in_element_bytes=ab,
-                        out_element_bytes=ab,
-                        weight_element_bytes=wb,
-                        src=Buffer.ACTIVATIONS,
-                        dst=self.out_buffer,
-                        allocate=(out_alloc,),
-                        release=release,
-                    )
+    # --- map-tiled chains (forward and backward) ---------------------------------------
+    def chain(
+        self,
+        head_layer: int,
+        items: int,
+        in_elems: int,
+        in_eb: int,
+        links: Sequence[Link],
+        io: ChainIo,
+        what: str,
+    ) -> int:
+        """Tile ``items`` so that the input, the chain's largest output and its stash tiles
+        fit; per tile: load, run ``links`` in order (the first moves the tile to the output
+        buffer), store the last output as ``io.out_tensor``."""
+        peak_out = max(link.n_out * link.out_eb for link in links)
+        per = self.per_item(in_elems * in_eb, peak_out, io.in_buffer)
+        for link in links:
+            if link.stash is not None and not (link.stash.kept and not io.backward):
+                # staged through the gradients buffer (spilled writes, backward reads)
+                per[Buffer.GRADIENTS] = (
+                    per.get(Buffer.GRADIENTS, 0) + link.stash.tiling_bytes_per_item
                 )
-                for tail in plan.tails:
-                    prev = self.in_place(
-                        tail.layer, OpKind.ACTIVATE, prev, (nim * nfo,) * 2, ab, spectral=False
-                    )
-                self.store(self.last_layer(plan), prev, nim * nfo * ab, (out_alloc,))
+            if link.operand_eb:
+                per[Buffer.ACTIVATIONS] = (
+                    per.get(Buffer.ACTIVATIONS, 0) + link.n_in * link.operand_eb
+                )
+        name = self.names[self.plan_keys[head_layer][0]]
+        tile = largest_fitting(items, per, self.capacity, layer=name, what=what)
+        for _start, count in split(items, tile):
+            in_bytes = count * in_elems * in_eb
+            prev = self.load(head_layer, in_bytes, io.in_tensor, io.in_buffer, True)
+            extra = [self._stash_in(link, count) for link in links] if io.backward else []
+            self.flush()
+            out_alloc: Allocation = (self.out_buffer, count * peak_out)
+            op_in_eb = in_eb
+            for position, link in enumerate(links):
+                first = position == 0
+                op = Op(
+                    0,
+                    link.layer,
+                    link.kind,
+                    (prev,),
+                    maps=count if link.kind in (OpKind.FFT, OpKind.IFFT, OpKind.SELF_CONV) else 0,
+                    points=link.points,
+                    images=count if link.kind is OpKind.SELF_CONV else 0,
+                    in_channels=link.products,
+                    out_channels=1 if link.products else 0,
+                    bins=link.n_out if link.products else 0,
+                    spectral=link.spectral,
+                    in_elements=count * link.n_in,
+                    out_elements=count * link.n_out,
+                    in_element_bytes=op_in_eb,
+                    out_element_bytes=link.out_eb,
+                    src=io.in_buffer if first else self.out_buffer,
+                    dst=self.out_buffer,
+                    allocate=(out_alloc,) if first else (),
+                    release=((io.in_buffer, in_bytes),) if first else (),
+                )
+                if io.backward:
+                    op = self._with_stash_read(op, link, extra[position], count)
+                    prev = self.add(op)
+                else:
+                    elements = count * link.stash.elements_per_item if link.stash else 0
+                    prev = self.add_with_stash_write(op, link.stash, elements)
+                op_in_eb = link.out_eb
+            final = links[-1]
+            nbytes = count * final.n_out * final.out_eb
+            self.store(final.layer, prev, nbytes, (out_alloc,), io.out_tensor)
+        return tile
+
+    def add_with_stash_write(self, op: Op, slot: StashSlot | None, elements: int) -> int:
+        """Add a forward op; if it makes a stash (``elements`` values of ``slot``), it also
+        writes it to the gradients buffer, where it stays (kept) or from where it is stored
+        to DRAM (spilled)."""
+        if slot is None:
+            return self.add(op)
+        nbytes = slot.write(elements)
+        stashed: Allocation = (Buffer.GRADIENTS, nbytes)
+        index = self.add(replace(op, stash_write_bytes=nbytes, allocate=(*op.allocate, stashed)))
+        if slot.kept:
+            slot.producers.append(index)
+        else:
+            self.store(op.layer, index, nbytes, (stashed,), Tensor.STASH, Buffer.GRADIENTS)
+        return index
+
+    def _stash_in(self, link: Link, count: int) -> tuple[tuple[int, ...], int, int]:
+        """Before a backward tile: (deps, stash bytes, operand bytes) of ``link``, loading a
+        spilled stash slot and a self-convolution's stashed operand."""
+        deps: tuple[int, ...] = ()
+        stash_bytes = operand_bytes = 0
+        if link.stash is not None:
+            slot = link.stash
+            stash_bytes = slot.take(count * slot.elements_per_item)
+            if slot.kept:
+                deps += tuple(slot.producers[-1:])
+            else:
+                deps += (self.load(link.layer, stash_bytes, Tensor.STASH, Buffer.GRADIENTS, False),)
+        if link.operand_eb:
+            operand_bytes = count * link.n_in * link.operand_eb
+            deps += (self.load(link.layer, operand_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False),)
+        return deps, stash_bytes, operand_bytes
+
+    def _with_stash_read(
+        self, op: Op, link: Link, extra: tuple[tuple[int, ...], int, int], count: int
+    ) -> Op:
+        deps, stash_bytes, operand_bytes = extra
+        release = op.release
+        if stash_bytes:
+            release += ((Buffer.GRADIENTS, stash_bytes),)
+        if operand_bytes:
+            release += ((Buffer.ACTIVATIONS, operand_bytes),)
+        return replace(
+            op,
+            deps=(*op.deps, *deps),
+            stash_read_bytes=stash_bytes,
+            operand=Buffer.ACTIVATIONS if operand_bytes else None,
+            weight_element_bytes=link.operand_eb,
+            release=release,
+        )

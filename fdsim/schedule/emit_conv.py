@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fdsim.schedule.lower import StepPlan, Tail, TailKind
 from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor
-from fdsim.schedule.spectral_bins import IntArray, crop_counts, half_bins
+from fdsim.schedule.spectral_bins import BoolArray, IntArray, crop_counts, half_bins
 from fdsim.schedule.tiling import largest_fitting, split
 
 if TYPE_CHECKING:
     from fdsim.schedule.emit import Emitter
 
 
-def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
-    """Tile a spectral convolution (and its fused crops/activations) by computed bins ×
-    output channels × images; weights stay for every image tile of a bin tile."""
-    rep_in, rep_out = plan.rep_in, plan.rep_head
-    ci, co, s2 = rep_in.channels, rep_out.channels, plan.stride**2
-    name = emitter.names[plan.head_layer]
-    sb, wsb = emitter.bytes.spectral, emitter.bytes.weight_spectral
-    # Track each output bin of the conv through fused crops; compute only bins that a crop
-    # reads (the rest would be discarded).
-    alive: IntArray = np.arange(half_bins(rep_out.grid), dtype=np.int64)
+Stage = tuple[Tail, IntArray, BoolArray]  # a fused tail, bins alive before it, bins it reads
+
+
+def track_bins(plan: StepPlan) -> tuple[IntArray, list[Stage], int]:
+    """(computed bins, fused stages, bins of the conv's output grid): each output bin of the
+    conv is tracked through the fused crops, and only bins the first crop reads are computed
+    (the rest would be discarded; in the backward their gradient is zero)."""
+    alive: IntArray = np.arange(half_bins(plan.rep_head.grid), dtype=np.int64)
     needed = np.ones(alive.shape, dtype=bool)
-    stages: list[tuple[Tail, IntArray, np.ndarray]] = []
+    stages: list[Stage] = []
     for index, tail in enumerate(plan.tails):
         if tail.kind is TailKind.CROP:
             new_alive, read = crop_counts(alive, tail.grid_in, tail.grid_out)
@@ -36,7 +35,45 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
             alive = new_alive
         else:
             stages.append((tail, alive, alive >= 0))
-    computed = np.flatnonzero(needed)
+    return np.flatnonzero(needed), stages, int(needed.size)
+
+
+@dataclass(frozen=True)
+class StageTable:
+    """A fused stage over the computed bins: which it reads and which survive it."""
+
+    tail: Tail
+    kind: OpKind
+    read: BoolArray
+    kept: BoolArray
+
+    def counts(self, start: int, count: int) -> tuple[int, int]:
+        """(bins read, bins kept) among computed bins ``start`` .. ``start + count``."""
+        end = start + count
+        return int(self.read[start:end].sum()), int(self.kept[start:end].sum())
+
+
+def stage_tables(stages: list[Stage], computed: IntArray) -> list[StageTable]:
+    """Each stage's read and kept masks on the computed bins (once per step, not per tile)."""
+    tables = []
+    for tail, before, read in stages:
+        kind = OpKind.CROP if tail.kind is TailKind.CROP else OpKind.ACTIVATE
+        after = (
+            crop_counts(before, tail.grid_in, tail.grid_out)[0] if kind is OpKind.CROP else before
+        )
+        tables.append(StageTable(tail, kind, read[computed], after[computed] >= 0))
+    return tables
+
+
+def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
+    """Tile a spectral convolution (and its fused crops/activations) by computed bins ×
+    output channels × images; weights stay for every image tile of a bin tile."""
+    rep_in, rep_out = plan.rep_in, plan.rep_head
+    ci, co, s2 = rep_in.channels, rep_out.channels, plan.stride**2
+    name = emitter.names[plan.head_layer]
+    sb, wsb = emitter.bytes.spectral, emitter.bytes.weight_spectral
+    computed, stages, grid_bins = track_bins(plan)
+    tables = stage_tables(stages, computed)
     bins = computed.size
     weight_per_bin = co * ci * s2 * wsb
     co_tile = co
@@ -65,17 +102,17 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
     )
     bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
     image_tiles = split(emitter.batch, images)
+    emitter.reductions[plan.head_layer] = (ci,)
     emitter.note(
         plan.head_layer,
         (
             f"cmac: {len(bin_tiles)} bin tiles of ≤{tile_bins} of {bins} computed bins"
-            f"{' (cropped bins skipped)' if bins < needed.size else ''} × {len(co_tiles)} "
+            f"{' (cropped bins skipped)' if bins < grid_bins else ''} × {len(co_tiles)} "
             f"out-channel tiles of ≤{co_tile} × {len(image_tiles)} image tiles of ≤{images}; "
             f"weights stay for all image tiles"
         ),
     )
     for b0, nb in bin_tiles:
-        chosen = computed[b0 : b0 + nb]
         for _c0, nco in co_tiles:
             w_bytes = nco * ci * s2 * nb * wsb
             w_load = emitter.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
@@ -122,16 +159,14 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
                         spectral=True,
                     )
                 kept = nb
-                for tail, before, read in stages:
-                    n_read = int(read[chosen].sum())
-                    kind = OpKind.CROP if tail.kind is TailKind.CROP else OpKind.ACTIVATE
-                    after = (
-                        crop_counts(before, tail.grid_in, tail.grid_out)[0]
-                        if kind is OpKind.CROP
-                        else before
-                    )
-                    kept = int((after[chosen] >= 0).sum())
+                for table in tables:
+                    n_read, kept = table.counts(b0, nb)
                     prev = emitter.in_place(
-                        tail.layer, kind, prev, (maps * n_read, maps * kept), sb, spectral=True
+                        table.tail.layer,
+                        table.kind,
+                        prev,
+                        (maps * n_read, maps * kept),
+                        sb,
+                        spectral=True,
                     )
                 emitter.store(emitter.last_layer(plan), prev, maps * kept * sb, (out_alloc,))

@@ -13,12 +13,22 @@ from fdsim.spec.hardware import BufferSpec, HardwareSpec
 
 
 class Phase(StrEnum):
-    """A training phase. Forward is the only phase compiled so far."""
+    """A training phase, in the order a training step runs them. Each phase needs the results
+    of every phase before it (``needs``): a selection of phases must be such a prefix."""
 
     FORWARD = "fwd"
     BACKWARD_DATA = "bwd_data"
     BACKWARD_WEIGHT = "bwd_weight"
     UPDATE = "update"
+
+    @property
+    def needs(self) -> tuple[Phase, ...]:
+        """The phases whose results this one consumes (directly or not)."""
+        order = list(Phase)
+        return tuple(order[: order.index(self)])
+
+
+TRAINING_STEP: frozenset[Phase] = frozenset(Phase)
 
 
 class Unit(StrEnum):
@@ -37,14 +47,23 @@ class OpKind(StrEnum):
     STORE = "store"  # SRAM -> DRAM
     FFT = "fft"  # real 2-D maps -> Hermitian half-spectra
     IFFT = "ifft"  # Hermitian half-spectra -> real 2-D maps
-    CMAC = "cmac"  # Σ_i X_i · conj(W_oi) over bins, complex
-    SELF_CONV = "self_conv"  # spectral self-convolution (x² term of an activation)
-    GEMM = "gemm"  # real matrix product (FC)
+    # complex MACs over bins: fwd Σ_i X·conj(W), bwd_data Σ_o G·W, bwd_weight Σ_b X·conj(G)
+    CMAC = "cmac"
+    SELF_CONV = "self_conv"  # spectral self-convolution (x² term of an activation, or its backward)
+    GEMM = "gemm"  # real matrix product (FC, and both of its backward products)
+    PROJECT = "project"  # sinc projection of a weight gradient onto the k×k kernel support
     FOLD = "fold"  # strided convolution: sum aliased spectral blocks
+    UNFOLD = "unfold"  # fold backward: replicate each bin to its aliases
     CROP = "crop"  # spectral pooling: select the kept bins
+    PAD = "pad"  # crop backward: scatter kept bins back (the rest are zero)
     POOL = "pool"  # spatial max/average pooling window reduction
+    UNPOOL_MAX = "unpool_max"  # max-pool backward: route each gradient to its argmax
+    UNPOOL_AVERAGE = "unpool_average"  # average-pool backward: spread gradient/window
     ACTIVATE = "activate"  # elementwise activation (spectral affine or spatial)
+    ACTIVATE_BWD = "activate_bwd"  # activation backward: G·f'(x) (affine: a·G)
     LOSS = "loss"  # softmax cross-entropy on logits
+    LOSS_GRAD = "loss_grad"  # dL/dlogits = softmax(logits) − one-hot(label)
+    UPDATE = "update"  # SGD step on a stream of parameters
 
 
 UNIT_OF_KIND: dict[OpKind, Unit] = {
@@ -55,11 +74,19 @@ UNIT_OF_KIND: dict[OpKind, Unit] = {
     OpKind.CMAC: Unit.CMAC,
     OpKind.SELF_CONV: Unit.CMAC,
     OpKind.GEMM: Unit.CMAC,
+    OpKind.PROJECT: Unit.CMAC,
     OpKind.FOLD: Unit.CROP,
+    OpKind.UNFOLD: Unit.CROP,
     OpKind.CROP: Unit.CROP,
+    OpKind.PAD: Unit.CROP,
     OpKind.POOL: Unit.CROP,
+    OpKind.UNPOOL_MAX: Unit.CROP,
+    OpKind.UNPOOL_AVERAGE: Unit.CROP,
     OpKind.ACTIVATE: Unit.ACTIVATION,
+    OpKind.ACTIVATE_BWD: Unit.ACTIVATION,
     OpKind.LOSS: Unit.ACTIVATION,
+    OpKind.LOSS_GRAD: Unit.ACTIVATION,
+    OpKind.UPDATE: Unit.UPDATE,
 }
 
 
@@ -94,6 +121,8 @@ class Tensor(StrEnum):
     ACTIVATIONS = "activations"
     WEIGHTS = "weights"
     GRADIENTS = "gradients"
+    STASH = "stash"  # forward values the backward needs (inputs re-read, masks, argmax)
+    VELOCITY = "velocity"  # SGD momentum state
 
 
 class MemoryLevel(StrEnum):
@@ -136,6 +165,18 @@ class Op:
     in_element_bytes: int = 0
     out_element_bytes: int = 0
     weight_element_bytes: int = 0
+    # the buffer of the per-lane operand of a CMAC/GEMM (None: the weights buffer)
+    operand: Buffer | None = None
+    # reduction split into tiles: partial sums read back from ``dst`` before accumulating
+    partial_in_bytes: int = 0
+    # stash bytes written (forward) or read (backward) in the gradients buffer
+    stash_write_bytes: int = 0
+    stash_read_bytes: int = 0
+    # sinc projection: kernel side k (``points`` is the grid N, ``maps`` the kernels)
+    kernel: int = 0
+    # SGD: bytes of one velocity value (0: no momentum) and whether weight decay is applied
+    state_element_bytes: int = 0
+    weight_decay: bool = False
     spectral: bool = False  # elements are complex spectral bins (else real spatial values)
     src: Buffer | None = None
     dst: Buffer | None = None
@@ -168,12 +209,21 @@ class LayerPlan:
     kind: str
     phase: Phase
     domain: str
-    input_shape: tuple[int, ...]  # per image: (channels, map side) or (features,)
+    input_shape: tuple[int, ...]  # per image: (channels, map side) or (features,), forward sense
     output_shape: tuple[int, ...]
     mapping: str  # the tiling decision in words, printed in reports
+    # sizes of the reduction-axis tiles whose partial sums leave the accumulator, in order
+    # (fwd conv: input channels; bwd_data: output channels; bwd_weight: images; empty: no
+    # reduction). A bit-true model rounds partial sums at exactly these tile boundaries.
+    reduction_tiles: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Schedule:
+    """``layers`` has one plan per (layer, phase) with work: the forward's in layer order (plan
+    index = workload layer index), then the backward's in reverse layer order, then the
+    update's. ``Op.layer`` indexes it."""
+
     layers: tuple[LayerPlan, ...]
     ops: tuple[Op, ...] = field(repr=False)
+    phases: frozenset[Phase] = TRAINING_STEP

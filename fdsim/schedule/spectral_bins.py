@@ -61,3 +61,20 @@ def crop_counts(alive: IntArray, grid: int, size: int) -> tuple[IntArray, BoolAr
     live = alive >= 0
     safe = np.where(live, alive, 0)
     return np.where(live, dest[safe], -1), live & read[safe]
+
+
+def sinc_projection_macs(grid: int, kernel: int) -> int:
+    """Complex MACs to project one kernel's N×N weight gradient (N = ``grid``) onto its k×k
+    support and interpolate it back to the N×(N/2+1) half-spectrum (k = ``kernel``), as
+    separable products with the N×k Dirichlet matrix A (``fdsim.nn.sinc``):
+
+    1. ``U = Aᴴ·G``, k×N, for the N/2+1 stored columns only (U inherits G's Hermitian pairing,
+       U[p, −v] = conj(U[−p, v])): k·N·(N/2+1);
+    2. ``P = U·conj(A)`` scaled by k²/N² (folded into A), only its k×(k//2+1) stored bins
+       (P is a real kernel's spectrum), each summing N columns: k·(k//2+1)·N;
+    3. ``V = P·Aᵀ`` for the N/2+1 stored output columns: k·k·(N/2+1);
+    4. ``W = A·V``, all N rows of those columns: N·k·(N/2+1).
+    """
+    n, k = grid, kernel
+    half_n = n // 2 + 1
+    return k * n * half_n + k * (k // 2 + 1) * n + k * k * half_n + n * k * half_n

@@ -7,11 +7,13 @@ Pure functions of (op, hardware). Every formula here is documented in docs/ARCHI
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from math import ceil
 
 from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit, buffer_spec
+from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.spec.hardware import HardwareSpec
 
 
@@ -57,15 +59,26 @@ def fft_butterflies(points: int, radix: int) -> tuple[int, int]:
     return (points // 2 if stages % 2 else 0), points // 4 * (stages // 2)
 
 
+def _stash_traffic(op: Op) -> Counter[tuple[Buffer | None, str]]:
+    """Bytes an op reads and writes in SRAM besides its operands: its stash and the partial
+    sums it reads back."""
+    traffic: Counter[tuple[Buffer | None, str]] = Counter()
+    traffic[(Buffer.GRADIENTS, "write")] += op.stash_write_bytes
+    traffic[(Buffer.GRADIENTS, "read")] += op.stash_read_bytes
+    traffic[(op.dst, "read")] += op.partial_in_bytes
+    return traffic
+
+
 def _sram(op: Op, hardware: HardwareSpec) -> tuple[Counter[SramKey], int]:
     """SRAM traffic of a streaming op and the cycles its ports need for it."""
-    read = op.in_elements * op.in_element_bytes
-    write = op.out_elements * op.out_element_bytes
-    return _port_cycles(hardware, {(op.src, "read"): read, (op.dst, "write"): write})
+    traffic = _stash_traffic(op)
+    traffic[(op.src, "read")] += op.in_elements * op.in_element_bytes
+    traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
+    return _port_cycles(hardware, traffic)
 
 
 def _port_cycles(
-    hardware: HardwareSpec, traffic: dict[tuple[Buffer | None, str], int]
+    hardware: HardwareSpec, traffic: Mapping[tuple[Buffer | None, str], int]
 ) -> tuple[Counter[SramKey], int]:
     counts: Counter[SramKey] = Counter()
     per_buffer: Counter[Buffer] = Counter()
@@ -141,10 +154,25 @@ def fft(op: Op, hardware: HardwareSpec) -> Activity:
     return _finish(compute, 2 * spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
 
+def _operand_bits(hardware: HardwareSpec, buffer: Buffer | None, data_bits: int) -> int:
+    """Width of a multiplier operand read from ``buffer``: weights and gradients have their
+    own formats; activation/output buffers hold data (spectra or activations: ``data_bits``)."""
+    numerics = hardware.numerics
+    if buffer is Buffer.WEIGHTS:
+        return numerics.weights.total_bits
+    if buffer is Buffer.GRADIENTS:
+        return numerics.gradients.total_bits
+    return data_bits
+
+
 def cmac(op: Op, hardware: HardwareSpec) -> Activity:
-    """Output-stationary complex MACs: lanes hold (output channel, bin) accumulators, spread
-    over output channels first; each pass streams the input channels. X is broadcast to the
-    lanes sharing a bin, every lane reads its own weight, each output is written once."""
+    """Output-stationary complex MACs: lanes hold (output, bin) accumulators, spread over
+    outputs first; each pass streams the reduction axis (``in_channels``). The broadcast input
+    (``src``) is read once per output group, every lane reads its own operand (weights, or
+    ``operand``), each output is written once; partial sums of a split reduction are read
+    back from ``dst``. The three training phases map onto it as (outputs, reduction):
+    fwd (out channels, in channels), bwd_data (in channels, out channels), bwd_weight
+    (kernels, images). A self-convolution reads both operands per MAC."""
     spec = hardware.cmac
     assert spec is not None
     lanes_out = min(op.out_channels, spec.lanes)
@@ -154,8 +182,12 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
     compute = passes * op.in_channels
     macs = op.images * op.out_channels * op.in_channels * op.bins
     numerics = hardware.numerics
-    weight_bits = (numerics.spectra if op.kind is OpKind.SELF_CONV else numerics.weights).total_bits
-    mult_bits = max(numerics.spectra.total_bits, weight_bits)
+    self_conv = op.kind is OpKind.SELF_CONV
+    weight_buffer = op.operand or (op.src if self_conv else Buffer.WEIGHTS)
+    mult_bits = max(
+        _operand_bits(hardware, op.src, numerics.spectra.total_bits),
+        _operand_bits(hardware, weight_buffer, numerics.spectra.total_bits),
+    )
     cmul_mults, cmul_adds = spec.multiplier.real_ops
     arith: Counter[ArithKey] = Counter(
         {
@@ -163,10 +195,10 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
             (Arith.ADD, numerics.accumulators.total_bits): macs * (cmul_adds + 2),
         }
     )
-    x_reads = op.images * op.in_channels * op.bins * out_groups * op.in_element_bytes
-    weight_buffer = op.src if op.kind is OpKind.SELF_CONV else Buffer.WEIGHTS
-    weight_bytes = op.in_element_bytes if op.kind is OpKind.SELF_CONV else op.weight_element_bytes
-    traffic: dict[tuple[Buffer | None, str], int] = Counter()
+    per_mac = op.images * op.in_channels * op.bins
+    x_reads = (per_mac if self_conv else op.in_elements) * out_groups * op.in_element_bytes
+    weight_bytes = op.weight_element_bytes or op.in_element_bytes
+    traffic = _stash_traffic(op)
     traffic[(op.src, "read")] += x_reads
     traffic[(weight_buffer, "read")] += macs * weight_bytes
     traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
@@ -175,8 +207,10 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
 
 
 def gemm(op: Op, hardware: HardwareSpec) -> Activity:
-    """Real matrix product (FC) on the CMAC lanes, output features spread over lanes, each lane
-    retiring ``multiplier.real_macs_per_cycle`` multiply-accumulates per cycle."""
+    """Real matrix product (FC) on the CMAC lanes, outputs spread over lanes, each lane
+    retiring ``multiplier.real_macs_per_cycle`` multiply-accumulates per cycle of the
+    reduction (``in_channels``); traffic as in ``cmac``. bwd_weight maps the weight gradient
+    (out features × (in features + bias)) onto the outputs and the images onto the reduction."""
     spec = hardware.cmac
     assert spec is not None
     lanes_out = min(op.out_channels, spec.lanes)
@@ -184,32 +218,40 @@ def gemm(op: Op, hardware: HardwareSpec) -> Activity:
     per_cycle = spec.multiplier.real_macs_per_cycle
     compute = op.images * out_groups * -(-op.in_channels // per_cycle)
     numerics = hardware.numerics
-    mult_bits = max(numerics.activations.total_bits, numerics.weights.total_bits)
+    spatial_bits = numerics.activations.total_bits
+    mult_bits = max(
+        _operand_bits(hardware, op.src, spatial_bits),
+        _operand_bits(hardware, op.operand or Buffer.WEIGHTS, spatial_bits),
+    )
     arith: Counter[ArithKey] = Counter(
         {
             (Arith.MULT, mult_bits): op.real_macs,
             (Arith.ADD, numerics.accumulators.total_bits): op.real_macs,
         }
     )
-    traffic: dict[tuple[Buffer | None, str], int] = Counter()
-    traffic[(op.src, "read")] += op.images * op.in_channels * out_groups * op.in_element_bytes
-    traffic[(Buffer.WEIGHTS, "read")] += op.real_macs * op.weight_element_bytes
+    traffic = _stash_traffic(op)
+    traffic[(op.src, "read")] += op.in_elements * out_groups * op.in_element_bytes
+    traffic[(op.operand or Buffer.WEIGHTS, "read")] += op.real_macs * op.weight_element_bytes
     traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
 
 def stream(op: Op, hardware: HardwareSpec) -> Activity:
-    """Crop, fold, pool, activation and loss: ``elements_per_cycle`` input elements per cycle.
+    """Crop, fold, pool, activation, loss and their backwards: ``elements_per_cycle`` elements
+    per cycle of the larger of input and output.
 
     Arithmetic: a fold adds each aliased complex bin into its output (2 real adds), a crop's
     Nyquist average adds the dropped alias (2 real adds), a pool compares or adds each window
-    element beyond the first, a spectral affine activation scales both parts of a bin (2
-    multiplies), a spatial one multiplies and adds, and the loss does an exponential-and-sum
-    per logit (counted as 1 multiply + 2 adds)."""
+    element beyond the first, a spectral affine activation (or its backward a·G) scales both
+    parts of a bin (2 multiplies), a spatial one (or its backward g·f′(x)) multiplies and adds,
+    the loss does an exponential-and-sum per logit (1 multiply + 2 adds) and its gradient an
+    exponential, a normalisation and the one-hot subtraction (2 multiplies + 2 adds). Zero-pad,
+    unfold (replication) and max-unpool (routing by the stashed argmax) only move data;
+    average-unpool scales each input-map element by 1/window (1 multiply)."""
     spec = hardware.crop if op.unit is Unit.CROP else hardware.activation
     assert spec is not None
-    compute = -(-op.in_elements // spec.elements_per_cycle)
+    compute = -(-max(op.in_elements, op.out_elements) // spec.elements_per_cycle)
     numerics = hardware.numerics
     spectral_bits, spatial_bits = numerics.spectra.total_bits, numerics.activations.total_bits
     dropped = op.in_elements - op.out_elements
@@ -221,12 +263,65 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
     elif op.kind is OpKind.LOSS:
         arith[(Arith.MULT, spatial_bits)] += op.in_elements
         arith[(Arith.ADD, spatial_bits)] += 2 * op.in_elements
+    elif op.kind is OpKind.LOSS_GRAD:
+        arith[(Arith.MULT, spatial_bits)] += 2 * op.in_elements
+        arith[(Arith.ADD, spatial_bits)] += 2 * op.in_elements
+    elif op.kind is OpKind.UNPOOL_AVERAGE:
+        arith[(Arith.MULT, spatial_bits)] += op.out_elements
+    elif op.kind in (OpKind.PAD, OpKind.UNFOLD, OpKind.UNPOOL_MAX):
+        pass
     elif op.spectral:
         arith[(Arith.MULT, spectral_bits)] += 2 * op.in_elements
     else:
         arith[(Arith.MULT, spatial_bits)] += op.in_elements
         arith[(Arith.ADD, spatial_bits)] += op.in_elements
     sram, sram_cycles = _sram(op, hardware)
+    return _finish(compute, 0, arith, sram, sram_cycles)
+
+
+def project(op: Op, hardware: HardwareSpec) -> Activity:
+    """Sinc projection of ``maps`` kernels' weight gradients on the CMAC lanes, all lanes busy:
+    ``sinc_projection_macs(points, kernel)`` complex MACs per kernel (the Dirichlet matrix
+    is a small constant table: its reads are not counted); reads the gradient tile, writes
+    the projected one."""
+    spec = hardware.cmac
+    assert spec is not None
+    macs = op.maps * sinc_projection_macs(op.points, op.kernel)
+    numerics = hardware.numerics
+    mult_bits = max(numerics.gradients.total_bits, numerics.twiddles.total_bits)
+    cmul_mults, cmul_adds = spec.multiplier.real_ops
+    arith: Counter[ArithKey] = Counter(
+        {
+            (Arith.MULT, mult_bits): macs * cmul_mults,
+            (Arith.ADD, numerics.accumulators.total_bits): macs * (cmul_adds + 2),
+        }
+    )
+    sram, sram_cycles = _sram(op, hardware)
+    compute = -(-macs // spec.lanes)
+    return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
+
+
+def update(op: Op, hardware: HardwareSpec) -> Activity:
+    """SGD on ``in_elements`` real parameter values at ``elements_per_cycle``. Per value:
+    ``w − lr·v`` (1 multiply, 1 add), plus ``momentum·v +`` (1 + 1) with momentum and
+    ``+ weight_decay·w`` (1 + 1) with decay, at the stored weight width. Reads w (and v) from
+    the weights buffer and g from ``src``; writes w (and v, and the rounded copy)."""
+    spec = hardware.update
+    assert spec is not None
+    n = op.in_elements
+    steps = 1 + (op.state_element_bytes > 0) + op.weight_decay
+    numerics = hardware.numerics
+    bits = (numerics.master_weights or numerics.weights).total_bits
+    arith: Counter[ArithKey] = Counter(
+        {(Arith.MULT, bits): n * steps, (Arith.ADD, bits): n * steps}
+    )
+    weights_bytes = n * (op.weight_element_bytes + op.state_element_bytes)
+    traffic: Counter[tuple[Buffer | None, str]] = Counter()
+    traffic[(op.src, "read")] += n * op.in_element_bytes
+    traffic[(op.dst, "read")] += weights_bytes
+    traffic[(op.dst, "write")] += weights_bytes + n * op.out_element_bytes
+    sram, sram_cycles = _port_cycles(hardware, traffic)
+    compute = -(-n // spec.elements_per_cycle)
     return _finish(compute, 0, arith, sram, sram_cycles)
 
 
@@ -237,6 +332,10 @@ def execute(op: Op, hardware: HardwareSpec) -> Activity:
         return dma(op, hardware)
     if unit is Unit.FFT:
         return fft(op, hardware)
+    if unit is Unit.UPDATE:
+        return update(op, hardware)
+    if op.kind is OpKind.PROJECT:
+        return project(op, hardware)
     if op.kind is OpKind.GEMM:
         return gemm(op, hardware)
     if unit is Unit.CMAC:

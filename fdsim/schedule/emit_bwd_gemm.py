@@ -1,0 +1,220 @@
+"""An FC step backwards: its fused activations' backward as a map step of its own, then two
+GEMMs on the CMAC lanes.
+
+* bwd_data   ``∂x[b, i] = Σ_o g[b, o]·W[o, i]``: tiled like the forward with the roles of the
+  feature axes swapped (input-feature tiles of the weights, all output features reduced at once).
+* bwd_weight ``∂W[o, i] = Σ_b g[b, o]·x[b, i]`` and the bias gradient ``∂β[o] = Σ_b g[b, o]``
+  (one more input column of ones): output × input feature tiles of the gradient stay in the
+  gradients buffer while the image tiles stream through; x is re-read from DRAM (stash).
+  Between image tiles the partial sums are spilled at the partial-sum width and read back.
+"""
+
+from __future__ import annotations
+
+from math import isqrt
+from typing import TYPE_CHECKING
+
+from fdsim.schedule.links import GRADIENT_IO, Link
+from fdsim.schedule.lower import StepPlan
+from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Phase, Tensor
+from fdsim.schedule.tiling import largest_fitting, split
+
+if TYPE_CHECKING:
+    from fdsim.schedule.emit import Emitter
+
+
+def emit_gemm_backward(emitter: Emitter, plan: StepPlan, *, data: bool, weight: bool) -> list[int]:
+    """Emit the step's backward; returns the ops that store the weight gradient."""
+    rep_in = plan.rep_in
+    f_in = rep_in.channels * rep_in.size * rep_in.size
+    f_out = plan.rep_head.channels
+    if plan.tails:
+        _tails(emitter, plan, f_out)
+    barrier = emitter.barrier
+    data_stores = _data(emitter, plan, f_in, f_out) if data else []
+    emitter.barrier = barrier
+    weight_stores = _weight(emitter, plan, f_in, f_out) if weight else []
+    emitter.sinks = []
+    emitter.barrier = emitter.last_of(data_stores) or barrier
+    return weight_stores
+
+
+def _tails(emitter: Emitter, plan: StepPlan, f_out: int) -> None:
+    """The fused activations backwards (ReLU through its stashed mask), last first."""
+    links = [
+        Link(
+            OpKind.ACTIVATE_BWD,
+            emitter.plan(tail.layer, Phase.BACKWARD_DATA),
+            f_out,
+            f_out,
+            emitter.bytes.gradient,
+            False,
+            stash=emitter.stash.slots.get(tail.layer),
+        )
+        for tail in reversed(plan.tails)
+    ]
+    gb = emitter.bytes.gradient
+    tile = emitter.chain(links[0].layer, emitter.batch, f_out, gb, links, GRADIENT_IO, "image")
+    emitter.note(links[0].layer, f"activate_bwd: {tile} images per tile")
+    emitter.end_step()
+
+
+def _stores(emitter: Emitter, first_op: int, plan_index: int) -> list[int]:
+    emitter.flush()
+    return [
+        op.index
+        for op in emitter.ops[first_op:]
+        if op.kind is OpKind.STORE and op.layer == plan_index
+    ]
+
+
+def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
+    layer = emitter.plan(plan.head_layer, Phase.BACKWARD_DATA)
+    name = emitter.names[plan.head_layer]
+    gb, wb = emitter.bytes.gradient, emitter.bytes.weight
+    fi_tile = largest_fitting(
+        f_in,
+        {Buffer.WEIGHTS: f_out * wb},
+        emitter.capacity,
+        layer=name,
+        what="input feature's weights (backward)",
+    )
+    images = largest_fitting(
+        emitter.batch,
+        emitter.per_item(f_out * gb, fi_tile * gb, Buffer.GRADIENTS),
+        emitter.capacity,
+        layer=name,
+        what="image's gradient",
+    )
+    fi_tiles, image_tiles = split(f_in, fi_tile), split(emitter.batch, images)
+    resident = len(fi_tiles) == 1
+    emitter.reductions[layer] = (f_out,)
+    emitter.note(
+        layer,
+        f"gemm g·W: {len(image_tiles)} image tiles of ≤{images} × {len(fi_tiles)} "
+        f"input-feature tiles of ≤{fi_tile}; weights "
+        f"{'loaded once' if resident else 'streamed per image tile'}",
+    )
+    first_op = len(emitter.ops)
+    w_load, w_bytes = -1, f_out * f_in * wb
+    if resident:
+        w_load = emitter.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+    for i_pos, (_i0, nim) in enumerate(image_tiles):
+        g_bytes = nim * f_out * gb
+        g_load = emitter.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
+        emitter.flush()
+        for f_pos, (_f0, nfi) in enumerate(fi_tiles):
+            release: tuple[Allocation, ...] = ()
+            if not resident:
+                w_bytes = nfi * f_out * wb
+                w_load = emitter.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+                release += ((Buffer.WEIGHTS, w_bytes),)
+                emitter.flush()
+            elif i_pos == len(image_tiles) - 1:
+                release += ((Buffer.WEIGHTS, w_bytes),)
+            if f_pos == len(fi_tiles) - 1:
+                release += ((Buffer.GRADIENTS, g_bytes),)
+            out_alloc: Allocation = (emitter.out_buffer, nim * nfi * gb)
+            gemm = emitter.add(
+                Op(
+                    0,
+                    layer,
+                    OpKind.GEMM,
+                    (g_load, w_load),
+                    images=nim,
+                    in_channels=f_out,
+                    out_channels=nfi,
+                    real_macs=nim * f_out * nfi,
+                    in_elements=nim * f_out,
+                    out_elements=nim * nfi,
+                    in_element_bytes=gb,
+                    out_element_bytes=gb,
+                    weight_element_bytes=wb,
+                    src=Buffer.GRADIENTS,
+                    dst=emitter.out_buffer,
+                    allocate=(out_alloc,),
+                    release=release,
+                )
+            )
+            emitter.store(layer, gemm, nim * nfi * gb, (out_alloc,), Tensor.GRADIENTS)
+    return _stores(emitter, first_op, layer)
+
+
+def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
+    """Weight-gradient tiles of output × input features (+ the bias column) as square as a
+    quarter of the gradients buffer allows: each tile re-reads x and g for its own features,
+    so near-square tiles read the least."""
+    layer = emitter.plan(plan.head_layer, Phase.BACKWARD_WEIGHT)
+    name = emitter.names[plan.head_layer]
+    b = emitter.bytes
+    ab, gb, pb = b.spatial, b.gradient, b.partial
+    columns = f_in + 1  # weights and the bias
+    budget = emitter.capacity[Buffer.GRADIENTS] // 4
+    col_tile = min(columns, max(1, isqrt(budget // pb)))
+    if columns * f_out * pb <= budget:
+        col_tile = columns
+    fo_tile = largest_fitting(
+        min(f_out, max(1, budget // (col_tile * pb))),
+        {Buffer.GRADIENTS: col_tile * pb},
+        emitter.capacity,
+        layer=name,
+        what="output feature's weight gradient",
+    )
+    room = dict(emitter.capacity)
+    room[Buffer.GRADIENTS] -= fo_tile * col_tile * pb
+    images = largest_fitting(
+        emitter.batch,
+        {Buffer.GRADIENTS: fo_tile * gb, Buffer.ACTIVATIONS: col_tile * ab},
+        room,
+        layer=name,
+        what="image's gradient and input (beside the weight gradient)",
+    )
+    fo_tiles, col_tiles = split(f_out, fo_tile), split(columns, col_tile)
+    image_tiles = split(emitter.batch, images)
+    emitter.reductions[layer] = tuple(n for _start, n in image_tiles)
+    emitter.note(
+        layer,
+        f"gemm gᵀ·[x 1]: {len(fo_tiles)} output-feature tiles of ≤{fo_tile} × {len(col_tiles)} "
+        f"input-feature tiles of ≤{col_tile} × {len(image_tiles)} image tiles of ≤{images}; "
+        "partial sums kept in the gradients buffer",
+    )
+    first_op = len(emitter.ops)
+    for _f0, nfo in fo_tiles:
+        for c0, ncol in col_tiles:
+            x_columns = min(ncol, f_in - c0)  # the bias column needs no x
+            outputs = nfo * ncol
+            dw_alloc: Allocation = (Buffer.GRADIENTS, outputs * pb)
+            gemm = -1
+            for position, (_i0, nim) in enumerate(image_tiles):
+                first, last = position == 0, position == len(image_tiles) - 1
+                x_bytes, g_bytes = nim * x_columns * ab, nim * nfo * gb
+                x_load = emitter.load(layer, x_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False)
+                g_load = emitter.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
+                emitter.flush()
+                gemm = emitter.add(
+                    Op(
+                        0,
+                        layer,
+                        OpKind.GEMM,
+                        (x_load, g_load) if first else (x_load, g_load, gemm),
+                        images=1,
+                        in_channels=nim,
+                        out_channels=outputs,
+                        real_macs=nim * outputs,
+                        in_elements=nim * nfo,
+                        out_elements=outputs,
+                        in_element_bytes=gb,
+                        out_element_bytes=gb if last else pb,
+                        weight_element_bytes=ab,
+                        operand=Buffer.ACTIVATIONS,
+                        partial_in_bytes=0 if first else outputs * pb,
+                        src=Buffer.GRADIENTS,
+                        dst=Buffer.GRADIENTS,
+                        allocate=(dw_alloc,) if first else (),
+                        release=((Buffer.ACTIVATIONS, x_bytes), (Buffer.GRADIENTS, g_bytes)),
+                    )
+                )
+            emitter.store(
+                layer, gemm, outputs * gb, (dw_alloc,), Tensor.GRADIENTS, Buffer.GRADIENTS
+            )
+    return _stores(emitter, first_op, layer)

@@ -1,0 +1,108 @@
+"""Emitting an FC step: a real GEMM on the CMAC lanes with its fused activations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fdsim.schedule.lower import StepPlan
+from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor
+from fdsim.schedule.tiling import largest_fitting, split
+
+if TYPE_CHECKING:
+    from fdsim.schedule.emit import Emitter
+
+
+def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
+    """Tile an FC layer by output features (its weights) × images; fused activations run in
+    place, a ReLU also writing its mask to the stash when a backward follows."""
+    rep_in, rep_out = plan.rep_in, plan.rep_head
+    f_in = rep_in.channels * rep_in.size * rep_in.size
+    f_out = rep_out.channels
+    name = emitter.names[plan.head_layer]
+    ab, wb = emitter.bytes.spatial, emitter.bytes.weight
+    slots = [emitter.stash_slot(tail, f_out, f_out, emitter.batch) for tail in plan.tails]
+    fo_tile = largest_fitting(
+        f_out,
+        {Buffer.WEIGHTS: f_in * wb},
+        emitter.capacity,
+        layer=name,
+        what="output feature's weights",
+    )
+    per_image = emitter.per_item(f_in * ab, fo_tile * ab)
+    for slot in slots:
+        if slot is not None and not slot.kept:
+            per_image[Buffer.GRADIENTS] = (
+                per_image.get(Buffer.GRADIENTS, 0) + slot.tiling_bytes_per_item
+            )
+    images = largest_fitting(emitter.batch, per_image, emitter.capacity, layer=name, what="image")
+    fo_tiles, image_tiles = split(f_out, fo_tile), split(emitter.batch, images)
+    resident = len(fo_tiles) == 1
+    emitter.reductions[plan.head_layer] = (f_in,)
+    emitter.note(
+        plan.head_layer,
+        (
+            f"gemm: {len(image_tiles)} image tiles of ≤{images} × {len(fo_tiles)} "
+            f"output-feature tiles of ≤{fo_tile}; weights "
+            f"{'loaded once' if resident else 'streamed per image tile'}"
+        ),
+    )
+    w_load = -1
+    w_bytes = f_out * f_in * wb
+    if resident:
+        w_load = emitter.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+    for i_pos, (_i0, nim) in enumerate(image_tiles):
+        x_bytes = nim * f_in * ab
+        x_load = emitter.load(
+            plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
+        )
+        emitter.flush()
+        for f_pos, (_f0, nfo) in enumerate(fo_tiles):
+            release: tuple[Allocation, ...] = ()
+            if not resident:
+                w_bytes = nfo * f_in * wb
+                w_load = emitter.load(
+                    plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False
+                )
+                release += ((Buffer.WEIGHTS, w_bytes),)
+                emitter.flush()
+            elif i_pos == len(image_tiles) - 1:
+                release += ((Buffer.WEIGHTS, w_bytes),)
+            if f_pos == len(fo_tiles) - 1:
+                release += ((Buffer.ACTIVATIONS, x_bytes),)
+            out_alloc: Allocation = (emitter.out_buffer, nim * nfo * ab)
+            prev = emitter.add(
+                Op(
+                    0,
+                    plan.head_layer,
+                    OpKind.GEMM,
+                    (x_load, w_load),
+                    images=nim,
+                    in_channels=f_in,
+                    out_channels=nfo,
+                    real_macs=nim * f_in * nfo,
+                    in_elements=nim * f_in,
+                    out_elements=nim * nfo,
+                    in_element_bytes=ab,
+                    out_element_bytes=ab,
+                    weight_element_bytes=wb,
+                    src=Buffer.ACTIVATIONS,
+                    dst=emitter.out_buffer,
+                    allocate=(out_alloc,),
+                    release=release,
+                )
+            )
+            for tail, slot in zip(plan.tails, slots, strict=True):
+                op = Op(
+                    0,
+                    tail.layer,
+                    OpKind.ACTIVATE,
+                    (prev,),
+                    in_elements=nim * nfo,
+                    out_elements=nim * nfo,
+                    in_element_bytes=ab,
+                    out_element_bytes=ab,
+                    src=emitter.out_buffer,
+                    dst=emitter.out_buffer,
+                )
+                prev = emitter.add_with_stash_write(op, slot, nim * nfo)
+            emitter.store(emitter.last_layer(plan), prev, nim * nfo * ab, (out_alloc,))
