@@ -13,12 +13,13 @@ from typing import Any
 
 from fdsim import __version__
 from fdsim.errors import SpecFieldError
-from fdsim.results import RunResult, collect
+from fdsim.results import RunResult, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
+from fdsim.sim.functional import functional_numerics, reduction_tiles_of
 from fdsim.spec.load import (
     Loaded,
     canonical_hash,
@@ -30,12 +31,21 @@ from fdsim.spec.load import (
 
 
 def run(
-    hardware_path: Path, workload_path: Path, phases: Iterable[Phase] = TRAINING_STEP
+    hardware_path: Path,
+    workload_path: Path,
+    phases: Iterable[Phase] = TRAINING_STEP,
+    *,
+    functional: bool = False,
+    seed: int = 0,
 ) -> RunResult:
     """Simulate one training step of a workload on a hardware configuration: the selected
     ``phases`` (default all: fwd, bwd_data, bwd_weight, update; ``{Phase.FORWARD}`` is
-    inference). Raises ``PhaseSelectionError`` for a selection missing a needed phase and
-    ``ConfigError`` for bad input files."""
+    inference). With ``functional``, a mini-batch of seeded data (``seed``) also runs through
+    the bit-true datapath with the schedule's tiling, and the result carries per-layer SQNR
+    against the float64 reference and overflow counts (``RunResult.numerics``); the cycles do
+    not change. Raises ``PhaseSelectionError`` for a selection missing a needed phase and
+    ``ConfigError`` for bad input files (or a hardware without ``fft.arithmetic`` when
+    ``functional``)."""
     hardware = load_hardware(hardware_path)
     workload = load_workload(workload_path)
     table = load_energy_table(energy_table_path(hardware))
@@ -44,13 +54,25 @@ def run(
     except SpecFieldError as problem:
         origins = {"hardware": hardware.origin, "workload": workload.origin}
         raise origins[problem.spec].error(problem) from None
+    numerics = None
+    if functional:
+        fft = hardware.spec.fft
+        if fft is None or fft.arithmetic is None:
+            missing = SpecFieldError(
+                "hardware", ("fft", "arithmetic"), "required for --functional, missing"
+            )
+            raise hardware.origin.error(missing)
+        tiles = reduction_tiles_of(schedule)
+        selected = {phase.value for phase in schedule.phases}
+        numerics = functional_numerics(workload.spec, hardware.spec, tiles, selected, seed)
     trace = simulate(schedule, hardware.spec)
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware.spec)
     manifest = _manifest(hardware, workload, table)
-    return collect(
+    result = collect(
         schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest
     )
+    return result if numerics is None else with_numerics(result, numerics, seed)
 
 
 def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -19,6 +20,7 @@ from fdsim.schedule.ops import Phase
 
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
+DEFAULT_TRAIN_WORKLOAD = Path("workloads/digits_cnn.yaml")
 EXIT_USER_ERROR = 2
 
 
@@ -61,9 +63,12 @@ def _run(args: argparse.Namespace) -> int:
     phases = parse_phases(args.phases)
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_WORKLOAD)
-    result = run(hardware, workload, phases)
+    result = run(hardware, workload, phases, functional=args.functional, seed=args.seed)
     manifest = result.summary["manifest"]
-    out = args.out or Path("fdsim-out") / f"{workload.stem}-{hardware.stem}-{manifest['run_id']}"
+    suffix = f"-functional-seed{args.seed}" if args.functional else ""
+    out = args.out or Path("fdsim-out") / (
+        f"{workload.stem}-{hardware.stem}-{manifest['run_id']}{suffix}"
+    )
 
     def write(directory: Path) -> None:
         write_tables(result, directory)
@@ -81,7 +86,73 @@ def _run(args: argparse.Namespace) -> int:
             f"({summary['time_s'] * 1e3:.4f} ms), {summary['energy_pj'] / 1e6:.3f} µJ, "
             f"area {summary['total_area_mm2']:.3f} mm²"
         )
-    print(f"wrote {out}/report.md, layers.csv, traffic.csv, summary.json")
+        if result.numerics is not None:
+            numerics = summary["numerics"]
+            worst = ", ".join(
+                f"{phase} {value:.1f} dB"
+                for phase, value in numerics["min_sqnr_db_by_phase"].items()
+            )
+            print(
+                f"bit-true vs float64: lowest SQNR per phase {worst}; "
+                f"{numerics['overflow_events']:,} overflow events (numerics.csv)"
+            )
+    extra = ", numerics.csv" if result.numerics is not None else ""
+    print(f"wrote {out}/report.md, layers.csv, traffic.csv, summary.json{extra}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from fdsim.progress import ProgressBar
+    from fdsim.report.training import write_training_report
+    from fdsim.results import write_atomically
+    from fdsim.training import DatasetSource, train_workload
+
+    if args.epochs < 1:
+        raise ConfigError("--epochs", f"must be at least 1, got {args.epochs}")
+    hardware = args.hardware or _default(DEFAULT_HARDWARE)
+    workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
+    source = DatasetSource(args.dataset, args.images, args.labels)
+    bars: dict[str, ProgressBar] = {}
+
+    def on_batch(arithmetic: str, record: Any) -> None:
+        key = f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}"
+        bar = bars.setdefault(key, ProgressBar(record.batches, key))
+        bar.update(record.batch + 1, f"loss {record.loss:.3f}")
+
+    def on_epoch(arithmetic: str, record: Any) -> None:
+        bar = bars.pop(f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}", None)
+        if bar is not None:
+            bar.close()
+        print(
+            f"{arithmetic:5s} epoch {record.epoch + 1}: train loss {record.train_loss:.4f}, "
+            f"accuracy {100 * record.train_accuracy:.1f} %; hold-out loss "
+            f"{record.holdout_loss:.4f}, accuracy {100 * record.holdout_accuracy:.1f} %",
+            flush=True,
+        )
+
+    run = train_workload(
+        hardware,
+        workload,
+        source,
+        epochs=args.epochs,
+        seed=args.seed,
+        reference=not args.no_reference,
+        on_batch=None if args.quiet else on_batch,
+        on_epoch=on_epoch,
+    )
+    run_id = run.summary["manifest"]["run_id"]
+    out = args.out or Path("fdsim-out") / (
+        f"train-{workload.stem}-{hardware.stem}-{run_id}-{args.dataset}-e{args.epochs}-s{args.seed}"
+    )
+    write_atomically(
+        out, lambda directory: write_training_report(run.curves, run.summary, directory)
+    )
+    step = run.summary["training_step"]
+    print(
+        f"one training step on {run.summary['hardware']}: {step['cycles']:,} cycles, "
+        f"{step['energy_pj'] / 1e6:.3f} µJ"
+    )
+    print(f"wrote {out}/report.md, curves.csv, curves.png, summary.json")
     return 0
 
 
@@ -129,6 +200,36 @@ def build_parser() -> argparse.ArgumentParser:
         "fwd,bwd_data,bwd_weight,update; 'fwd' is inference)",
     )
     run.set_defaults(handler=_run)
+
+    run.add_argument(
+        "--functional",
+        action="store_true",
+        help="also push a seeded mini-batch through the bit-true datapath: per-layer SQNR "
+        "against float64 and overflow counts (numerics.csv); cycles are unchanged",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of --functional's data (0)")
+
+    train = commands.add_parser(
+        "train", help="train a workload bit-true on real data (and in float64 beside it)"
+    )
+    train.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
+    train.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_TRAIN_WORKLOAD}")
+    train.add_argument(
+        "--dataset",
+        choices=["digits", "mnist"],
+        default="digits",
+        help="digits: scikit-learn's bundled 8×8 digits (default); mnist: local IDX files",
+    )
+    train.add_argument("--images", type=Path, help="MNIST IDX images file (.gz accepted)")
+    train.add_argument("--labels", type=Path, help="MNIST IDX labels file (.gz accepted)")
+    train.add_argument("--epochs", type=int, default=10, help="passes over the data (10)")
+    train.add_argument("--seed", type=int, default=0, help="seed of split, init, shuffling (0)")
+    train.add_argument(
+        "--no-reference", action="store_true", help="skip the float64 reference training"
+    )
+    train.add_argument("--out", type=Path, help="output folder (default: fdsim-out/train-…)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(handler=_train)
 
     validate = commands.add_parser("validate", help="check spec files (kind detected)")
     validate.add_argument("files", nargs="+", type=Path)

@@ -21,7 +21,7 @@ class ProgressBar:
     total: int
     label: str
     stream: TextIO = field(default_factory=lambda: sys.stderr)
-    min_fraction: float = 0.1
+    min_fraction: float = 0.25
     _started_s: float = field(default_factory=time.monotonic, init=False)
     _last_printed: float = field(default=-1.0, init=False)
 

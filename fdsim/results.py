@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,25 @@ class RunResult:
     layers: pd.DataFrame
     traffic: pd.DataFrame
     summary: dict[str, Any]
+    numerics: pd.DataFrame | None = None  # per (layer, phase, tensor) SQNR and overflows
+
+
+def with_numerics(result: RunResult, numerics: pd.DataFrame, seed: int) -> RunResult:
+    """``result`` with a functional run's numerics table and its totals in the summary."""
+    measured = numerics.dropna(subset=["sqnr_db"])
+    summary = {
+        **result.summary,
+        "numerics": {
+            "seed": seed,
+            "overflow_events": int(numerics["overflow_events"].sum()),
+            "values_checked": int(numerics["values_checked"].sum()),
+            "min_sqnr_db_by_phase": {
+                str(phase): float(group["sqnr_db"].min())
+                for phase, group in measured.groupby("phase", sort=False)
+            },
+        },
+    }
+    return replace(result, summary=summary, numerics=numerics)
 
 
 def _total(counts: Mapping[tuple[Any, Any], int], which: object) -> int:
@@ -251,9 +270,12 @@ def write_atomically(directory: Path, writer: Callable[[Path], None]) -> None:
 
 
 def write_tables(result: RunResult, directory: Path) -> None:
-    """``layers.csv``, ``traffic.csv`` and ``summary.json`` into ``directory``."""
+    """``layers.csv``, ``traffic.csv``, ``summary.json`` and (functional runs)
+    ``numerics.csv`` into ``directory``."""
     result.layers.to_csv(directory / "layers.csv", index=False)
     result.traffic.to_csv(directory / "traffic.csv", index=False)
+    if result.numerics is not None:
+        result.numerics.to_csv(directory / "numerics.csv", index=False)
     (directory / "summary.json").write_text(
         json.dumps(result.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -55,6 +55,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         "",
         "![cycles per layer](cycles.png)",
         "",
+        *_numerics_section(result),
         "## Mapping chosen per layer and phase",
         "",
         *[
@@ -64,10 +65,30 @@ def write_report(result: RunResult, directory: Path) -> None:
         ],
         "",
         "Full data: `layers.csv` (one row per layer × phase × unit), `traffic.csv`, "
-        "`summary.json`.",
+        "`summary.json`" + (", `numerics.csv`." if result.numerics is not None else "."),
         "",
     ]
     (directory / "report.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _numerics_section(result: RunResult) -> list[str]:
+    """Functional runs: SQNR of the bit-true datapath against the float64 reference and the
+    overflow events, per layer, phase and tensor."""
+    if result.numerics is None:
+        return []
+    numerics = result.summary["numerics"]
+    return [
+        "## Numerics (functional run)",
+        "",
+        f"One mini-batch of seeded data (seed {numerics['seed']}) through the bit-true "
+        "datapath, with the schedule's reduction tiles, against the float64 reference. SQNR "
+        "compares each layer's forward output, each parameter gradient (bwd_weight) and each "
+        f"updated parameter (update). Overflow events: {numerics['overflow_events']:,} of "
+        f"{numerics['values_checked']:,} values fitted.",
+        "",
+        *_markdown_table(result.numerics),
+        "",
+    ]
 
 
 def _markdown_table(frame: pd.DataFrame) -> list[str]:
