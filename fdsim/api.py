@@ -1,25 +1,38 @@
-"""The pipeline, top to bottom: load → compile → simulate → count → price → collect.
+"""The pipeline, top to bottom: load → compile → (compute) → simulate → count → price → collect.
 
 Every public entry point of fdsim goes through ``run``; the CLI only parses arguments and
-writes what this returns.
+writes what this returns. ``fdsim train`` (:mod:`fdsim.training`) reuses its steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, replace
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 from fdsim import __version__
 from fdsim.errors import SpecFieldError
+from fdsim.fixedpoint import Int64WidthError
+from fdsim.fixedpoint.spectral_maps import TransformSizeError
+from fdsim.nn.datasets import DatasetSource, load_dataset
+from fdsim.nn.linearity import affine_spans, is_linear_classifier
+from fdsim.nn.model import Model, build_model
 from fdsim.results import RunResult, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
-from fdsim.schedule.ops import TRAINING_STEP, Phase
+from fdsim.schedule.ops import TRAINING_STEP, Phase, Schedule
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
-from fdsim.sim.functional import functional_numerics, reduction_tiles_of
+from fdsim.sim.functional import (
+    FunctionalBatch,
+    functional_numerics,
+    reduction_tiles_of,
+    seeded_batch,
+)
+from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import (
     Loaded,
     canonical_hash,
@@ -28,6 +41,7 @@ from fdsim.spec.load import (
     load_hardware,
     load_workload,
 )
+from fdsim.spec.workload import Workload
 
 
 def run(
@@ -37,34 +51,35 @@ def run(
     *,
     functional: bool = False,
     seed: int = 0,
+    dataset: DatasetSource | None = None,
 ) -> RunResult:
     """Simulate one training step of a workload on a hardware configuration: the selected
     ``phases`` (default all: fwd, bwd_data, bwd_weight, update; ``{Phase.FORWARD}`` is
-    inference). With ``functional``, a mini-batch of seeded data (``seed``) also runs through
-    the bit-true datapath with the schedule's tiling, and the result carries per-layer SQNR
-    against the float64 reference and overflow counts (``RunResult.numerics``); the cycles do
+    inference). With ``functional``, a mini-batch also runs through the bit-true datapath
+    with the schedule's tiling — seeded uniform data (``seed``), or the first hold-out
+    mini-batch of ``dataset`` — and the result carries per-layer SQNR against the float64
+    reference and overflow counts per datapath site (``RunResult.numerics``); the cycles do
     not change. Raises ``PhaseSelectionError`` for a selection missing a needed phase and
-    ``ConfigError`` for bad input files (or a hardware without ``fft.arithmetic`` when
-    ``functional``)."""
+    ``ConfigError`` for bad input files (or, when ``functional``, a hardware whose datapath
+    the bit-true model cannot compute)."""
     hardware = load_hardware(hardware_path)
     workload = load_workload(workload_path)
     table = load_energy_table(energy_table_path(hardware))
-    try:
-        schedule = compile_schedule(workload.spec, hardware.spec, phases)
-    except SpecFieldError as problem:
-        origins = {"hardware": hardware.origin, "workload": workload.origin}
-        raise origins[problem.spec].error(problem) from None
+    schedule = compile_loaded(hardware, workload, phases)
+    with bit_true_limits(hardware, workload):
+        model = build_model(workload.spec)
     numerics = None
     if functional:
-        fft = hardware.spec.fft
-        if fft is None or fft.arithmetic is None:
-            missing = SpecFieldError(
-                "hardware", ("fft", "arithmetic"), "required for --functional, missing"
-            )
-            raise hardware.origin.error(missing)
+        require_bit_true(hardware, "--functional")
+        batch = (
+            seeded_batch(workload.spec, seed)
+            if dataset is None
+            else dataset_batch(dataset, workload.spec, seed)
+        )
         tiles = reduction_tiles_of(schedule)
         selected = {phase.value for phase in schedule.phases}
-        numerics = functional_numerics(workload.spec, hardware.spec, tiles, selected, seed)
+        with bit_true_limits(hardware, workload):
+            numerics = functional_numerics(model, hardware.spec, tiles, selected, batch, seed)
     trace = simulate(schedule, hardware.spec)
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware.spec)
@@ -72,7 +87,70 @@ def run(
     result = collect(
         schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest
     )
-    return result if numerics is None else with_numerics(result, numerics, seed)
+    result = _with_linearity(result, model)
+    return result if numerics is None else with_numerics(result, numerics)
+
+
+def _with_linearity(result: RunResult, model: Model) -> RunResult:
+    """The summary says which layers compose to one affine map (:mod:`fdsim.nn.linearity`)."""
+    spans = [asdict(span) for span in affine_spans(model)]
+    linearity = {"linear_classifier": is_linear_classifier(model), "affine_spans": spans}
+    return replace(result, summary={**result.summary, "linearity": linearity})
+
+
+def compile_loaded(
+    hardware: Loaded[HardwareSpec],
+    workload: Loaded[Workload],
+    phases: Iterable[Phase] = TRAINING_STEP,
+) -> Schedule:
+    """:func:`compile_schedule` with a compile-time problem mapped to the ``ConfigError``
+    naming the file, line and field it comes from."""
+    try:
+        return compile_schedule(workload.spec, hardware.spec, phases)
+    except SpecFieldError as problem:
+        origins = {"hardware": hardware.origin, "workload": workload.origin}
+        raise origins[problem.spec].error(problem) from None
+
+
+def require_bit_true(hardware: Loaded[HardwareSpec], purpose: str) -> None:
+    """``ConfigError`` on ``fft.arithmetic`` unless the hardware describes its FFT bit-true."""
+    fft = hardware.spec.fft
+    if fft is None or fft.arithmetic is None:
+        missing = SpecFieldError(
+            "hardware", ("fft", "arithmetic"), f"required for {purpose}, missing"
+        )
+        raise hardware.origin.error(missing)
+
+
+@contextmanager
+def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) -> Iterator[None]:
+    """Turn what the bit-true model cannot compute for this hardware — a grid its FFT core
+    cannot transform, formats whose intermediates exceed int64 — and a spec problem found
+    while building the network into a ``ConfigError`` on the field responsible."""
+    try:
+        yield
+    except SpecFieldError as problem:
+        origins = {"hardware": hardware.origin, "workload": workload.origin}
+        raise origins[problem.spec].error(problem) from None
+    except TransformSizeError as problem:
+        field = SpecFieldError("hardware", ("fft", "arithmetic", "radix"), str(problem))
+        raise hardware.origin.error(field) from None
+    except Int64WidthError as problem:
+        field = SpecFieldError(
+            "hardware", ("numerics",), f"the bit-true datapath cannot be simulated: {problem}"
+        )
+        raise hardware.origin.error(field) from None
+
+
+def dataset_batch(source: DatasetSource, workload: Workload, seed: int) -> FunctionalBatch:
+    """The first ``batch_size`` hold-out images of ``source`` (split with ``seed``)."""
+    data = load_dataset(source, workload.input, seed)
+    count_ = min(workload.batch_size, len(data.holdout))
+    return FunctionalBatch(
+        data.holdout.images[:count_],
+        data.holdout.labels[:count_],
+        f"{data.source}, the first {count_} hold-out images of split seed {seed}",
+    )
 
 
 def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:

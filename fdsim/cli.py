@@ -1,6 +1,7 @@
 """The command line: thin subcommands, each calling one public function.
 
-A user error (``ConfigError``) prints one line and exits with status 2; nothing is written.
+A user error (``ConfigError``, or a bad option) prints one line and exits with status 2;
+nothing is written.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel
 
@@ -22,6 +23,13 @@ DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
 DEFAULT_TRAIN_WORKLOAD = Path("workloads/digits_cnn.yaml")
 EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line (``fdsim run: --seed: …``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(self.prog, f"{message} (see {self.prog} --help)")
 
 
 def _default(relative: Path) -> Path:
@@ -57,15 +65,22 @@ def parse_phases(text: str) -> frozenset[Phase]:
 def _run(args: argparse.Namespace) -> int:
     from fdsim.api import run
     from fdsim.report.markdown import write_report
+    from fdsim.report.notes import linearity_note
     from fdsim.report.table import format_phase_totals, format_table, layer_table
     from fdsim.results import write_atomically, write_tables
 
     phases = parse_phases(args.phases)
+    dataset = _dataset_source(args)
+    if dataset is not None and not args.functional:
+        raise ConfigError("--dataset", "feeds the bit-true datapath: add --functional")
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_WORKLOAD)
-    result = run(hardware, workload, phases, functional=args.functional, seed=args.seed)
+    result = run(
+        hardware, workload, phases, functional=args.functional, seed=args.seed, dataset=dataset
+    )
     manifest = result.summary["manifest"]
-    suffix = f"-functional-seed{args.seed}" if args.functional else ""
+    data = "" if dataset is None else f"-{dataset.name}"
+    suffix = f"-functional{data}-seed{args.seed}" if args.functional else ""
     out = args.out or Path("fdsim-out") / (
         f"{workload.stem}-{hardware.stem}-{manifest['run_id']}{suffix}"
     )
@@ -89,29 +104,49 @@ def _run(args: argparse.Namespace) -> int:
         if result.numerics is not None:
             numerics = summary["numerics"]
             worst = ", ".join(
-                f"{phase} {value:.1f} dB"
-                for phase, value in numerics["min_sqnr_db_by_phase"].items()
+                f"{phase} {low['sqnr_db']:.1f} dB ({low['tensor']} of {low['layer']})"
+                for phase, low in numerics["lowest_sqnr_by_phase"].items()
             )
+            print(f"bit-true vs float64, lowest SQNR per phase: {worst}")
+            sites = numerics["overflow_events_by_site"]
             print(
-                f"bit-true vs float64: lowest SQNR per phase {worst}; "
-                f"{numerics['overflow_events']:,} overflow events (numerics.csv)"
+                f"{numerics['overflow_events']:,} overflow events of "
+                f"{numerics['values_checked']:,} values fitted"
+                + (f", at {', '.join(f'{s} ({n:,})' for s, n in sites.items())}" if sites else "")
             )
-    extra = ", numerics.csv" if result.numerics is not None else ""
+    note = linearity_note(result.summary["linearity"])
+    if note and not args.quiet:
+        print(f"note: {note}")
+    extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
     print(f"wrote {out}/report.md, layers.csv, traffic.csv, summary.json{extra}")
     return 0
 
 
+def _dataset_source(args: argparse.Namespace) -> Any:
+    """The ``--dataset/--images/--labels`` choice, None when none is given."""
+    from fdsim.nn.datasets import DatasetName, DatasetSource
+
+    if args.dataset is None:
+        if args.images is not None or args.labels is not None:
+            raise ConfigError("--images", "only --dataset mnist reads IDX files")
+        return None
+    return DatasetSource(DatasetName(args.dataset), args.images, args.labels)
+
+
 def _train(args: argparse.Namespace) -> int:
     from fdsim.progress import ProgressBar
+    from fdsim.report.notes import linearity_note
     from fdsim.report.training import write_training_report
     from fdsim.results import write_atomically
-    from fdsim.training import DatasetSource, train_workload
+    from fdsim.training import train_workload
 
     if args.epochs < 1:
         raise ConfigError("--epochs", f"must be at least 1, got {args.epochs}")
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
-    source = DatasetSource(args.dataset, args.images, args.labels)
+    if args.dataset is None:
+        args.dataset = "digits"
+    source = _dataset_source(args)
     bars: dict[str, ProgressBar] = {}
 
     def on_batch(arithmetic: str, record: Any) -> None:
@@ -140,6 +175,9 @@ def _train(args: argparse.Namespace) -> int:
         on_batch=None if args.quiet else on_batch,
         on_epoch=on_epoch,
     )
+    note = linearity_note(run.summary["linearity"])
+    if note:
+        print(f"note: {note}")
     run_id = run.summary["manifest"]["run_id"]
     out = args.out or Path("fdsim-out") / (
         f"train-{workload.stem}-{hardware.stem}-{run_id}-{args.dataset}-e{args.epochs}-s{args.seed}"
@@ -181,7 +219,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fdsim",
         description="Cycle-level simulator of frequency-domain CNN training accelerators.",
     )
@@ -207,21 +245,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="also push a seeded mini-batch through the bit-true datapath: per-layer SQNR "
         "against float64 and overflow counts (numerics.csv); cycles are unchanged",
     )
-    run.add_argument("--seed", type=int, default=0, help="seed of --functional's data (0)")
+    run.add_argument(
+        "--seed", type=int, default=0, help="seed of --functional's data and parameters (0)"
+    )
+    _dataset_options(run, "--functional's data: ")
 
     train = commands.add_parser(
         "train", help="train a workload bit-true on real data (and in float64 beside it)"
     )
     train.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
     train.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_TRAIN_WORKLOAD}")
-    train.add_argument(
-        "--dataset",
-        choices=["digits", "mnist"],
-        default="digits",
-        help="digits: scikit-learn's bundled 8×8 digits (default); mnist: local IDX files",
-    )
-    train.add_argument("--images", type=Path, help="MNIST IDX images file (.gz accepted)")
-    train.add_argument("--labels", type=Path, help="MNIST IDX labels file (.gz accepted)")
+    _dataset_options(train, "default digits; ")
     train.add_argument("--epochs", type=int, default=10, help="passes over the data (10)")
     train.add_argument("--seed", type=int, default=0, help="seed of split, init, shuffling (0)")
     train.add_argument(
@@ -241,9 +275,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dataset_options(parser: argparse.ArgumentParser, lead: str) -> None:
+    parser.add_argument(
+        "--dataset",
+        choices=["digits", "mnist"],
+        help=f"{lead}digits: scikit-learn's bundled 8×8 digits; mnist: local IDX files",
+    )
+    parser.add_argument("--images", type=Path, help="MNIST IDX images file (.gz accepted)")
+    parser.add_argument("--labels", type=Path, help="MNIST IDX labels file (.gz accepted)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         code: int = args.handler(args)
     except ConfigError as error:
         print(error, file=sys.stderr)

@@ -32,26 +32,60 @@ from fdsim.spec.hardware import HardwareSpec
 PJ_PER_MW_SECOND = 1e9
 
 
+SQNR_COLUMNS = ["layer", "phase", "tensor", "sqnr_db", "reference_max_abs"]
+OVERFLOW_COLUMNS = [
+    "layer",
+    "phase",
+    "site",
+    "tensor_class",
+    "overflow_mode",
+    "overflow_events",
+    "values_checked",
+]
+
+
+@dataclass(frozen=True)
+class FunctionalNumerics:
+    """A functional run's measurements: ``sqnr`` one row per (layer, phase, tensor) compared
+    with the float64 reference (``SQNR_COLUMNS``); ``overflows`` one row per datapath site
+    and overflow mode (``OVERFLOW_COLUMNS``), events out of values fitted there; the data's
+    ``source`` and the parameters' ``seed``."""
+
+    sqnr: pd.DataFrame
+    overflows: pd.DataFrame
+    source: str
+    seed: int
+
+
 @dataclass(frozen=True)
 class RunResult:
     layers: pd.DataFrame
     traffic: pd.DataFrame
     summary: dict[str, Any]
-    numerics: pd.DataFrame | None = None  # per (layer, phase, tensor) SQNR and overflows
+    numerics: FunctionalNumerics | None = None
 
 
-def with_numerics(result: RunResult, numerics: pd.DataFrame, seed: int) -> RunResult:
-    """``result`` with a functional run's numerics table and its totals in the summary."""
-    measured = numerics.dropna(subset=["sqnr_db"])
+def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
+    """``result`` with a functional run's numerics and their totals in the summary."""
+    sqnr, overflows = numerics.sqnr, numerics.overflows
+    worst = sqnr.loc[sqnr.groupby("phase", sort=False)["sqnr_db"].idxmin()]
+    saturated = overflows[overflows["overflow_events"] > 0]
     summary = {
         **result.summary,
         "numerics": {
-            "seed": seed,
-            "overflow_events": int(numerics["overflow_events"].sum()),
-            "values_checked": int(numerics["values_checked"].sum()),
-            "min_sqnr_db_by_phase": {
-                str(phase): float(group["sqnr_db"].min())
-                for phase, group in measured.groupby("phase", sort=False)
+            "source": numerics.source,
+            "seed": numerics.seed,
+            "overflow_events": int(overflows["overflow_events"].sum()),
+            "values_checked": int(overflows["values_checked"].sum()),
+            "lowest_sqnr_by_phase": {
+                str(row.phase): {"layer": row.layer, "tensor": row.tensor, "sqnr_db": row.sqnr_db}
+                for row in worst.itertuples(index=False)
+            },
+            "overflow_events_by_site": {
+                str(site): int(events)
+                for site, events in zip(
+                    saturated["site"], saturated["overflow_events"], strict=True
+                )
             },
         },
     }
@@ -271,11 +305,12 @@ def write_atomically(directory: Path, writer: Callable[[Path], None]) -> None:
 
 def write_tables(result: RunResult, directory: Path) -> None:
     """``layers.csv``, ``traffic.csv``, ``summary.json`` and (functional runs)
-    ``numerics.csv`` into ``directory``."""
+    ``numerics.csv`` and ``overflows.csv`` into ``directory``."""
     result.layers.to_csv(directory / "layers.csv", index=False)
     result.traffic.to_csv(directory / "traffic.csv", index=False)
     if result.numerics is not None:
-        result.numerics.to_csv(directory / "numerics.csv", index=False)
+        result.numerics.sqnr.to_csv(directory / "numerics.csv", index=False)
+        result.numerics.overflows.to_csv(directory / "overflows.csv", index=False)
     (directory / "summary.json").write_text(
         json.dumps(result.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -33,7 +34,8 @@ def test_cycles_do_not_depend_on_data(timed_and_functional) -> None:  # type: ig
 
 def test_every_layer_and_parameter_is_measured(timed_and_functional) -> None:  # type: ignore[no-untyped-def]
     _, _, numerics, summary = timed_and_functional
-    forward = numerics[(numerics["phase"] == "fwd") & (numerics["tensor"] == "output")]
+    sqnr = numerics.sqnr
+    forward = sqnr[(sqnr["phase"] == "fwd") & (sqnr["tensor"] == "output")]
     layers = [
         "c1", "c1_act", "s2", "c3", "c3_act", "s4", "f5", "f5_act", "f6", "f6_act", "output",
         "loss",
@@ -41,19 +43,41 @@ def test_every_layer_and_parameter_is_measured(timed_and_functional) -> None:  #
     assert forward["layer"].tolist() == layers
     # 16-bit words through up to twelve layers keep at least 20 dB everywhere.
     assert (forward["sqnr_db"] > 20.0).all(), forward
-    grads = numerics[numerics["phase"] == "bwd_weight"]["tensor"].tolist()
+    # bwd_data: the loss gradient, then every layer's input gradient back to c1's activation
+    # (c1's own input gradient is never needed, so its bwd_data is not computed).
+    backward = sqnr[sqnr["phase"] == "bwd_data"]
+    assert backward["tensor"].unique().tolist() == ["input_gradient"]
+    assert backward["layer"].tolist() == layers[::-1][:-1]
+    grads = sqnr[sqnr["phase"] == "bwd_weight"]["tensor"].tolist()
     params = ["output.weight", "output.bias", "f6.weight", "f6.bias", "f5.weight", "f5.bias"]
     assert grads == [*params, "c3.weight", "c1.weight"]
-    assert summary["numerics"]["overflow_events"] == int(numerics["overflow_events"].sum())
+    overflows = numerics.overflows
+    assert summary["numerics"]["overflow_events"] == int(overflows["overflow_events"].sum())
+    assert summary["numerics"]["values_checked"] == int(overflows["values_checked"].sum())
+    # Each datapath site is one row: no tally is counted twice.
+    assert not overflows.duplicated(subset=["site", "overflow_mode"]).any()
     assert summary["numerics"]["seed"] == 3
+    assert summary["numerics"]["source"] == "seeded uniform images and labels, seed 3"
+
+
+def test_lenet_conv_weight_gradients_do_not_saturate(timed_and_functional) -> None:  # type: ignore[no-untyped-def]
+    # The unprojected weight-gradient spectrum is stored ⌈log2(N²/k²)⌉ bits coarser than the
+    # parameter, so its DC bins (N²/k² times the projected ones) fit; at the parameter's own
+    # exponent, 3 of c3's 27,648 bins saturated with this seed (12 with seed 0).
+    _, _, numerics, _ = timed_and_functional
+    overflows = numerics.overflows
+    c3 = overflows[(overflows["layer"] == "c3") & (overflows["phase"] == "bwd_weight")]
+    assert int(c3["overflow_events"].sum()) == 0
+    sqnr = numerics.sqnr
+    assert float(sqnr[sqnr["tensor"] == "c3.weight"]["sqnr_db"].iloc[0]) > 20.0
 
 
 def test_functional_numerics_are_deterministic(timed_and_functional) -> None:  # type: ignore[no-untyped-def]
     _, _, numerics, _ = timed_and_functional
     again = run(HARDWARE, LENET, [Phase.FORWARD], functional=True, seed=3).numerics
     assert again is not None
-    ours = numerics[numerics["phase"] == "fwd"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(ours, again.reset_index(drop=True))
+    ours = numerics.sqnr[numerics.sqnr["phase"] == "fwd"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours, again.sqnr.reset_index(drop=True))
 
 
 def _fails(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -102,3 +126,183 @@ def test_train_mnist_needs_its_files(tmp_path, capsys) -> None:  # type: ignore[
     args = ["train", "--dataset", "mnist", "--images", str(missing), "--labels", str(missing)]
     assert _fails([*args, "--out", str(out)], capsys).startswith(f"{missing}: ")
     assert not out.exists()
+
+
+def test_functional_run_writes_numerics_and_overflows(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    workload = ROOT / "workloads" / "digits_cnn.yaml"
+    args = ["run", str(HARDWARE), str(workload), "--functional", "--dataset", "digits"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "bit-true vs float64, lowest SQNR per phase: fwd " in printed
+    sqnr = pd.read_csv(out / "numerics.csv")
+    assert sqnr.columns.tolist() == ["layer", "phase", "tensor", "sqnr_db", "reference_max_abs"]
+    overflows = pd.read_csv(out / "overflows.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["numerics"]["values_checked"] == int(overflows["values_checked"].sum())
+    assert summary["numerics"]["source"] == (
+        "sklearn digits, the first 32 hold-out images of split seed 0"
+    )
+    assert "## Numerics (functional run)" in (out / "report.md").read_text()
+
+
+def test_bad_options_are_one_line(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert _fails(["run", "--seed", "x", "--out", str(out)], capsys) == (
+        "fdsim run: argument --seed: invalid int value: 'x' (see fdsim run --help)"
+    )
+    # (argparse words the list of choices differently across Python versions)
+    wrong = _fails(["train", "--dataset", "cifar", "--out", str(out)], capsys)
+    assert wrong.startswith("fdsim train: argument --dataset: invalid choice: 'cifar' (choose")
+    assert wrong.endswith(" (see fdsim train --help)")
+    assert _fails(["train", "--epochs", "0", "--out", str(out)], capsys) == (
+        "--epochs: must be at least 1, got 0"
+    )
+    assert _fails(["run", "--dataset", "digits", "--out", str(out)], capsys) == (
+        "--dataset: feeds the bit-true datapath: add --functional"
+    )
+    assert _fails(["train", "--images", "x.idx", "--out", str(out)], capsys) == (
+        "--images: only --dataset mnist reads IDX files"
+    )
+    assert not out.exists()
+
+
+def _hardware_variant(tmp_path: Path, name: str, replace: dict[str, str]) -> Path:
+    """The default hardware with some lines replaced (key: old text, value: new text)."""
+    text = HARDWARE.read_text()
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    text = text.replace(
+        "energy_table: energy/28nm.yaml", f"energy_table: {ROOT}/hwconfigs/energy/28nm.yaml"
+    )
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_datapaths_the_bit_true_model_cannot_compute_are_user_errors(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    # A radix-4 core has no 32-point transform (log2 32 = 5 is odd): the timing model runs it,
+    # the bit-true model names the field.
+    radix4 = _hardware_variant(
+        tmp_path,
+        "radix4.yaml",
+        {
+            "  arithmetic:\n    radix: 2 ": "  arithmetic:\n    radix: 4 ",
+            "repeating_bits: [1, 0]": "repeating_bits: [1]",
+        },
+    )
+    assert main(["run", str(radix4), "--quiet", "--out", str(tmp_path / "timed")]) == 0
+    line = _line_of(radix4, "    radix: 4 ")
+    assert _fails(["run", str(radix4), "--functional", "--out", str(out)], capsys) == (
+        f"{radix4}:{line}: fft.arithmetic.radix: a radix-4 core cannot transform 32 points "
+        "(log2 32 = 5 is not a multiple of 2)"
+    )
+    # 32-bit spectra with 40-bit accumulators need 67-bit sums: more than int64 holds.
+    wide = _hardware_variant(
+        tmp_path,
+        "wide.yaml",
+        {
+            "  spectra:       # assumption: Q7.8 + sign per real/imag part; spectral magnitudes "
+            "grow with map size (DC bin = N²·mean)\n    total_bits: 16\n    fraction_bits: 8": (
+                "  spectra:\n    total_bits: 32\n    fraction_bits: 24"
+            )
+        },
+    )
+    line = _line_of(wide, "numerics:")
+    assert _fails(["run", str(wide), "--functional", "--out", str(out)], capsys) == (
+        f"{wide}:{line}: numerics: the bit-true datapath cannot be simulated: accumulator sum "
+        "needs 67 bits, more than the 63-bit int64 budget; narrow the operand formats"
+    )
+    assert not out.exists()
+
+
+def test_a_grid_that_is_not_a_power_of_two_runs_bit_true(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Crop to 6 bins, then an FC: the iFFT pads the 6-grid to 8 points and scales by 64/36
+    # (×2 as an exponent, then 32/36 rounded to the weights format on the activation unit).
+    workload = tmp_path / "pool6.yaml"
+    workload.write_text(
+        "name: pool6\ninput: {channels: 1, height: 8, width: 8, classes: 10}\nbatch_size: 4\n"
+        "layers:\n  - {name: c1, kind: conv, out_channels: 2, kernel: 3}\n"
+        "  - {name: p1, kind: pool, method: spectral, output_size: 6}\n"
+        "  - {name: f1, kind: fc, out_features: 10}\n  - {name: loss, kind: loss}\n"
+    )
+    numerics = run(HARDWARE, workload, functional=True).numerics
+    assert numerics is not None
+    sqnr = numerics.sqnr.set_index(["layer", "phase", "tensor"])["sqnr_db"]
+    # 16-bit words: the interpolated maps keep more than 30 dB, the gradients more than 20.
+    assert sqnr[("f1", "fwd", "output")] > 30.0
+    assert sqnr[("c1", "bwd_weight", "c1.weight")] > 20.0
+
+
+def test_linear_networks_are_named(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    summary = run(HARDWARE, LENET, [Phase.FORWARD]).summary
+    # LeNet-5's spectral part (c1 … s4, linear sigmoids and crops) and f5 are one affine map.
+    assert summary["linearity"] == {
+        "linear_classifier": False,
+        "affine_spans": [{"first": "c1", "last": "f5", "layers": 7}],
+    }
+    workload = tmp_path / "linear.yaml"
+    workload.write_text(
+        "name: linear\ninput: {channels: 1, height: 8, width: 8, classes: 2}\nbatch_size: 1\n"
+        "layers:\n  - {name: c1, kind: conv, out_channels: 2, kernel: 3}\n"
+        "  - {name: a1, kind: activation, function: linear_sigmoid}\n"
+        "  - {name: f1, kind: fc, out_features: 2}\n  - {name: loss, kind: loss}\n"
+    )
+    assert main(["run", str(HARDWARE), str(workload), "--out", str(tmp_path / "out")]) == 0
+    assert (
+        "note: no layer is nonlinear, so the whole network is one affine map of its input: a "
+        "linear classifier however deep (add relu on a hybrid layer, max pooling, or a "
+        "quadratic activation)"
+    ) in capsys.readouterr().out.splitlines()
+    assert "## Linearity" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A 4 KiB gradients buffer makes the compiler split conv1's batch reduction (bwd_weight)
+    # into two image tiles whose partial sums are spilled at 24 bits (12 fraction) and read
+    # back: the bit-true weight gradient is the one of that tiling, not of one long sum.
+    from fdsim.api import compile_loaded
+    from fdsim.nn.model import backward, build_model, forward, initial_param_values
+    from fdsim.nn.model_backend import TensorClass
+    from fdsim.nn.model_fixed import FixedBackend, untiled
+    from fdsim.sim.functional import reduction_tiles_of, seeded_batch
+    from fdsim.spec.load import load_hardware, load_workload
+
+    small = _hardware_variant(
+        tmp_path,
+        "small.yaml",
+        {
+            "  gradients:\n    size_bytes: 524288": "  gradients:\n    size_bytes: 4096",
+            "numerics:\n": "numerics:\n  partial_sums: {total_bits: 24, fraction_bits: 12}\n",
+        },
+    )
+    hardware = load_hardware(small)
+    workload = load_workload(ROOT / "workloads" / "digits_cnn.yaml")
+    schedule = compile_loaded(hardware, workload)
+    plans = {(plan.name, plan.phase.value): plan.reduction_tiles for plan in schedule.layers}
+    assert plans[("conv1", "bwd_weight")] == (16, 16)
+    model = build_model(workload.spec)
+    batch = seeded_batch(workload.spec, 0)
+    values = initial_param_values(model, 0)
+
+    def weight_gradient(tiles):  # type: ignore[no-untyped-def]
+        backend = FixedBackend(hardware.spec, workload.spec.batch_size, tiles)
+        params = {n: backend.from_float(n, v, TensorClass.WEIGHTS) for n, v in values.items()}
+        x = backend.from_float("input", batch.images, TensorClass.ACTIVATIONS)
+        _, cache = forward(model, backend, params, x)
+        return backward(model, backend, params, cache, batch.labels)[1]["conv1.weight"]
+
+    compiled = weight_gradient(reduction_tiles_of(schedule))
+    explicit = weight_gradient(
+        lambda layer, phase, length: (16, 16) if (layer, phase) == ("conv1", "bwd_weight") else None
+    )
+    one_sum = weight_gradient(untiled)
+    assert compiled.layout == explicit.layout == one_sum.layout
+    assert all(np.array_equal(a, b) for a, b in zip(compiled.parts, explicit.parts, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(compiled.parts, one_sum.parts, strict=True))

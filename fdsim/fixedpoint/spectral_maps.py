@@ -35,6 +35,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from fdsim.errors import FdsimError
 from fdsim.fixedpoint.complex_int import ComplexInt
 from fdsim.fixedpoint.fft_error import (
     ErrorBound,
@@ -97,6 +98,11 @@ class SpectralMapsPlan:
         )
 
 
+class TransformSizeError(FdsimError, ValueError):
+    """A grid the configured FFT core cannot transform (a property of the hardware's
+    ``fft.arithmetic`` and the workload's grids, so a user error, not a bug)."""
+
+
 @lru_cache(maxsize=64)
 def plan_spectral_maps(
     arithmetic: FftArithmeticSpec,
@@ -106,13 +112,15 @@ def plan_spectral_maps(
     guard_bits: int = 1,
 ) -> SpectralMapsPlan:
     """Plan (and cache) the layer transforms of a ``points``-point grid.  Raises
-    ``ValueError`` unless ``points`` is a power of two of at least 4 that the radix divides
-    into whole stages; the caller checks ``points <= FftSpec.max_points``."""
+    ``TransformSizeError`` unless ``points`` is a power of two of at least 4 that the radix
+    divides into whole stages; the caller checks ``points <= FftSpec.max_points``."""
     if points < 4 or points & (points - 1):
-        raise ValueError(f"transform size must be a power of two of at least 4, got {points}")
+        raise TransformSizeError(
+            f"transform size must be a power of two of at least 4, got {points}"
+        )
     stages = points.bit_length() - 1
     if stages % arithmetic.radix.log2:
-        raise ValueError(
+        raise TransformSizeError(
             f"a radix-{int(arithmetic.radix)} core cannot transform {points} points "
             f"(log2 {points} = {stages} is not a multiple of {arithmetic.radix.log2})"
         )

@@ -11,13 +11,15 @@ Images are float64 maps ``(count, 1, n, n)`` (batch-first, one channel, the layo
   their 28×28 size unless ``pad_to`` centres them on a larger zero map (LeCun et al. 1998 fed
   LeNet-5 28×28 digits padded to 32×32). Nothing is resized.
 
-:func:`check_input` raises ``ConfigError`` when a set does not match a workload's input.
+:func:`check_input` raises ``ConfigError`` when a set does not match a workload's input;
+:func:`load_dataset` picks a set by :class:`DatasetSource` and checks it against a workload.
 """
 
 from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -143,8 +145,48 @@ def _read_idx(path: Path, magic: int, ndim: int) -> npt.NDArray[np.uint8]:
 def _centre_pad(images: npt.NDArray[np.float64], size: int, path: Path) -> npt.NDArray[np.float64]:
     n = images.shape[-1]
     if size < n:
-        raise ConfigError(str(path), f"pad_to {size} is smaller than the {n}×{n} images")
+        raise ConfigError(
+            str(path), f"its {n}×{n} images are larger than the workload's {size}×{size} input"
+        )
     before = (size - n) // 2
     padded = np.zeros((*images.shape[:-2], size, size))
     padded[..., before : before + n, before : before + n] = images
     return padded
+
+
+class DatasetName(StrEnum):
+    DIGITS = "digits"  # scikit-learn's bundled 8×8 digits
+    MNIST = "mnist"  # local IDX files
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    """``digits``, or local MNIST IDX files (``images_path``, ``labels_path``)."""
+
+    name: DatasetName = DatasetName.DIGITS
+    images_path: Path | None = None
+    labels_path: Path | None = None
+
+
+def load_dataset(source: DatasetSource, spec: InputSpec, seed: int) -> Split:
+    """The training and hold-out sets of ``source`` for a workload input ``spec`` (MNIST is
+    centred on the input's size; the hold-out is a seeded 20 %). ``ConfigError`` when the
+    files are missing or bad, or the set does not fit ``spec``."""
+    if source.name is DatasetName.DIGITS:
+        if source.images_path is not None or source.labels_path is not None:
+            raise ConfigError("--images", "only --dataset mnist reads IDX files")
+        data = load_digits_split(seed=seed)
+        check_input(data.train, spec, "sklearn digits")
+        return data
+    if source.images_path is None or source.labels_path is None:
+        raise ConfigError("--dataset mnist", "needs --images and --labels (IDX files)")
+    images = load_mnist(source.images_path, source.labels_path, pad_to=spec.height)
+    check_input(images, spec, str(source.images_path))
+    order = np.random.default_rng(seed).permutation(len(images))
+    held = round(HOLDOUT_FRACTION * len(images))
+    hold, keep = order[:held], order[held:]
+    return Split(
+        str(source.images_path),
+        LabelledImages(images.images[keep], images.labels[keep]),
+        LabelledImages(images.images[hold], images.labels[hold]),
+    )

@@ -399,6 +399,19 @@ def backward(
     """The mean softmax cross-entropy over the batch and the gradient of every parameter (batch
     means; conv weight gradients projected onto their k×k support). Phases no parameter needs
     (the input gradient of the first parameterised op and everything before it) are skipped."""
+    loss, grads, _ = backward_trace(model, backend, params, cache, labels)
+    return loss, grads
+
+
+def backward_trace(
+    model: Model,
+    backend: Backend[T],
+    params: Mapping[str, T],
+    cache: ForwardCache[T],
+    labels: npt.NDArray[np.int64],
+) -> tuple[float, dict[str, T], dict[str, T]]:
+    """:func:`backward`, and the gradient of each layer's input (its ``bwd_data`` result)
+    keyed by layer name, for the layers whose input gradient is computed."""
     loss_layer = model.layers[-1]
     loss, g = backend.softmax_cross_entropy(loss_layer.name, cache.logits, labels)
     ops = [
@@ -410,6 +423,7 @@ def backward(
         (i for i, (_, op, _) in enumerate(ops) if isinstance(op, SpectralConv | Dense)), len(ops)
     )
     grads: dict[str, T] = {}
+    input_grads: dict[str, T] = {loss_layer.name: g}
     for position in range(len(ops) - 1, first_param - 1, -1):
         name, op, x = ops[position]
         if isinstance(op, SoftmaxCrossEntropy):
@@ -418,7 +432,9 @@ def backward(
         grads.update(op_grads)
         if g_in is not None:
             g = g_in
-    return loss, grads
+            # Ops run last-first, so a layer's entry ends as its first op's input gradient.
+            input_grads[name] = g
+    return loss, grads, input_grads
 
 
 def update(

@@ -131,9 +131,10 @@ class Backend(Protocol[T]):
         """``∂X[b,i] = Σ_o G[b,o]·W[o,i]`` → ``(B, Ci, G, G//2+1)``."""
         ...
 
-    def conv_backward_weight(self, name: str, g: T, x: T) -> T:
+    def conv_backward_weight(self, name: str, g: T, x: T, kernel: int) -> T:
         """``∂W[o,i] = Σ_b X[b,i]·conj(G[b,o])`` (summed over the batch; ``g`` is already a
-        batch-mean gradient) → ``(Co, Ci, G, G//2+1)``, not yet projected."""
+        batch-mean gradient) → ``(Co, Ci, G, G//2+1)``, not yet projected onto the ``kernel``
+        support (a fixed-point backend sizes the unprojected spectrum's layout by it)."""
         ...
 
     def project_kernel(self, name: str, dw: T, kernel: int) -> T:

@@ -73,7 +73,6 @@ from fdsim.nn.fixed import (
     spectral_quadratic_backward_fixed,
     spectral_quadratic_fixed,
 )
-from fdsim.nn.fixed.tensor import log2_exact
 from fdsim.nn.model_backend import Coefficients, PoolWindows, TensorClass
 from fdsim.nn.model_fixed_spatial import (
     avg_pool_backward_fixed,
@@ -205,11 +204,10 @@ class FixedBackend:
         grid = x.shape[-2]
         if size <= grid:
             return _window(self._ifft(name, "fwd", "ifft", x, grid, 0), 0, size)
-        # Zero-padding in frequency to a size-point grid, ×size²/grid² (exponent).
+        # Zero-padding in frequency to a size-point grid, ×size²/grid².
         site = self._site("spectra", name, "fwd", "pad")
         padded = spectral_crop_backward_fixed(x, size, NYQUIST, self.counter, site)
-        shift = 2 * _log2_ratio(size, grid)
-        scaled = FixedTensor(padded.values, padded.fmt, padded.exponent + shift)
+        scaled = self._interpolation_gain(padded, size, grid, name, "fwd")
         return self._ifft(name, "fwd", "ifft", scaled, size, 0)
 
     def spectra_to_maps_backward(self, name: str, g: FixedTensor, grid: int) -> FixedTensor:
@@ -220,8 +218,25 @@ class FixedBackend:
         site = self._site("gradients", name, "bwd_data", "crop")
         cropped = spectral_crop_fixed(spectra, grid, NYQUIST, self.counter, site)
         # Adjoint of "pad, ×size²/grid²": the crop (which carries grid²/size²) ×size²/grid².
-        shift = 2 * _log2_ratio(size, grid)
-        return FixedTensor(cropped.values, cropped.fmt, cropped.exponent + shift)
+        return self._interpolation_gain(cropped, size, grid, name, "bwd_data")
+
+    def _interpolation_gain(
+        self, x: FixedTensor, size: int, grid: int, name: str, phase: str
+    ) -> FixedTensor:
+        """``x·size²/grid²``: the power-of-two part moves the exponent; a remainder in [1, 2)
+        (a grid that is not a power of two) is one multiply on the activation unit, its
+        coefficient in the weights format."""
+        gain = (size / grid) ** 2
+        shift = math.floor(math.log2(gain))
+        moved = FixedTensor(x.values, x.fmt, x.exponent + shift)
+        remainder = gain / 2.0**shift
+        if remainder == 1.0:
+            return moved
+        tensor_class = "spectra" if phase == "fwd" else "gradients"
+        site = self._site(tensor_class, name, phase, "interpolation_gain")
+        return spectral_affine_backward_fixed(
+            moved, self._coefficient(remainder, name, phase), self.counter, site, moved.layout
+        )
 
     def _fft(
         self,
@@ -298,13 +313,22 @@ class FixedBackend:
             self._tiles(name, "bwd_data", g.shape[1]),
         )
 
-    def conv_backward_weight(self, name: str, g: FixedTensor, x: FixedTensor) -> FixedTensor:
+    def conv_backward_weight(
+        self, name: str, g: FixedTensor, x: FixedTensor, kernel: int
+    ) -> FixedTensor:
+        # The unprojected N×N gradient spectrum holds the whole circular correlation, of which
+        # the projection keeps a k×k window: its DC bin, the largest for non-zero-mean inputs,
+        # is N²/k² times the projected DC (measured 7.1, 10.2, 41 and 113 on digits_cnn,
+        # LeNet-5 c3 and c1, and the CIFAR-10 net's conv1, as the formula gives). So it is
+        # stored ⌈log2(N²/k²)⌉ bits coarser than the parameter and the projection lands there.
+        kept = self._param_gradient(f"{name}.weight")
+        headroom_bits = math.ceil(math.log2(x.shape[-2] ** 2 / kernel**2))
         return cmac_reduce(
             x,
             g,
             CmacPattern.BACKWARD_WEIGHT,
             self._reduction,
-            self._param_gradient(f"{name}.weight"),
+            TensorFormat(kept.fmt, kept.exponent + headroom_bits),
             self.counter,
             self._site("accumulators", name, "bwd_weight", "cmac"),
             self._tiles(name, "bwd_weight", x.shape[0]),
@@ -313,7 +337,13 @@ class FixedBackend:
     def project_kernel(self, name: str, dw: FixedTensor, kernel: int) -> FixedTensor:
         site = self._site("gradients", name, "bwd_weight", "project")
         return kernel_projection_fixed(
-            dw, kernel, self._numerics.twiddles, self._reduction, self.counter, site
+            dw,
+            kernel,
+            self._numerics.twiddles,
+            self._reduction,
+            self.counter,
+            site,
+            self._param_gradient(f"{name}.weight"),
         )
 
     def fold(self, name: str, x: FixedTensor, stride: int) -> FixedTensor:
@@ -492,17 +522,6 @@ def _power_of_two_exponent(value: float) -> int | None:
     """``e`` when ``|value| = 2**e`` exactly, else None."""
     mantissa, exponent = math.frexp(abs(value))
     return exponent - 1 if mantissa == 0.5 else None
-
-
-def _log2(value: int) -> int:
-    return log2_exact(value, "the transform size")
-
-
-def _log2_ratio(size: int, grid: int) -> int:
-    """log2(size/grid) for a power-of-two ratio (an interpolating iFFT)."""
-    if size % grid:
-        raise ValueError(f"interpolating {grid} to {size} points needs a power-of-two ratio")
-    return log2_exact(size // grid, "the interpolation ratio")
 
 
 def _window(x: FixedTensor, offset: int, size: int) -> FixedTensor:

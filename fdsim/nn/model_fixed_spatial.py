@@ -176,6 +176,7 @@ def kernel_projection_fixed(
     numerics: ReductionNumerics,
     counter: OverflowCounter,
     site: OverflowSite,
+    out: TensorFormat | None = None,
 ) -> FixedTensor:
     """Weight-gradient half-spectra ``(out, in, N, N//2+1)`` projected onto the k×k kernel
     support, ``P·G·Q`` on full spectra with ``P = (k/N)·A·Aᴴ`` and ``Q = (k/N)·conj(A)·Aᵀ``
@@ -183,7 +184,7 @@ def kernel_projection_fixed(
     ``sinc_interpolate(sinc_project(G, k), N)``). Both N×N matrices are held in ``matrix_fmt``
     (the twiddle ROM's format, at the exponent that fits them); the row product, then the
     column product, each run through the CMAC accumulator datapath and round to ``dw``'s
-    layout."""
+    layout (the column product to ``out`` when given)."""
     n = dw.shape[-2]
     a = dirichlet_matrix(n, kernel)
     p = (kernel / n) * (a @ a.conj().T)
@@ -217,12 +218,12 @@ def kernel_projection_fixed(
         _matrix(np.conj(q.T[:half]), matrix_fmt, counter, site),
         CmacPattern.FORWARD,
         numerics,
-        dw.layout,
+        out or dw.layout,
         counter,
         site.child("columns"),
     )
     out_re, out_im = (part.reshape(*lead, n, half) for part in columns.parts)
-    return _complex_tensor(out_re, out_im, dw)
+    return _complex_tensor(out_re, out_im, columns)
 
 
 def _complex_tensor(re: np.ndarray, im: np.ndarray, like: FixedTensor) -> FixedTensor:

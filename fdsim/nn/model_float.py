@@ -79,7 +79,7 @@ class FloatBackend:
     def conv_backward_data(self, name: str, g: Array, w: Array) -> Array:
         return spectral_conv_backward_data(g, w)
 
-    def conv_backward_weight(self, name: str, g: Array, x: Array) -> Array:
+    def conv_backward_weight(self, name: str, g: Array, x: Array, kernel: int) -> Array:
         return spectral_conv_backward_weight(g, x)
 
     def project_kernel(self, name: str, dw: Array, kernel: int) -> Array:

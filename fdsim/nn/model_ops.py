@@ -72,7 +72,8 @@ class SpectralConv:
     def backward(
         self, backend: Backend[T], name: str, params: Mapping[str, T], x: T, g: T, input_grad: bool
     ) -> tuple[T | None, Grads[T]]:
-        dw = backend.project_kernel(name, backend.conv_backward_weight(name, g, x), self.kernel)
+        raw = backend.conv_backward_weight(name, g, x, self.kernel)
+        dw = backend.project_kernel(name, raw, self.kernel)
         dx = backend.conv_backward_data(name, g, params[self.weight]) if input_grad else None
         return dx, {self.weight: dw}
 

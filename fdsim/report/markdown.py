@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from fdsim.report.figures import cycles_with_stalls, energy_by_unit
+from fdsim.report.notes import linearity_note
 from fdsim.report.table import layer_table, phase_totals
 from fdsim.results import RunResult
 
@@ -47,6 +49,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         "",
         *_markdown_table(phase_totals(summary["phases"])),
         "",
+        *_linearity_section(summary["linearity"]),
         "## Per layer and phase",
         "",
         *_markdown_table(table),
@@ -65,30 +68,50 @@ def write_report(result: RunResult, directory: Path) -> None:
         ],
         "",
         "Full data: `layers.csv` (one row per layer × phase × unit), `traffic.csv`, "
-        "`summary.json`" + (", `numerics.csv`." if result.numerics is not None else "."),
+        "`summary.json`"
+        + (", `numerics.csv`, `overflows.csv`." if result.numerics is not None else "."),
         "",
     ]
     (directory / "report.md").write_text("\n".join(lines), encoding="utf-8")
 
 
+def _linearity_section(linearity: dict[str, Any]) -> list[str]:
+    note = linearity_note(linearity)
+    return ["## Linearity", "", note[0].upper() + note[1:] + ".", ""] if note else []
+
+
 def _numerics_section(result: RunResult) -> list[str]:
-    """Functional runs: SQNR of the bit-true datapath against the float64 reference and the
-    overflow events, per layer, phase and tensor."""
+    """Functional runs: SQNR of the bit-true datapath against the float64 reference per
+    layer, phase and tensor, and the datapath sites where values overflowed."""
     if result.numerics is None:
         return []
     numerics = result.summary["numerics"]
-    return [
+    overflows = result.numerics.overflows
+    saturated = overflows[overflows["overflow_events"] > 0]
+    lines = [
         "## Numerics (functional run)",
         "",
-        f"One mini-batch of seeded data (seed {numerics['seed']}) through the bit-true "
-        "datapath, with the schedule's reduction tiles, against the float64 reference. SQNR "
-        "compares each layer's forward output, each parameter gradient (bwd_weight) and each "
-        f"updated parameter (update). Overflow events: {numerics['overflow_events']:,} of "
-        f"{numerics['values_checked']:,} values fitted.",
+        f"One mini-batch ({numerics['source']}; parameters drawn with seed "
+        f"{numerics['seed']}) through the bit-true datapath, with the schedule's reduction "
+        "tiles, against the float64 reference. SQNR compares each layer's forward output, each "
+        "layer's input gradient (bwd_data), each parameter gradient (bwd_weight) and each "
+        "updated parameter (update); `reference_max_abs` is the largest magnitude of the "
+        "reference tensor.",
         "",
-        *_markdown_table(result.numerics),
+        *_markdown_table(
+            result.numerics.sqnr.assign(
+                reference_max_abs=result.numerics.sqnr["reference_max_abs"].map("{:.3g}".format)
+            )
+        ),
+        "",
+        f"Overflow events: {numerics['overflow_events']:,} of {numerics['values_checked']:,} "
+        "values fitted to their formats"
+        + (", at these datapath sites (all sites in `overflows.csv`):" if len(saturated) else "."),
         "",
     ]
+    if len(saturated):
+        lines += [*_markdown_table(saturated.drop(columns=["layer", "phase"])), ""]
+    return lines
 
 
 def _markdown_table(frame: pd.DataFrame) -> list[str]:

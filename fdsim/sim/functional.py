@@ -1,36 +1,69 @@
 """The functional side of a run: real tensors through the bit-true datapath, beside the float64
 reference, reporting per layer and phase how far the hardware's numbers are from the exact ones.
 
-The pass executes the compiled training step's layers in the schedule's program order (forward,
-then the backward phases in reverse layer order, then the update), with the schedule's reduction
-tiles as the rounding points of every multiply-accumulate (:mod:`fdsim.nn.model_fixed`). Timing
-never reads data, so the cycles of a run are the same with or without this pass (tested).
+The pass computes the compiled training step layer by layer (forward, then the backward in
+reverse layer order, then the update) with the schedule's reduction tiles as the rounding
+points of every multiply-accumulate (:mod:`fdsim.nn.model_fixed`): wherever the compiled ops
+spill partial sums, the bit-true model rounds them to the stored width, so the integers follow
+the schedule's tiling as the hardware's would. Timing never reads data, so the cycles of a run
+are the same with or without this pass (tested).
 
-Inputs are seeded: images uniform in [0, 1) and uniform labels (``seed``), parameters from
-:func:`fdsim.nn.model.initial_param_values` (``seed``). SQNR = 10·log10(Σ|ref|² / Σ|fixed −
-ref|²) per tensor: each layer's forward output, each parameter gradient (``bwd_weight``) and
-each updated parameter (``update``); ``bwd_data`` rows carry overflow counts only.
+Inputs: a :class:`FunctionalBatch` (seeded uniform images and labels, or a dataset's first
+mini-batch); parameters from :func:`fdsim.nn.model.initial_param_values` (``seed``). SQNR =
+10·log10(Σ|ref|² / Σ|fixed − ref|²) per tensor: each layer's forward output, each layer's
+input gradient (``bwd_data``), each parameter gradient (``bwd_weight``) and each updated
+parameter (``update``). Overflow events are listed per datapath site.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from fdsim.nn.model import INPUT_NAME, backward, build_model, forward, initial_param_values, update
+from fdsim.fixedpoint import OverflowCounter
+from fdsim.nn.model import (
+    INPUT_NAME,
+    Model,
+    backward_trace,
+    forward,
+    initial_param_values,
+    update,
+)
 from fdsim.nn.model_backend import Backend, T, TensorClass
 from fdsim.nn.model_fixed import FixedBackend, ReductionTiles, site_layer_phase
 from fdsim.nn.model_float import FloatBackend
+from fdsim.results import OVERFLOW_COLUMNS, SQNR_COLUMNS, FunctionalNumerics
 from fdsim.schedule.ops import Schedule
 from fdsim.schedule.tiling import split
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import Workload
 
-NUMERICS_COLUMNS = ["layer", "phase", "tensor", "sqnr_db", "overflow_events", "values_checked"]
+INPUT_GRADIENT = "input_gradient"
+
+
+@dataclass(frozen=True)
+class FunctionalBatch:
+    """One mini-batch: images ``(B, C, H, W)`` in [0, 1) and integer labels, and where they
+    came from (``"seeded uniform (seed 0)"``, a dataset name)."""
+
+    images: npt.NDArray[np.float64]
+    labels: npt.NDArray[np.int64]
+    source: str
+
+
+def seeded_batch(workload: Workload, seed: int) -> FunctionalBatch:
+    """Images uniform in [0, 1) and uniform labels, drawn from one generator seeded ``seed``."""
+    rng = np.random.default_rng(seed)
+    shape = workload.input
+    images = rng.uniform(0.0, 1.0, (workload.batch_size, shape.channels, shape.height, shape.width))
+    labels = rng.integers(0, shape.classes, workload.batch_size).astype(np.int64)
+    return FunctionalBatch(images, labels, f"seeded uniform images and labels, seed {seed}")
 
 
 def reduction_tiles_of(schedule: Schedule) -> ReductionTiles:
@@ -64,67 +97,69 @@ def sqnr_db(reference: np.ndarray, test: np.ndarray) -> float:
 
 
 def functional_numerics(
-    workload: Workload,
+    model: Model,
     hardware: HardwareSpec,
     tiles: ReductionTiles,
     phases: Collection[str],
+    batch: FunctionalBatch,
     seed: int,
-) -> pd.DataFrame:
-    """One mini-batch of ``workload`` through the bit-true datapath and the float64 reference
-    for the ``phases`` simulated (values of :class:`fdsim.schedule.ops.Phase`); one row per
-    (layer, phase, tensor) with ``NUMERICS_COLUMNS``."""
-    model = build_model(workload)
-    rng = np.random.default_rng(seed)
-    source = workload.input
-    images = rng.uniform(
-        0.0, 1.0, (workload.batch_size, source.channels, source.height, source.width)
-    )
-    labels = rng.integers(0, source.classes, workload.batch_size).astype(np.int64)
+) -> FunctionalNumerics:
+    """``batch`` through ``model`` on the bit-true datapath of ``hardware`` and on the float64
+    reference for the ``phases`` simulated (values of :class:`fdsim.schedule.ops.Phase`),
+    parameters drawn with ``seed``."""
+    workload = model.workload
     values = initial_param_values(model, seed)
     fixed = FixedBackend(hardware, workload.batch_size, tiles)
     exact = FloatBackend()
-    fixed_run = _run(model, fixed, values, images, labels, workload, phases)
-    exact_run = _run(model, exact, values, images, labels, workload, phases)
-    sqnr: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    fixed_run = _run(model, fixed, values, batch, workload, phases)
+    exact_run = _run(model, exact, values, batch, workload, phases)
+    rows = []
     for (layer, phase, tensor), reference in exact_run.items():
-        test = fixed.to_float(fixed_run[(layer, phase, tensor)])
-        sqnr.setdefault((layer, phase), []).append(
-            (tensor, sqnr_db(exact.to_float(reference), test))
+        expected = exact.to_float(reference)
+        got = fixed.to_float(fixed_run[(layer, phase, tensor)])
+        peak = float(np.max(np.abs(expected))) if expected.size else 0.0
+        rows.append((layer, phase, tensor, sqnr_db(expected, got), peak))
+    return FunctionalNumerics(
+        pd.DataFrame(rows, columns=SQNR_COLUMNS), _overflows(fixed.counter), batch.source, seed
+    )
+
+
+def _overflows(counter: OverflowCounter) -> pd.DataFrame:
+    rows = [
+        (
+            *site_layer_phase(tally.site),
+            tally.site.name,
+            tally.site.tensor_class,
+            tally.mode.value,
+            tally.events,
+            tally.values_checked,
         )
-    events: dict[tuple[str, str], tuple[int, int]] = {}
-    for tally in fixed.counter.tallies():
-        key = site_layer_phase(tally.site)
-        old = events.get(key, (0, 0))
-        events[key] = (old[0] + tally.events, old[1] + tally.values_checked)
-    rows: list[dict[str, Any]] = []
-    for key in dict.fromkeys([*sqnr, *events]):
-        count, checked = events.get(key, (0, 0))
-        for tensor, value in sqnr.get(key, [("", math.nan)]):
-            rows.append(
-                dict(zip(NUMERICS_COLUMNS, (*key, tensor, value, count, checked), strict=True))
-            )
-    return pd.DataFrame(rows, columns=NUMERICS_COLUMNS)
+        for tally in counter.tallies()
+    ]
+    return pd.DataFrame(rows, columns=OVERFLOW_COLUMNS)
 
 
 def _run(
-    model: Any,
+    model: Model,
     backend: Backend[T],
     values: dict[str, np.ndarray],
-    images: np.ndarray,
-    labels: np.ndarray,
+    batch: FunctionalBatch,
     workload: Workload,
     phases: Collection[str],
 ) -> dict[tuple[str, str, str], T]:
-    """The tensors compared, keyed (layer, phase, tensor name)."""
+    """The tensors compared, keyed (layer, phase, tensor name), in program order."""
     params = {name: backend.from_float(name, v, TensorClass.WEIGHTS) for name, v in values.items()}
-    x = backend.from_float(INPUT_NAME, images, TensorClass.ACTIVATIONS)
+    x = backend.from_float(INPUT_NAME, batch.images, TensorClass.ACTIVATIONS)
     _, cache = forward(model, backend, params, x)
-    out: dict[tuple[str, str, str], T] = {
+    out: dict[tuple[str, str, str], Any] = {
         (layer, "fwd", "output"): tensor for layer, tensor in cache.outputs.items()
     }
+    if "bwd_data" not in phases:
+        return out
+    _, grads, input_grads = backward_trace(model, backend, params, cache, batch.labels)
+    out |= {(layer, "bwd_data", INPUT_GRADIENT): g for layer, g in input_grads.items()}
     if "bwd_weight" not in phases:
         return out
-    _, grads = backward(model, backend, params, cache, labels)
     out |= {(_layer(name), "bwd_weight", name): g for name, g in grads.items()}
     if "update" in phases:
         new_params, _ = update(model, backend, params, grads, {}, workload.training)
