@@ -115,6 +115,7 @@ def train_workload(
             "phases": step.summary["phases"],
         },
         "linearity": step.summary["linearity"],
+        "command": _command(hardware_path, workload_path, source, epochs, seed, reference),
         "manifest": step.summary["manifest"],
     }
     return TrainingRun(curves, summary)
@@ -158,3 +159,21 @@ def _train_one(
         {**asdict(record), "wall_s": wall_s}
         for record, wall_s in zip(history.epochs, ended_s, strict=True)
     ]
+
+
+def _command(
+    hardware: Path,
+    workload: Path,
+    source: DatasetSource,
+    epochs: int,
+    seed: int,
+    reference: bool,
+) -> str:
+    """The ``fdsim train`` command line that repeats this run."""
+    parts = ["fdsim train", str(hardware), str(workload), f"--dataset {source.name.value}"]
+    if source.images_path is not None and source.labels_path is not None:
+        parts += [f"--images {source.images_path}", f"--labels {source.labels_path}"]
+    parts += [f"--epochs {epochs}", f"--seed {seed}"]
+    if not reference:
+        parts.append("--no-reference")
+    return " ".join(parts)

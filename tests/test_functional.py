@@ -193,7 +193,7 @@ def test_datapaths_the_bit_true_model_cannot_compute_are_user_errors(tmp_path, c
         tmp_path,
         "radix4.yaml",
         {
-            "  arithmetic:\n    radix: 2 ": "  arithmetic:\n    radix: 4 ",
+            "  radix: 2 ": "  radix: 4 ",  # both fft.radix and fft.arithmetic.radix
             "repeating_bits: [1, 0]": "repeating_bits: [1]",
         },
     )
@@ -306,3 +306,20 @@ def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type
     assert compiled.layout == explicit.layout == one_sum.layout
     assert all(np.array_equal(a, b) for a, b in zip(compiled.parts, explicit.parts, strict=True))
     assert not all(np.array_equal(a, b) for a, b in zip(compiled.parts, one_sum.parts, strict=True))
+
+
+def test_the_timing_and_the_arithmetic_describe_one_fft_core(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    mixed = _hardware_variant(
+        tmp_path,
+        "mixed.yaml",
+        {
+            "  arithmetic:\n    radix: 2 ": "  arithmetic:\n    radix: 4 ",
+            "repeating_bits: [1, 0]": "repeating_bits: [1]",
+        },
+    )
+    line = _line_of(mixed, "fft:")
+    assert _fails(["run", str(mixed), "--out", str(out)], capsys) == (
+        f"{mixed}:{line}: fft: arithmetic.radix (4) must equal radix (2)"
+    )
+    assert not out.exists()

@@ -14,6 +14,8 @@ matplotlib.use("Agg")  # files only; never a window
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from fdsim.report.notes import linearity_note
+
 
 def training_curves(curves: pd.DataFrame, path: Path) -> None:
     """``curves`` has one row per (arithmetic, epoch) with ``train_loss``, ``holdout_loss``
@@ -53,8 +55,16 @@ def write_training_report(curves: pd.DataFrame, summary: dict[str, Any], directo
     )
     training_curves(curves, directory / "curves.png")
     step = summary["training_step"]
+    inputs = summary["manifest"]["inputs"]
+    note = linearity_note(summary["linearity"])
+    epochs = curves.pivot(index="epoch", columns="arithmetic", values="holdout_accuracy")
     lines = [
         f"# Training {summary['workload']} on {summary['hardware']}",
+        "",
+        f"Command: `{summary['command']}`",
+        "",
+        f"- hardware: `{inputs['hardware']}`",
+        f"- workload: `{inputs['workload']}`",
         "",
         f"Dataset: {summary['dataset']} ({summary['train_images']} training, "
         f"{summary['holdout_images']} hold-out images); {summary['epochs']} epochs, batch "
@@ -75,7 +85,17 @@ def write_training_report(curves: pd.DataFrame, summary: dict[str, Any], directo
         + (", ".join(f"{k} {v:,}" for k, v in summary["overflow_events"].items()) or "none")
         + ".",
         "",
+        *([f"Note: {note}.", ""] if note else []),
         "![training curves](curves.png)",
+        "",
+        "Hold-out accuracy per epoch:",
+        "",
+        "| epoch | " + " | ".join(epochs.columns) + " |",
+        "|---:|" + "---:|" * len(epochs.columns),
+        *(
+            f"| {epoch + 1} | " + " | ".join(f"{100 * v:.1f} %" for v in row) + " |"
+            for epoch, row in zip(epochs.index, epochs.to_numpy(), strict=True)
+        ),
         "",
     ]
     (directory / "report.md").write_text("\n".join(lines), encoding="utf-8")

@@ -71,6 +71,15 @@ class FftSpec(_Spec):
             raise ValueError(f"must be a power of two (at least 4), got {value}")
         return value
 
+    @model_validator(mode="after")
+    def _one_core(self) -> FftSpec:
+        # The timing and the bit-true arithmetic describe the same core.
+        if self.arithmetic is not None and int(self.arithmetic.radix) != self.radix:
+            raise ValueError(
+                f"arithmetic.radix ({int(self.arithmetic.radix)}) must equal radix ({self.radix})"
+            )
+        return self
+
 
 class CmacSpec(_Spec):
     """The complex multiply-accumulate array: one complex MAC per lane per clock."""

@@ -21,6 +21,7 @@ from fdsim.nn.reference import (
     decimate,
     decimate_backward,
     linear_conv2d,
+    linear_conv2d_backward_data,
     linear_conv2d_backward_weight,
     spatial_spectral_pool,
     spatial_spectral_pool_backward,
@@ -145,3 +146,55 @@ def test_spectral_sgd_equals_spatial_sgd_on_the_kernels() -> None:
             np.testing.assert_allclose(maps[..., :3, :3], spatial[name], atol=1e-12)
             np.testing.assert_allclose(maps[..., 3:, :], 0, atol=1e-12)  # support stays k×k
             np.testing.assert_allclose(maps[..., :, 3:], 0, atol=1e-12)
+
+
+def _max_pool2(x: Array) -> tuple[Array, Array]:
+    """2×2 max pooling, stride 2, by loops; and the mask of each window's maximum."""
+    out = np.zeros((*x.shape[:2], x.shape[2] // 2, x.shape[3] // 2))
+    mask = np.zeros(x.shape)
+    for index in np.ndindex(out.shape):
+        b, c, i, j = index
+        window = x[b, c, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
+        out[index] = window.max()
+        r, s = np.unravel_index(np.argmax(window), window.shape)
+        mask[b, c, 2 * i + r, 2 * j + s] = 1.0
+    return out, mask
+
+
+def test_hybrid_network_matches_the_spatial_reference() -> None:
+    # Linear convolutions (padded, then padded and strided) through the FFT, spatial ReLU,
+    # max and average pooling, FC: outputs and every gradient against direct spatial maths.
+    layers = [
+        {"name": "c1", "kind": "conv", "out_channels": 2, "kernel": 3, "padding": 1},
+        {"name": "r1", "kind": "activation", "function": "relu"},
+        {"name": "m1", "kind": "pool", "method": "max", "kernel": 2},
+        {"name": "c2", "kind": "conv", "out_channels": 3, "kernel": 3, "padding": 1, "stride": 2},
+        {"name": "a2", "kind": "pool", "method": "average", "kernel": 2},
+        {"name": "f1", "kind": "fc", "out_features": 3},
+    ]
+    model = build_model(workload(8, 3, layers, domain="hybrid"))
+    params = init_params(model, BACKEND, seed=11)
+    rng = np.random.default_rng(12)
+    images, labels = rng.random((2, 1, 8, 8)), np.array([2, 0])
+    cache, grads = _run(model, params, images, labels)
+    w1, w2 = kernels(model, params, "c1.weight"), kernels(model, params, "c2.weight")
+    z1 = linear_conv2d(images, w1, padding=1)
+    r1 = np.maximum(z1, 0.0)
+    m1, argmax = _max_pool2(r1)
+    z2 = decimate(linear_conv2d(m1, w2, padding=1), 2)  # 4×4 → (4 + 2 − 3)/2 + 1 = 2
+    a2 = z2.mean(axis=(2, 3), keepdims=True)
+    logits = dense_forward(a2.reshape(2, -1), params["f1.weight"], params["f1.bias"])
+    for name, expected in {"r1": r1, "m1": m1, "a2": a2.reshape(2, -1), "f1": logits}.items():
+        np.testing.assert_allclose(_as_maps(cache.outputs[name]), expected, atol=1e-12)
+    g = softmax_cross_entropy_backward(logits, labels)
+    dv, db = dense_backward_params(g, a2.reshape(2, -1))
+    g_a2 = dense_backward_data(g, params["f1.weight"]).reshape(a2.shape)
+    g_c2 = decimate_backward(np.broadcast_to(g_a2 / 4, z2.shape), 2)
+    dw2 = linear_conv2d_backward_weight(g_c2, m1, 3, padding=1)
+    g_m1 = linear_conv2d_backward_data(g_c2, w2, padding=1)
+    g_z1 = np.repeat(np.repeat(g_m1, 2, axis=2), 2, axis=3) * argmax * (z1 > 0)
+    dw1 = linear_conv2d_backward_weight(g_z1, images, 3, padding=1)
+    expected_grads = {"c1.weight": dw1, "c2.weight": dw2, "f1.weight": dv, "f1.bias": db}
+    for name, expected in expected_grads.items():
+        actual = kernels(model, grads, name) if name.startswith("c") else grads[name]
+        np.testing.assert_allclose(actual, expected, atol=1e-12, err_msg=name)
