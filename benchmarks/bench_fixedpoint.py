@@ -3,9 +3,10 @@
 Run: ``/work/venv/bin/python benchmarks/bench_fixedpoint.py`` (prints a Markdown table).
 Cases: real 2-D FFT of a batch of 64 maps (32x32 and 64x64; two-for-one packed rows) through
 dblclockfft-style radix-2 arithmetic and a radix-4 variant, a 1-D complex FFT of 64x64 frames,
-and one complex MAC step over a batch of half spectra.  FFTs run on the carrier the plan picks
-(complex128 holding exact integers for these sizes) and, for comparison, on int64.  Each figure
-is the best of ``REPEATS`` runs; ratio = bit-true time / float time.
+one complex MAC step over a batch of half spectra, and the channel reduction of a spectral
+convolution (``cmac_reduce``, the CMAC as the network uses it).  FFTs run on the carrier the
+plan picks (complex128 holding exact integers for these sizes) and, for comparison, on int64.
+Each figure is the best of ``REPEATS`` runs; ratio = bit-true time / float time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from fdsim.fixedpoint import (
     plan_fft,
     rfft2,
 )
+from fdsim.nn.fixed import CmacPattern, FixedTensor, ReductionNumerics, TensorFormat, cmac_reduce
 from fdsim.spec.fft_arithmetic import (
     ComplexMultiplyForm,
     Decimation,
@@ -195,6 +197,31 @@ def bench_cmac(size: int) -> tuple[float, float]:
     return fixed, reference
 
 
+def bench_cmac_reduce(size: int, channels_in: int, channels_out: int) -> tuple[float, float]:
+    """The forward spectral convolution as the network runs it: ``Y[b,o] = Σ_i X[b,i]·conj(W[o,i])``
+    over half spectra, 16-bit operands into a 40-bit saturating accumulator, output rounded to
+    16 bits (:func:`fdsim.nn.fixed.cmac_reduce`), against the same reduction in complex128
+    (``np.einsum``)."""
+    rng = np.random.default_rng(SEED)
+    half = (size, size // 2 + 1)
+    operand = TensorFormat(QFormat(total_bits=16, fraction_bits=8), 0)
+    weights = TensorFormat(QFormat(total_bits=16, fraction_bits=14), 0)
+    numerics = ReductionNumerics(QFormat(total_bits=40, fraction_bits=16))
+    counter, site = OverflowCounter(), OverflowSite("accumulators", "bench")
+
+    def draw(shape: tuple[int, ...], scale: float) -> np.ndarray:
+        return scale * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+
+    fx, fw = draw((BATCH, channels_in, *half), 4.0), draw((channels_out, channels_in, *half), 0.3)
+    x = FixedTensor.from_float(fx, operand, counter, site)
+    w = FixedTensor.from_float(fw, weights, counter, site)
+    fixed = best_seconds(
+        lambda: cmac_reduce(x, w, CmacPattern.FORWARD, numerics, operand, counter, site)
+    )
+    reference = best_seconds(lambda: np.einsum("bi...,oi...->bo...", fx, np.conj(fw)))
+    return fixed, reference
+
+
 def cpu_model() -> str:
     with open("/proc/cpuinfo") as info:
         for line in info:
@@ -228,6 +255,14 @@ def main() -> None:
         f"| fft {BATCH * 64}x64 radix-2 vs np.fft.fft | {fixed * 1e3:.2f} | {int64 * 1e3:.2f} | "
         f"{reference * 1e3:.2f} | {fixed / reference:.1f}x | | |"
     )
+    for size, channels_in, channels_out in ((16, 16, 16), (32, 6, 16)):
+        fixed, reference = bench_cmac_reduce(size, channels_in, channels_out)
+        macs = BATCH * channels_in * channels_out * size * (size // 2 + 1)
+        print(
+            f"| spectral conv (cmac_reduce) {BATCH}x{channels_in}→{channels_out}x{size}x"
+            f"{size // 2 + 1} ({macs / fixed / 1e6:.0f} M MAC/s) vs complex128 einsum | "
+            f"{fixed * 1e3:.2f} | | {reference * 1e3:.2f} | {fixed / reference:.1f}x | | |"
+        )
     for size in (32, 64):
         fixed, reference = bench_cmac(size)
         elements = BATCH * size * (size // 2 + 1)

@@ -75,25 +75,15 @@ def spectral_product(a: ComplexArray, b: ComplexArray) -> ComplexArray:
     """Spectrum of the pointwise product of two real maps: ``F(a·b) = (A ⊛ B)/N²``.
 
     ``(A ⊛ B)[k] = Σ_m A[m]·B[(k − m) mod N]`` is the circular 2-D convolution of the full
-    spectra, evaluated directly in the frequency domain (no inverse transform, as the
-    accelerator's activation unit would): the half-spectra are mirrored to full spectra and only
-    the stored output bins are computed, ``N³·(N//2+1)`` complex MACs per map. ``a`` and ``b``
-    are ``(..., N, N//2+1)`` and broadcast over the leading axes.
+    spectra (the half-spectra mirrored by :func:`fdsim.nn.hermitian.half_to_full`); the
+    accelerator evaluates it directly, ``N³·(N//2+1)`` complex MACs per map. By the
+    convolution theorem ``(A ⊛ B)/N² = DFT(IDFT(A)·IDFT(B))`` for any full spectra, which is
+    how this float64 reference computes it (O(N² log N), the same values to rounding; the
+    bit-true kernel :func:`fdsim.nn.fixed.spectral_product_fixed` runs the direct sum).
+    ``a`` and ``b`` are ``(..., N, N//2+1)`` and broadcast over the leading axes.
     """
     n = half_spectrum_size(a, "a")
     if half_spectrum_size(b, "b") != n:
         raise ValueError(f"a {a.shape} and b {b.shape} differ in N")
-    a_full = half_to_full(a)
-    b_full = half_to_full(b)
-    f = half_width(n)
-    # col_index[k2, m2] = (k2 − m2) mod N: the column of B paired with A's column m2.
-    col_index = (np.arange(f)[:, None] - np.arange(n)[None, :]) % n
-    lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    out = np.zeros((*lead, n, f), dtype=np.complex128)
-    for m1 in range(n):
-        # b_rows[k1] = B[(k1 − m1) mod N]: rows of B paired with A's row m1.
-        b_rows = np.roll(b_full, m1, axis=-2)
-        gathered = b_rows[..., col_index]  # (..., N rows k1, f cols k2, N cols m2)
-        out += np.einsum("...kfm,...m->...kf", gathered, a_full[..., m1, :])
-    out /= n * n
-    return out
+    product = np.fft.ifft2(half_to_full(a)) * np.fft.ifft2(half_to_full(b))
+    return np.ascontiguousarray(np.fft.fft2(product)[..., : half_width(n)])
