@@ -119,8 +119,11 @@ def functional_numerics(
         got = fixed.to_float(fixed_run[(layer, phase, tensor)])
         peak = float(np.max(np.abs(expected))) if expected.size else 0.0
         rows.append((layer, phase, tensor, sqnr_db(expected, got), peak))
+    overflows = _overflows(fixed.counter)
+    # The model computes bwd_data and bwd_weight together; report only the phases simulated.
+    overflows = overflows[overflows["phase"].isin(phases)].reset_index(drop=True)
     return FunctionalNumerics(
-        pd.DataFrame(rows, columns=SQNR_COLUMNS), _overflows(fixed.counter), batch.source, seed
+        pd.DataFrame(rows, columns=SQNR_COLUMNS), overflows, batch.source, seed
     )
 
 
