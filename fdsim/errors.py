@@ -23,7 +23,9 @@ class FdsimError(Exception):
     """Base class of every error fdsim raises on purpose."""
 
 
-@dataclass(frozen=True)
+# Not frozen: Python sets ``__traceback__`` on an exception as it passes through a
+# ``contextmanager`` (``api.bit_true_limits``), which a frozen dataclass refuses.
+@dataclass(eq=False)
 class SpecFieldError(FdsimError):
     """A problem with one field of an already-parsed spec, found after parsing (for example by
     the compiler: a buffer too small for a layer). ``spec`` is the spec kind ("hardware",

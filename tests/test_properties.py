@@ -1,14 +1,23 @@
 """Properties of the engine on random small workloads and hardware (Hypothesis), over whole
-training steps: every layer × phase (fwd, bwd_data, bwd_weight, update) obeys them."""
+training steps: every layer × phase (fwd, bwd_data, bwd_weight, update) obeys them.
+
+The workloads mix the domains: spectral and hybrid convolutions (strided; hybrid ones padded),
+spectral activations (fused affine, quadratic self-convolution) and crop pooling, spatial
+ReLU, quadratic, average and windowed max pools (kernel 2 or 3, overlapping or not), then an FC
+head. Half the cases get a gradients buffer small enough that in-step stash slots spill."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fdsim.errors import SpecFieldError
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
-from fdsim.schedule.ops import OpKind, Phase
+from fdsim.schedule.lower import lower
+from fdsim.schedule.ops import Buffer, OpKind, Phase, Tensor
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.spec.hardware import (
@@ -24,46 +33,132 @@ from fdsim.spec.hardware import (
 from fdsim.spec.numerics import QFormat
 from fdsim.spec.workload import Workload
 
+QUADRATIC = {"function": "quadratic", "coefficients": [0.0, 0.5, 0.25]}
+
+
+def _walks(layers: list[dict[str, Any]], base: dict[str, Any], hardware: HardwareSpec) -> bool:
+    """Does the lowering accept ``layers`` (with an FC to the classes and the loss after)?"""
+    classes = base["input"]["classes"]
+    head = [
+        {"name": "_fc", "kind": "fc", "out_features": classes},
+        {"name": "_loss", "kind": "loss"},
+    ]
+    try:
+        lower(Workload.model_validate({**base, "layers": [*layers, *head]}), hardware)
+    except SpecFieldError:
+        return False
+    return True
+
+
+def _add_first_valid(
+    layers: list[dict[str, Any]],
+    candidates: list[dict[str, Any]],
+    base: dict[str, Any],
+    hardware: HardwareSpec,
+) -> None:
+    """Append the first candidate the walk accepts after ``layers`` (none if it takes none):
+    a kernel larger than the map, a stride not dividing the grid, a grid beyond the FFT."""
+    for layer in candidates:
+        if _walks([*layers, layer], base, hardware):
+            layers.append(layer)
+            return
+
+
+ELEMENTWISE = ("sigmoid", "spectral_quadratic", "crop", "relu", "quadratic", "max", "average")
+STASHED = ("relu", "quadratic", "max")  # spatial layers whose backward needs an in-step stash
+
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
-    size = draw(st.sampled_from([8, 16, 32]))
-    pooled = draw(st.sampled_from([size // 2, size // 4, size]))
-    channels = draw(st.integers(1, 4))
-    out_channels = draw(st.integers(1, 12))
+def _elementwise(
+    draw: st.DrawFn, name: str, kinds: tuple[str, ...] = ELEMENTWISE
+) -> dict[str, Any]:
+    """An activation or pool, spectral (fused affine, self-convolution, crop) or spatial
+    (hybrid: relu, quadratic, average or windowed max pool, overlapping or not)."""
+    kind = draw(st.sampled_from(kinds))
+    if kind == "sigmoid":
+        return {"name": name, "kind": "activation", "function": "linear_sigmoid"}
+    if kind == "spectral_quadratic":
+        return {"name": name, "kind": "activation", "domain": "spectral", **QUADRATIC}
+    if kind == "crop":
+        size = draw(st.integers(1, 8))
+        return {
+            "name": name,
+            "kind": "pool",
+            "domain": "spectral",
+            "method": "spectral",
+            "output_size": size,
+        }
+    if kind == "relu":
+        return {"name": name, "kind": "activation", "domain": "hybrid", "function": "relu"}
+    if kind == "quadratic":
+        return {"name": name, "kind": "activation", "domain": "hybrid", **QUADRATIC}
+    kernel = draw(st.sampled_from([2, 3]))
+    stride = draw(st.integers(1, kernel))
+    window = {"kernel": kernel, "stride": stride}
+    return {"name": name, "kind": "pool", "domain": "hybrid", "method": kind, **window}
+
+
+@st.composite
+def _workload(draw: st.DrawFn, hardware: HardwareSpec, stashing: bool) -> Workload:
+    """One or two conv blocks (spectral or hybrid conv, strided, hybrid ones padded, then up
+    to two activations/pools of either domain), an FC head with a vector activation and a
+    1-element max pool, and the loss. ``stashing``: a larger batch, and the first block's
+    first layer after the conv one that stashes maps (ReLU mask, quadratic input, argmax)."""
+    size = draw(st.sampled_from([8, 12, 16, 32]))
     classes = draw(st.integers(2, 10))
-    layers = [
-        {
-            "name": "conv1",
-            "kind": "conv",
-            "out_channels": out_channels,
-            "kernel": 3,
-            "stride": draw(st.sampled_from([1, 2])),
+    domain = draw(st.sampled_from(["spectral", "hybrid"]))
+    base = {
+        "name": "random",
+        "input": {
+            "channels": draw(st.integers(1, 4)),
+            "height": size,
+            "width": size,
+            "classes": classes,
         },
-        {"name": "act1", "kind": "activation", "function": "linear_sigmoid"},
-        {"name": "pool1", "kind": "pool", "method": "spectral", "output_size": pooled // 2},
-        {"name": "conv2", "kind": "conv", "out_channels": draw(st.integers(1, 8)), "kernel": 3},
+        "batch_size": draw(st.integers(4 if stashing else 1, 8)),
+        "domain": domain,
+        "training": {"momentum": draw(st.sampled_from([0.0, 0.9])), "weight_decay": 1e-4},
+    }
+    layers: list[dict[str, Any]] = []
+    for block in range(1, draw(st.integers(1, 2)) + 1):
+        conv = {
+            "name": f"conv{block}",
+            "kind": "conv",
+            "domain": draw(st.sampled_from(["spectral", "hybrid"])),
+            "out_channels": draw(st.integers(1, 12 if block == 1 else 8)),
+            "kernel": draw(st.sampled_from([1, 3, 5])),
+            "stride": draw(st.sampled_from([1, 2])),
+            "padding": draw(st.integers(0, 2)),
+        }
+        fallbacks = [{**conv, "padding": 0}, {**conv, "padding": 0, "stride": 1, "kernel": 1}]
+        _add_first_valid(layers, [conv, *fallbacks], base, hardware)
+        for position in range(draw(st.integers(int(stashing and block == 1), 2))):
+            kinds = STASHED if stashing and block == 1 and position == 0 else ELEMENTWISE
+            layer = draw(_elementwise(f"ew{block}{position}", kinds))
+            _add_first_valid(layers, [layer], base, hardware)
+    vector_activation = draw(
+        st.sampled_from([{"function": "relu"}, {"function": "linear_sigmoid"}, QUADRATIC])
+    )
+    layers += [
         {"name": "fc1", "kind": "fc", "out_features": draw(st.integers(4, 40))},
-        {"name": "act2", "kind": "activation", "function": "relu"},
-        {"name": "pool2", "kind": "pool", "method": "max", "kernel": 1},
+        {"name": "act_fc", "kind": "activation", **vector_activation},
+        {"name": "pool_fc", "kind": "pool", "method": "max", "kernel": 1},
         {"name": "fc2", "kind": "fc", "out_features": classes},
         {"name": "loss", "kind": "loss"},
     ]
-    workload = Workload.model_validate(
-        {
-            "name": "random",
-            "input": {"channels": channels, "height": size, "width": size, "classes": classes},
-            "batch_size": draw(st.integers(1, 8)),
-            "training": {"momentum": draw(st.sampled_from([0.0, 0.9])), "weight_decay": 1e-4},
-            "layers": layers,
-        }
-    )
+    for layer in layers:  # the workload's domain stands for the layers that would repeat it
+        if layer.get("domain") == domain:
+            del layer["domain"]
+    return Workload.model_validate({**base, "layers": layers})
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
     word = 4
 
-    def buffer(min_kib: int) -> BufferSpec:
-        kib = draw(st.integers(min_kib, 64))
+    def buffer(min_bytes: int = 16 * 1024, max_bytes: int = 64 * 1024) -> BufferSpec:
         return BufferSpec(
-            size_bytes=kib * 1024,
+            size_bytes=draw(st.integers(min_bytes // 16, max_bytes // 16)) * 16,
             banks=4,
             word_bytes=word,
             bytes_per_cycle=draw(st.sampled_from([16, 64, 512])),
@@ -88,10 +183,10 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
         activation=StreamUnitSpec(elements_per_cycle=draw(st.integers(1, 32))),
         update=StreamUnitSpec(elements_per_cycle=8),
         buffers=BuffersSpec(
-            activations=buffer(16),
-            weights=buffer(16),
-            gradients=buffer(16),
-            outputs=buffer(16) if draw(st.booleans()) else None,
+            activations=buffer(),
+            weights=buffer(),
+            gradients=buffer(),
+            outputs=buffer() if draw(st.booleans()) else None,
         ),
         dram=DramSpec(
             bandwidth_bytes_per_s=draw(st.integers(10**8, 10**11)),
@@ -107,7 +202,58 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
         ),
         energy_table="energy/45nm.yaml",
     )
+    # half the cases: a gradients buffer so small that in-step stash slots spill to DRAM
+    spill = draw(st.booleans())
+    workload = draw(_workload(hardware, spill))
+    hardware = _fitting(workload, hardware)
+    if spill:
+        hardware = _spilling(workload, hardware, draw(st.sampled_from([0.25, 0.5, 0.9])))
     return workload, hardware
+
+
+def _with_buffer(hardware: HardwareSpec, name: str, size_bytes: int) -> HardwareSpec:
+    old = getattr(hardware.buffers, name)
+    step = old.banks * old.word_bytes
+    grown = old.model_copy(update={"size_bytes": max(step, size_bytes // step * step)})
+    return hardware.model_copy(
+        update={"buffers": hardware.buffers.model_copy(update={name: grown})}
+    )
+
+
+def _fitting(workload: Workload, hardware: HardwareSpec) -> HardwareSpec:
+    """``hardware`` with each buffer too small for one of the workload's tiles doubled until
+    the training step compiles (the generated layers always lower; only sizes may not fit)."""
+    for _attempt in range(32):
+        try:
+            compile_schedule(workload, hardware)
+        except SpecFieldError as problem:
+            if problem.path[:1] != ("buffers",):
+                raise
+            name = str(problem.path[1])
+            size = getattr(hardware.buffers, name).size_bytes
+            hardware = _with_buffer(hardware, name, 2 * size)
+            continue
+        return hardware
+    raise AssertionError("no buffer size fits the workload")
+
+
+def _spilling(workload: Workload, hardware: HardwareSpec, fraction: float) -> HardwareSpec:
+    """``hardware`` with a gradients buffer whose kept half cannot hold every in-step stash
+    slot (so at least one spills to DRAM): ``fraction`` of twice their total, or just below
+    it, if the step compiles there; else unchanged (a stash too small to spill before the
+    backward's tiles stop fitting)."""
+    schedule = compile_schedule(workload, hardware)
+    total = sum(op.stash_write_bytes for op in schedule.ops)
+    if not total:
+        return hardware
+    for size in (int(2 * total * fraction), 2 * total - 1):
+        smaller = _with_buffer(hardware, "gradients", size)
+        try:
+            compile_schedule(workload, smaller)
+        except SpecFieldError:
+            continue
+        return smaller
+    return hardware
 
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -175,3 +321,31 @@ def test_reduction_tiles_are_the_tiles_the_ops_reduce(case) -> None:  # type: ig
         assert [op.in_channels for op in products] == list(tiles) * (len(products) // len(tiles))
         for position, op in enumerate(products):
             assert (op.partial_in_bytes > 0) == (position % len(tiles) > 0)
+
+
+@FAST
+@given(cases())
+def test_in_step_stash_is_read_back_exactly_once(case) -> None:  # type: ignore[no-untyped-def]
+    """Every byte of an in-step stash slot the forward writes, the backward reads (and frees);
+    a spilled slot's forward stores to DRAM exactly what its backward loads back into the
+    gradients buffer; a kept slot moves nothing through DRAM."""
+    workload, hardware = case
+    schedule = compile_schedule(workload, hardware)
+    names = [plan.name for plan in schedule.layers]
+    written: dict[str, int] = {}
+    read: dict[str, int] = {}
+    stored: dict[str, int] = {}
+    loaded: dict[str, int] = {}
+    for op in schedule.ops:
+        name = names[op.layer]
+        written[name] = written.get(name, 0) + op.stash_write_bytes
+        read[name] = read.get(name, 0) + op.stash_read_bytes
+        if op.tensor is Tensor.STASH and op.kind is OpKind.STORE:
+            stored[name] = stored.get(name, 0) + op.bytes
+        if op.tensor is Tensor.STASH and op.kind is OpKind.LOAD and op.dst is Buffer.GRADIENTS:
+            loaded[name] = loaded.get(name, 0) + op.bytes
+    assert read == written
+    assert set(stored) <= {name for name, nbytes in written.items() if nbytes}
+    for name, nbytes in written.items():
+        assert stored.get(name, 0) in (0, nbytes)
+        assert loaded.get(name, 0) == stored.get(name, 0)

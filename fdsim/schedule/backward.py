@@ -97,6 +97,7 @@ def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
                 link.products + 1 if self_conv else 0,
                 link.stash,
                 b.spectral if self_conv else 0,
+                link.window_elements,
             )
         )
     last = forward[-1]

@@ -26,10 +26,15 @@ from fdsim.schedule.ops import (
     buffer_capacities,
 )
 from fdsim.schedule.spectral_bins import half_bins
-from fdsim.schedule.stash import StashPlan, StashSlot, stash_bits_per_element
+from fdsim.schedule.stash import (
+    StashPlan,
+    StashSlot,
+    pool_window_elements,
+    stash_bits_per_element,
+)
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import ConvLayer, FcLayer, Layer
+from fdsim.spec.workload import ConvLayer, FcLayer, Layer, PoolLayer
 
 
 class Emitter:
@@ -270,8 +275,23 @@ class Emitter:
             if tail.kind is TailKind.LOSS:
                 eb, spectral = self.bytes.spatial, False
             slot = self.stash_slot(tail, elems, out, items)
+            window = 0
+            if tail.kind is TailKind.POOL:
+                layer = self.layers[tail.layer]
+                assert isinstance(layer, PoolLayer)
+                window = pool_window_elements(layer, tail.spatial_in, tail.spatial_out)
             links.append(
-                Link(kind, tail.layer, elems, out, eb, link_spectral, products=products, stash=slot)
+                Link(
+                    kind,
+                    tail.layer,
+                    elems,
+                    out,
+                    eb,
+                    link_spectral,
+                    products=products,
+                    stash=slot,
+                    window_elements=window,
+                )
             )
             elems = out
         return links
@@ -340,6 +360,7 @@ class Emitter:
                     spectral=link.spectral,
                     in_elements=count * link.n_in,
                     out_elements=count * link.n_out,
+                    window_elements=count * link.window_elements,
                     in_element_bytes=op_in_eb,
                     out_element_bytes=link.out_eb,
                     src=io.in_buffer if first else self.out_buffer,

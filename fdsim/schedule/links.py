@@ -56,6 +56,7 @@ class Link:
     products: int = 0  # self-convolution: products summed per output bin
     stash: StashSlot | None = None
     operand_eb: int = 0
+    window_elements: int = 0  # spatial pool (and unpool): Σ window sizes per item
 
 
 @dataclass(frozen=True)

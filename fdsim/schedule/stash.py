@@ -7,13 +7,15 @@ Two kinds of forward values are needed again by the backward:
   already writes them to DRAM at the step boundary, so the backward re-reads them from there, as
   DRAM tensor ``stash``; nothing is written twice.
 * **values made inside a fused step** — a ReLU mask (1 bit per element), a max pool's argmax
-  (⌈log₂ window⌉ bits per output element) and a spatial quadratic activation's input (one
-  activation per element). They exist nowhere else, so the forward op that makes them also
-  writes them to the gradients buffer (idle during the forward). In forward program order, a
-  slot stays there (**kept**) while the running total of kept slots, whole batch, fits in half of
-  the gradients buffer; a slot that does not fit is **spilled**: written to DRAM by the forward
-  and loaded back by the backward, as tensor ``stash``. Kept bytes are reserved for the whole
-  step, so the backward tiles the gradients buffer without them.
+  (⌈log₂ window⌉ bits per output element, window = the kernel's area kernel², whether the
+  windows overlap or not; a window of 1 needs no argmax and stashes nothing) and a spatial
+  quadratic activation's input (one activation per element). They exist nowhere else, so the
+  forward op that makes them also writes them to the gradients buffer (idle during the
+  forward). In forward program order, a slot stays there (**kept**) while the running total of
+  kept slots, whole batch, fits in half of the gradients buffer; a slot that does not fit is
+  **spilled**: written to DRAM by the forward and loaded back by the backward, as tensor
+  ``stash``. Kept bytes are reserved for the whole step, so the backward tiles the gradients
+  buffer without them.
 
 A slot is a bit stream: a tile of n elements takes the bytes between the rounded-up byte
 offsets of its first and last element, so any tiling (forward or backward) writes, reads and
@@ -23,7 +25,6 @@ frees exactly ⌈elements·bits/8⌉ bytes in all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import ceil, log2
 
 from fdsim.schedule.lower import Tail, TailKind
 from fdsim.spec.hardware import HardwareSpec
@@ -74,11 +75,46 @@ def stash_bits_per_element(layer: Layer, tail: Tail, activation_bits: int) -> tu
             return 1, False
         if layer.function is ActivationFunction.QUADRATIC:
             return activation_bits, False
-    max_pool = isinstance(layer, PoolLayer) and layer.method is PoolMethod.MAX
-    if tail.kind is TailKind.POOL and max_pool:
-        side = ceil(tail.spatial_in / tail.spatial_out)
-        return max(1, ceil(log2(side * side))), True
+    if (
+        tail.kind is TailKind.POOL
+        and isinstance(layer, PoolLayer)
+        and layer.method is PoolMethod.MAX
+    ):
+        bits = argmax_bits(pool_window(layer, tail.spatial_in, tail.spatial_out))
+        return (bits, True) if bits else (0, False)
     return 0, False
+
+
+def pool_window(layer: PoolLayer, size_in: int, size_out: int) -> int:
+    """Input elements in the largest window of a spatial pool from ``size_in``² to
+    ``size_out``² maps: the kernel's area (kernel·kernel, whatever the stride, so overlapping
+    windows too), or for an ``output_size`` pool the largest adaptive window
+    (``⌊j·n/m⌋ ≤ i < ⌈(j+1)·n/m⌉`` on each axis, as ``fdsim.nn.model`` pools)."""
+    if layer.kernel is not None:
+        return layer.kernel * layer.kernel
+    side = max(_adaptive_sides(size_in, size_out))
+    return side * side
+
+
+def pool_window_elements(layer: PoolLayer, size_in: int, size_out: int) -> int:
+    """Input elements summed over all ``size_out``² windows of one map (an element in two
+    overlapping windows counts twice): kernel pools ``size_out²·kernel²``, adaptive pools
+    ``(Σ_j side_j)²``."""
+    if layer.kernel is not None:
+        return size_out * size_out * layer.kernel * layer.kernel
+    sides = sum(_adaptive_sides(size_in, size_out))
+    return sides * sides
+
+
+def _adaptive_sides(size_in: int, size_out: int) -> list[int]:
+    """Window sides of an adaptive pool along one axis: ``⌊j·n/m⌋ ≤ i < ⌈(j+1)·n/m⌉``."""
+    return [-(-(j + 1) * size_in // size_out) - j * size_in // size_out for j in range(size_out)]
+
+
+def argmax_bits(window: int) -> int:
+    """⌈log₂ window⌉: the bits that name one of ``window`` positions (0 for a window of 1:
+    nothing to choose, so nothing is stashed)."""
+    return (window - 1).bit_length()
 
 
 class StashPlan:

@@ -243,12 +243,15 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
 
     Arithmetic: a fold adds each aliased complex bin into its output (2 real adds), a crop's
     Nyquist average adds the dropped alias (2 real adds), a pool compares or adds each window
-    element beyond the first, a spectral affine activation (or its backward a·G) scales both
+    element beyond the first (``window_elements − out_elements``; overlapping windows count
+    their shared elements in each), a spectral affine activation (or its backward a·G) scales both
     parts of a bin (2 multiplies), a spatial one (or its backward g·f′(x)) multiplies and adds,
     the loss does an exponential-and-sum per logit (1 multiply + 2 adds) and its gradient an
     exponential, a normalisation and the one-hot subtraction (2 multiplies + 2 adds). Zero-pad,
     unfold (replication) and max-unpool (routing by the stashed argmax) only move data;
-    average-unpool scales each input-map element by 1/window (1 multiply)."""
+    average-unpool scales each output gradient by 1/window (1 multiply) and, where windows
+    overlap, adds the shares that land on one input element
+    (``window_elements − out_elements`` adds)."""
     spec = hardware.crop if op.unit is Unit.CROP else hardware.activation
     assert spec is not None
     compute = -(-max(op.in_elements, op.out_elements) // spec.elements_per_cycle)
@@ -259,7 +262,7 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
     if op.kind in (OpKind.FOLD, OpKind.CROP):
         arith[(Arith.ADD, spectral_bits)] += 2 * dropped
     elif op.kind is OpKind.POOL:
-        arith[(Arith.ADD, spatial_bits)] += dropped
+        arith[(Arith.ADD, spatial_bits)] += op.window_elements - op.out_elements
     elif op.kind is OpKind.LOSS:
         arith[(Arith.MULT, spatial_bits)] += op.in_elements
         arith[(Arith.ADD, spatial_bits)] += 2 * op.in_elements
@@ -267,7 +270,8 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
         arith[(Arith.MULT, spatial_bits)] += 2 * op.in_elements
         arith[(Arith.ADD, spatial_bits)] += 2 * op.in_elements
     elif op.kind is OpKind.UNPOOL_AVERAGE:
-        arith[(Arith.MULT, spatial_bits)] += op.out_elements
+        arith[(Arith.MULT, spatial_bits)] += op.in_elements
+        arith[(Arith.ADD, spatial_bits)] += max(0, op.window_elements - op.out_elements)
     elif op.kind in (OpKind.PAD, OpKind.UNFOLD, OpKind.UNPOOL_MAX):
         pass
     elif op.spectral:
