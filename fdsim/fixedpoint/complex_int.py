@@ -57,9 +57,10 @@ def dequantize_complex(z: ComplexInt, fmt: NumberFormat) -> npt.NDArray[np.compl
 
 
 def complex_product_format(a_fmt: NumberFormat, b_fmt: NumberFormat) -> FixedFormat:
-    """Format of an exact complex product: a real product plus one bit for the sum of two."""
+    """Format of an exact complex product: a real product plus one bit for the sum of two; of
+    unsigned operands, also a sign bit (the real part ``ar·br − ai·bi`` is a difference)."""
     real = product_format(a_fmt, b_fmt)
-    return FixedFormat(real.total_bits + 1, real.fraction_bits, real.signed)
+    return FixedFormat(real.total_bits + (1 if real.signed else 2), real.fraction_bits, True)
 
 
 def complex_multiply(
@@ -75,7 +76,8 @@ def complex_multiply(
     fmt = complex_product_format(a_fmt, b_fmt)
     if form is ComplexMultiplyForm.FOUR_MULTIPLIER:
         return ComplexInt(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re), fmt
-    require_int64_width(a_fmt.total_bits + b_fmt.total_bits + 2, "3-multiplier complex product")
+    # (a_re + a_im)·(b_re + b_im) is one bit wider than the product's format
+    require_int64_width(fmt.total_bits + 1, "3-multiplier complex product")
     p1 = a.re * b.re
     p2 = a.im * b.im
     p3 = (a.re + a.im) * (b.re + b.im)

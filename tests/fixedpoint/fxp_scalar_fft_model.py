@@ -8,6 +8,7 @@ so agreement with the vectorised engine is evidence, not tautology.
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -110,6 +111,12 @@ def scalar_fft(
     widths = spec.stage_output_widths_bits(n, input_width)
     twiddle_widths = spec.stage_twiddle_widths_bits(n, input_width)
     dit = spec.decimation is Decimation.TIME
+
+    @functools.cache
+    def w(k: int, block: int, width: int | None) -> Complex:
+        """``twiddle`` for this transform, computed once per (k, block, width)."""
+        return twiddle(k, block, width, spec, sign)
+
     data = [x[digit_reverse(i, n, r)] for i in range(n)] if dit else list(x)
     events = 0
     w_in = input_width
@@ -123,7 +130,7 @@ def scalar_fft(
             j: int, m: int, block: int = block, tw: int | None = tw, u: int = unity_log2
         ) -> Complex:
             """W_block^(j·m); input/output 0 of a butterfly is never twiddled (exact unity)."""
-            return (1 << u, 0) if m == 0 else twiddle(j * m, block, tw, spec, sign)
+            return (1 << u, 0) if m == 0 else w(j * m, block, tw)
 
         new = list(data)
         for start in range(0, n, block):
@@ -134,7 +141,7 @@ def scalar_fft(
                 for q in range(r):
                     y = [0, 0]
                     for m in range(r):
-                        rot = twiddle(m * q * (4 // r), 4, None, spec, sign)  # W_r^(mq)
+                        rot = w(m * q * (4 // r), 4, None)  # W_r^(mq)
                         p = cmul(a[m], rot, ComplexMultiplyForm.FOUR_MULTIPLIER)
                         y[0] += p[0]
                         y[1] += p[1]
@@ -153,7 +160,7 @@ def scalar_fft(
                         rounded = [fitter(round_shift(v, shift, spec.stage_rounding)) for v in y]
                         p = cmul(
                             (rounded[0], rounded[1]),
-                            twiddle(j * q, block, None, spec, sign),
+                            w(j * q, block, None),
                             ComplexMultiplyForm.FOUR_MULTIPLIER,
                         )
                         out = (fitter(p[0]), fitter(p[1]))

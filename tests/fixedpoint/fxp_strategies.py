@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 from hypothesis import strategies as st
 
 from fdsim.spec.fft_arithmetic import (
@@ -21,9 +23,13 @@ from fdsim.spec.numerics import OverflowMode, RoundingMode
 
 
 @st.composite
-def arithmetic_and_size(draw: st.DrawFn) -> tuple[FftArithmeticSpec, int]:
+def arithmetic_and_size(
+    draw: st.DrawFn, natural_order: bool = False, max_points: int = 64
+) -> tuple[FftArithmeticSpec, int]:
+    """An FFT arithmetic spec and its size, 2…``max_points`` points (``natural_order``:
+    output in natural order)."""
     radix = draw(st.sampled_from(list(Radix)))
-    stages = draw(st.integers(1, 6 if radix is Radix.TWO else 3))
+    stages = draw(st.integers(1, (max_points.bit_length() - 1) // radix.log2))
     growth = st.integers(0, radix.log2)
     schedule = StageGrowthSchedule(
         leading_bits=tuple(draw(st.lists(growth, max_size=2))),
@@ -48,7 +54,9 @@ def arithmetic_and_size(draw: st.DrawFn) -> tuple[FftArithmeticSpec, int]:
     spec = FftArithmeticSpec(
         radix=radix,
         decimation=draw(st.sampled_from(list(Decimation))),
-        output_order=draw(st.sampled_from(list(OutputOrder))),
+        output_order=OutputOrder.NATURAL
+        if natural_order
+        else draw(st.sampled_from(list(OutputOrder))),
         stage_growth_bits=schedule,
         stage_rounding=draw(st.sampled_from(list(RoundingMode))),
         overflow=draw(st.sampled_from(list(OverflowMode))),
@@ -59,3 +67,48 @@ def arithmetic_and_size(draw: st.DrawFn) -> tuple[FftArithmeticSpec, int]:
         multiplier_min_block_points=multiplier_min,
     )
     return spec, points
+
+
+# --- integer values: one Hypothesis choice per array ----------------------------------------
+# Drawing every element through Hypothesis dominated the run time of the oracle tests at a
+# thousand examples each; a drawn seed (which also picks the value style) lets numpy fill an
+# array at the cost of one choice.  Formats, modes, sizes and shapes stay Hypothesis' choices.
+
+SEEDS = st.integers(0, 2**32 - 1)
+VALUE_STYLES = ("uniform", "mixed", "extremes", "small", "powers")
+
+
+def seeded_ints(seed: int, low: int, high: int, size: int) -> npt.NDArray[np.int64]:
+    """``size`` integers in ``[low, high]`` in the style ``seed`` selects: uniform, uniform
+    with a third extremes, extremes only (the bounds, their neighbours, 0, ±1), small
+    magnitudes (ties and exact cases), or ±powers of two."""
+    style = VALUE_STYLES[seed % len(VALUE_STYLES)]
+    rng = np.random.default_rng(seed)
+    extremes = np.array(
+        sorted({v for v in (low, low + 1, high - 1, high, 0, -1, 1) if low <= v <= high}),
+        dtype=np.int64,
+    )
+    if style == "extremes":
+        return rng.choice(extremes, size)
+    if style == "small":
+        return rng.integers(max(low, -4), min(high, 4), size, dtype=np.int64, endpoint=True)
+    if style == "powers":
+        magnitude = np.left_shift(1, rng.integers(0, max(high, -low).bit_length(), size))
+        sign = rng.choice(np.array([-1, 1], dtype=np.int64), size) if low < 0 else 1
+        return np.clip(sign * magnitude, low, high).astype(np.int64)
+    values = rng.integers(low, high, size, dtype=np.int64, endpoint=True)
+    if style == "mixed":
+        mask = rng.random(size) < 1 / 3
+        values[mask] = rng.choice(extremes, int(mask.sum()))
+    return values
+
+
+@st.composite
+def int_arrays(
+    draw: st.DrawFn, low: int, high: int, shape: tuple[int, ...]
+) -> npt.NDArray[np.int64]:
+    """int64 array of ``shape`` with values in ``[low, high]`` (extremes included)."""
+    size = 1
+    for side in shape:
+        size *= side
+    return seeded_ints(draw(SEEDS), low, high, size).reshape(shape)

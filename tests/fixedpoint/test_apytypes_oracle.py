@@ -3,18 +3,25 @@ fixed point) for every rounding and overflow mode apytypes shares with fdsim.
 
 apytypes maps: truncate -> TRN (toward -inf), half_up -> RND (ties toward +inf),
 half_even -> RND_CONV; wrap -> WRAP, saturate -> SAT.  Its accumulator context applies to
-matmul but not to ``.sum()``, so the MAC oracle uses ``@``."""
+matmul but not to ``.sum()``, so the MAC oracle uses ``@``.
+
+apytypes words are two's complement only, so an unsigned b-bit word enters it as a (b+1)-bit
+signed word of the same value, and an unsigned target is reached by rounding into a wide word
+and then wrapping to the low b bits (the bit pattern of a b-bit wrapping cast) or saturating
+(a (b+1)-bit saturating cast, clamped at zero)."""
 
 from __future__ import annotations
 
 import apytypes as apy
 import numpy as np
+from fxp_strategies import SEEDS, int_arrays
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fdsim.fixedpoint import (
     ComplexInt,
     FixedFormat,
+    Int64WidthError,
     OverflowCounter,
     OverflowSite,
     add,
@@ -37,18 +44,64 @@ APY_OVERFLOW = {
     OverflowMode.WRAP: apy.OverflowMode.WRAP,
     OverflowMode.SATURATE: apy.OverflowMode.SAT,
 }
-EXAMPLES = settings(max_examples=300, deadline=None, derandomize=True)
+EXAMPLES = settings(max_examples=1000, deadline=None, derandomize=True)
+ROUNDINGS, OVERFLOWS = list(RoundingMode), list(OverflowMode)
+
+
+def word_range(bits: int, signed: bool) -> tuple[int, int]:
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
 def to_apy(values: np.ndarray, fmt: FixedFormat | QFormat) -> apy.APyFixedArray:
-    patterns = [int(v) & ((1 << fmt.total_bits) - 1) for v in values]
-    return apy.APyFixedArray(patterns, bits=fmt.total_bits, frac_bits=fmt.fraction_bits)
+    """Signed words as they are; unsigned b-bit words as (b+1)-bit signed words."""
+    bits = fmt.total_bits + (0 if fmt.signed else 1)
+    patterns = [int(v) & ((1 << bits) - 1) for v in values]
+    return apy.APyFixedArray(patterns, bits=bits, frac_bits=fmt.fraction_bits)
+
+
+def apy_round(x: apy.APyFixedArray, fmt: QFormat) -> apy.APyFixedArray:
+    """``x`` rounded to ``fmt``'s fraction bits by apytypes, in a word wide enough for any
+    result (no overflow)."""
+    int_bits = max(x.int_bits, -fmt.fraction_bits, 0) + 2
+    return x.cast(
+        int_bits=int_bits, frac_bits=fmt.fraction_bits, quantization=APY_ROUNDING[fmt.rounding]
+    )
+
+
+def apy_store(x: apy.APyFixedArray, fmt: QFormat) -> list[int]:
+    """``x`` rounded and fitted to ``fmt`` by apytypes casts, as integers."""
+    if fmt.signed:
+        return from_apy(
+            x.cast(
+                bits=fmt.total_bits,
+                frac_bits=fmt.fraction_bits,
+                quantization=APY_ROUNDING[fmt.rounding],
+                overflow=APY_OVERFLOW[fmt.overflow],
+            )
+        )
+    rounded = apy_round(x, fmt)
+    if fmt.overflow is OverflowMode.WRAP:
+        wrapped = rounded.cast(
+            bits=fmt.total_bits, frac_bits=fmt.fraction_bits, overflow=apy.OverflowMode.WRAP
+        )
+        return [int(p) for p in wrapped.to_bits()]
+    clamped = rounded.cast(
+        bits=fmt.total_bits + 1, frac_bits=fmt.fraction_bits, overflow=apy.OverflowMode.SAT
+    )
+    return [max(0, v) for v in from_apy(clamped)]
+
+
+def events_of(x: apy.APyFixedArray, fmt: QFormat) -> int:
+    """Values whose exactly rounded value lies outside ``fmt``'s range."""
+    low, high = word_range(fmt.total_bits, fmt.signed)
+    return sum(not low <= v <= high for v in from_apy(apy_round(x, fmt)))
 
 
 def to_apy_complex(z: ComplexInt, fmt: FixedFormat | QFormat) -> apy.APyCFixedArray:
-    mask = (1 << fmt.total_bits) - 1
+    bits = fmt.total_bits + (0 if fmt.signed else 1)
+    mask = (1 << bits) - 1
     patterns = [(int(r) & mask, int(i) & mask) for r, i in zip(z.re, z.im, strict=True)]
-    return apy.APyCFixedArray(patterns, bits=fmt.total_bits, frac_bits=fmt.fraction_bits)
+    return apy.APyCFixedArray(patterns, bits=bits, frac_bits=fmt.fraction_bits)
 
 
 def from_apy(array: apy.APyFixedArray) -> list[int]:
@@ -63,24 +116,33 @@ def from_apy_scalar(value: apy.APyFixed) -> list[int]:
 
 
 @st.composite
-def qformats(draw: st.DrawFn, max_bits: int = 40) -> QFormat:
-    total = draw(st.integers(2, max_bits))
+def qformats(draw: st.DrawFn, max_bits: int = 40, signed: bool | None = None) -> QFormat:
+    """One Hypothesis choice per format (decoded from a seed; 0 is the simplest format):
+    2…max_bits bits, −8…total fraction bits, signed or (``signed=None``) also unsigned."""
+    index = draw(SEEDS)
+    index, rounding = divmod(index, len(ROUNDINGS))
+    index, overflow = divmod(index, len(OVERFLOWS))
+    index, unsigned = divmod(index, 1 if signed is not None else 2)
+    index, total = divmod(index, max_bits - 1)
+    total += 2
     return QFormat(
         total_bits=total,
-        fraction_bits=draw(st.integers(-8, total)),
-        rounding=draw(st.sampled_from(list(RoundingMode))),
-        overflow=draw(st.sampled_from(list(OverflowMode))),
+        fraction_bits=index % (total + 9) - 8,
+        signed=not unsigned if signed is None else signed,
+        rounding=ROUNDINGS[rounding],
+        overflow=OVERFLOWS[overflow],
     )
 
 
 @st.composite
-def fixed_values(draw: st.DrawFn, max_bits: int = 31) -> tuple[FixedFormat, np.ndarray]:
+def fixed_values(
+    draw: st.DrawFn, max_bits: int = 31, signed: bool | None = None
+) -> tuple[FixedFormat, np.ndarray]:
     total = draw(st.integers(2, max_bits))
-    fmt = FixedFormat(total, draw(st.integers(-6, total + 6)))
-    low, high = -(1 << (total - 1)), (1 << (total - 1)) - 1
-    extremes = st.sampled_from([low, high, 0, -1])
-    values = draw(st.lists(st.integers(low, high) | extremes, min_size=1, max_size=16))
-    return fmt, np.array(values, dtype=np.int64)
+    is_signed = draw(st.booleans()) if signed is None else signed
+    fmt = FixedFormat(total, draw(st.integers(-6, total + 6)), is_signed)
+    size = draw(st.integers(1, 16))
+    return fmt, draw(int_arrays(*word_range(total, is_signed), (size,)))
 
 
 @EXAMPLES
@@ -89,19 +151,14 @@ def test_quantize_matches_apytypes(fmt: QFormat, data: st.DataObject) -> None:
     extra = data.draw(st.integers(0, 8))
     scale = fmt.fraction_bits + extra
     reach = fmt.total_bits + extra + 3
-    mantissas = data.draw(
-        st.lists(st.integers(-(1 << min(reach, 52)), 1 << min(reach, 52)), min_size=1, max_size=16)
-    )
-    values = np.ldexp(np.array(mantissas, dtype=np.float64), -scale)
-    ours = quantize(values, fmt, OverflowCounter(), SITE)
+    bound = 1 << min(reach, 52)
+    mantissas = data.draw(int_arrays(-bound, bound, (data.draw(st.integers(1, 16)),)))
+    values = np.ldexp(mantissas.astype(np.float64), -scale)
+    counter = OverflowCounter()
+    ours = quantize(values, fmt, counter, SITE)
     exact = apy.APyFixedArray.from_float(values, bits=reach + 56, frac_bits=scale)
-    theirs = exact.cast(
-        bits=fmt.total_bits,
-        frac_bits=fmt.fraction_bits,
-        quantization=APY_ROUNDING[fmt.rounding],
-        overflow=APY_OVERFLOW[fmt.overflow],
-    )
-    assert ours.tolist() == from_apy(theirs)
+    assert ours.tolist() == apy_store(exact, fmt)
+    assert counter.events() == events_of(exact, fmt)
 
 
 @EXAMPLES
@@ -114,21 +171,8 @@ def test_requantize_matches_apytypes(
         return  # a left shift past the int64 budget raises (tested in the unit tests)
     counter = OverflowCounter()
     ours = requantize(values, fmt, target, counter, SITE)
-    theirs = to_apy(values, fmt).cast(
-        bits=target.total_bits,
-        frac_bits=target.fraction_bits,
-        quantization=APY_ROUNDING[target.rounding],
-        overflow=APY_OVERFLOW[target.overflow],
-    )
-    assert ours.tolist() == from_apy(theirs)
-    # Events: values whose exactly rounded value lies outside the target range.
-    rounded = to_apy(values, fmt).cast(
-        bits=fmt.total_bits + 70,
-        frac_bits=target.fraction_bits,
-        quantization=APY_ROUNDING[target.rounding],
-    )
-    low, high = -(1 << (target.total_bits - 1)), (1 << (target.total_bits - 1)) - 1
-    assert counter.events() == sum(not low <= v <= high for v in from_apy(rounded))
+    assert ours.tolist() == apy_store(to_apy(values, fmt), target)
+    assert counter.events() == events_of(to_apy(values, fmt), target)
 
 
 @EXAMPLES
@@ -136,39 +180,57 @@ def test_requantize_matches_apytypes(
 def test_multiply_and_add_match_apytypes(
     a: tuple[FixedFormat, np.ndarray], b: tuple[FixedFormat, np.ndarray]
 ) -> None:
+    """Integers always; formats exactly when both operands are signed (apytypes has no
+    unsigned words), and in every case the returned format holds the results."""
     (a_fmt, a_vals), (b_fmt, b_vals) = a, b
     size = min(a_vals.size, b_vals.size)
     a_vals, b_vals = a_vals[:size], b_vals[:size]
     x, y = to_apy(a_vals, a_fmt), to_apy(b_vals, b_fmt)
-    product, p_fmt = multiply(a_vals, a_fmt, b_vals, b_fmt)
-    theirs = x * y
-    assert (p_fmt.total_bits, p_fmt.fraction_bits) == (theirs.bits, theirs.frac_bits)
-    assert product.tolist() == from_apy(theirs)
-    total, s_fmt = add(a_vals, a_fmt, b_vals, b_fmt)
-    theirs = x + y
-    assert (s_fmt.total_bits, s_fmt.fraction_bits) == (theirs.bits, theirs.frac_bits)
-    assert total.tolist() == from_apy(theirs)
+    both_signed = a_fmt.signed and b_fmt.signed
+    product = multiply(a_vals, a_fmt, b_vals, b_fmt)
+    try:
+        total = add(a_vals, a_fmt, b_vals, b_fmt)
+    except Int64WidthError:
+        # Refused only when the exact sum's word (one bit narrower than apytypes' when both
+        # words are unsigned) passes the 63-bit budget.
+        both_unsigned = not a_fmt.signed and not b_fmt.signed
+        assert (x + y).bits - (1 if both_unsigned else 0) > 63
+        total = None
+    for result, theirs in ((product, x * y), (total, x + y)):
+        if result is None:
+            continue
+        ours, fmt = result
+        assert ours.tolist() == from_apy(theirs)
+        assert fmt.fraction_bits == theirs.frac_bits
+        if both_signed:
+            assert (fmt.total_bits, fmt.signed) == (theirs.bits, True)
+        low, high = word_range(fmt.total_bits, fmt.signed)
+        assert all(low <= v <= high for v in ours.tolist())
 
 
 @st.composite
-def complex_values(draw: st.DrawFn, size: int, max_bits: int) -> tuple[FixedFormat, ComplexInt]:
+def complex_values(
+    draw: st.DrawFn, size: int, max_bits: int, allow_unsigned: bool = False
+) -> tuple[FixedFormat, ComplexInt]:
     total = draw(st.integers(2, max_bits))
-    fmt = FixedFormat(total, draw(st.integers(-4, total + 4)))
-    low, high = -(1 << (total - 1)), (1 << (total - 1)) - 1
-    part = st.lists(
-        st.integers(low, high) | st.sampled_from([low, high]), min_size=size, max_size=size
-    )
-    return fmt, ComplexInt(np.array(draw(part), np.int64), np.array(draw(part), np.int64))
+    is_signed = not allow_unsigned or draw(st.booleans())
+    fmt = FixedFormat(total, draw(st.integers(-4, total + 4)), is_signed)
+    parts = draw(int_arrays(*word_range(total, is_signed), (2, size)))
+    return fmt, ComplexInt(parts[0], parts[1])
 
 
 @EXAMPLES
 @given(data=st.data(), form=st.sampled_from(list(ComplexMultiplyForm)))
 def test_complex_multiply_matches_apytypes(data: st.DataObject, form: ComplexMultiplyForm) -> None:
-    a_fmt, a = data.draw(complex_values(8, 30))
-    b_fmt, b = data.draw(complex_values(8, 30))
+    """Integers for signed and unsigned operand words; the product format exactly when both
+    are signed (apytypes has no unsigned words)."""
+    a_fmt, a = data.draw(complex_values(8, 30, allow_unsigned=True))
+    b_fmt, b = data.draw(complex_values(8, 30, allow_unsigned=True))
     product, p_fmt = complex_multiply(a, a_fmt, b, b_fmt, form)
     theirs = to_apy_complex(a, a_fmt) * to_apy_complex(b, b_fmt)
-    assert (p_fmt.total_bits, p_fmt.fraction_bits) == (theirs.bits, theirs.frac_bits)
+    assert p_fmt.fraction_bits == theirs.frac_bits
+    if a_fmt.signed and b_fmt.signed:
+        assert (p_fmt.total_bits, p_fmt.signed) == (theirs.bits, True)
     assert product.re.tolist() == from_apy(theirs.real)
     assert product.im.tolist() == from_apy(theirs.imag)
 
@@ -210,7 +272,7 @@ def mac_chain(
 @EXAMPLES
 @given(
     data=st.data(),
-    acc_fmt=qformats(max_bits=40),
+    acc_fmt=qformats(max_bits=40, signed=True),
     steps=st.integers(1, 6),
     form=st.sampled_from(list(ComplexMultiplyForm)),
 )
@@ -242,20 +304,26 @@ def test_complex_mac_chain_matches_apytypes_casts(
 
 
 @EXAMPLES
-@given(data=st.data(), acc_fmt=qformats(max_bits=40), steps=st.integers(1, 6))
+@given(data=st.data(), steps=st.integers(1, 6))
 def test_wrapping_mac_chain_matches_apytypes_accumulator_context(
-    data: st.DataObject, acc_fmt: QFormat, steps: int
+    data: st.DataObject, steps: int
 ) -> None:
     """apytypes' accumulator context (matmul only, not ``.sum()``) wraps the running sum like
     a wrapping ``complex_mac`` (it saturates products, not sums, so only wrap compares).  Its
     complex matmul rounds partial products separately (observed in apytypes 0.5.1: with a
     4-bit fraction accumulator, (-0.125-0.125j)² = 0.03125j gives 0, where rounding the exact
-    product half-up gives 1 LSB), so only accumulators that hold products exactly compare;
-    rounding is covered by the explicit-cast oracle above."""
-    acc_fmt = acc_fmt.model_copy(update={"overflow": OverflowMode.WRAP})
+    product half-up gives 1 LSB), so only accumulators that hold products exactly compare
+    (drawn directly: fraction bits at least the product's); rounding is covered by the
+    explicit-cast oracle above."""
     a_fmt, a = data.draw(complex_values(steps, 14))
     b_fmt, b = data.draw(complex_values(steps, 14))
-    assume(acc_fmt.fraction_bits >= a_fmt.fraction_bits + b_fmt.fraction_bits)
+    fraction = data.draw(st.integers(a_fmt.fraction_bits + b_fmt.fraction_bits, 40))
+    acc_fmt = QFormat(
+        total_bits=data.draw(st.integers(max(2, fraction), max(40, fraction))),
+        fraction_bits=fraction,
+        rounding=data.draw(st.sampled_from(ROUNDINGS)),
+        overflow=OverflowMode.WRAP,
+    )
     assume(mac_fits_int64(acc_fmt, a_fmt, b_fmt))
     ours = mac_chain(acc_fmt, a_fmt, a, b_fmt, b, ComplexMultiplyForm.FOUR_MULTIPLIER)
     context = apy.APyFixedAccumulatorContext(

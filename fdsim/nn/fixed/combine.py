@@ -42,10 +42,14 @@ def quantize_coefficient(
     if value == 0.0:
         return FixedTensor.from_float(np.float64(0.0), TensorFormat(fmt, 0), counter, site)
     _, binary_exponent = math.frexp(abs(value))  # |value| = m·2**binary_exponent, m in [½, 1)
-    exponent = binary_exponent - (fmt.total_bits - 1 - fmt.fraction_bits)
-    high = (1 << (fmt.total_bits - (1 if fmt.signed else 0))) - 1
-    if round(math.ldexp(abs(value), fmt.fraction_bits - exponent)) > high:
-        exponent += 1  # rounding reached the next power of two
+    integer_bits = fmt.total_bits - fmt.fraction_bits - (1 if fmt.signed else 0)
+    exponent = binary_exponent - integer_bits
+    # The magnitude fits at this exponent unless fmt.rounding carries it to the next power
+    # of two: try it with a scratch counter, so only the kept quantisation is counted.
+    trial = OverflowCounter()
+    FixedTensor.from_float(np.float64(value), TensorFormat(fmt, exponent), trial, site)
+    if trial.events():
+        exponent += 1
     return FixedTensor.from_float(np.float64(value), TensorFormat(fmt, exponent), counter, site)
 
 

@@ -7,6 +7,7 @@ every op is written from its mathematical definition, one output value at a time
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -15,6 +16,7 @@ from fdsim.spec.numerics import OverflowMode, QFormat, RoundingMode
 Complex = tuple[Fraction, Fraction]
 
 
+@functools.cache
 def pow2(exponent: int) -> Fraction:
     return Fraction(2) ** exponent
 
@@ -28,14 +30,15 @@ class Events:
 
 
 def round_to_int(x: Fraction, mode: RoundingMode) -> int:
-    floor = x.numerator // x.denominator
-    rest = x - floor
-    if mode is RoundingMode.TRUNCATE:
+    """``x`` rounded to an integer: ``floor`` and the remainder ``rest/d`` (``0 ≤ rest < d``)
+    compared with one half as ``2·rest`` against ``d``."""
+    d = x.denominator
+    floor, rest = divmod(x.numerator, d)
+    if mode is RoundingMode.TRUNCATE or 2 * rest < d:
         return floor
-    if mode is RoundingMode.HALF_UP:
-        return floor + (1 if rest >= Fraction(1, 2) else 0)
-    odd = floor % 2 == 1
-    return floor + (1 if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and odd) else 0)
+    if 2 * rest > d or mode is RoundingMode.HALF_UP:
+        return floor + 1
+    return floor + floor % 2  # a tie, half_even: up to the even neighbour
 
 
 def fit_int(q: int, fmt: QFormat, events: Events) -> int:
@@ -95,8 +98,8 @@ def reduce_terms(
         for tile_number, size in enumerate(tiles):
             for _ in range(size):
                 # The rounded term joins the sum unfitted; the sum is fitted.
-                acc_lsb = spec.exponent - spec.acc.fraction_bits
-                term = round_to_int(terms[index][part] / pow2(acc_lsb), spec.acc.rounding)
+                acc_lsb = pow2(spec.exponent - spec.acc.fraction_bits)
+                term = round_to_int(terms[index][part] / acc_lsb, spec.acc.rounding)
                 acc = fit_int(acc + term, spec.acc, events)
                 index += 1
             if spec.partial is not None and tile_number < len(tiles) - 1:

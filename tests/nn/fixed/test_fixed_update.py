@@ -27,7 +27,7 @@ from fdsim.spec.numerics import QFormat
 from fdsim.spec.workload import TrainingSpec
 
 SITE = OverflowSite("weights", "update")
-EXAMPLES = settings(max_examples=200, deadline=None, derandomize=True)
+EXAMPLES = settings(max_examples=1000, deadline=None, derandomize=True)
 
 
 def coefficient_value(c: FixedTensor | None) -> Fraction:
@@ -38,9 +38,11 @@ def coefficient_value(c: FixedTensor | None) -> Fraction:
 @given(data=st.data(), is_complex=st.booleans())
 def test_sgd_matches_scalar_model_and_bound(data: st.DataObject, is_complex: bool) -> None:
     shape = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
-    w = data.draw(tensors(shape, is_complex, data.draw(qformats(6, 24, 4))))
-    g = data.draw(tensors(shape, is_complex))
-    velocity_layout = TensorFormat(data.draw(qformats(6, 24, 4)), data.draw(st.integers(-4, 2)))
+    w = data.draw(tensors(shape, is_complex, data.draw(qformats(6, 24, 4, None))))
+    g = data.draw(tensors(shape, is_complex, signed=None))
+    velocity_layout = TensorFormat(
+        data.draw(qformats(6, 24, 4, None)), data.draw(st.integers(-4, 2))
+    )
     v = data.draw(st.none() | tensors(shape, is_complex, velocity_layout.fmt))
     training = TrainingSpec(
         learning_rate=data.draw(st.floats(1e-4, 1.0)),
@@ -48,7 +50,7 @@ def test_sgd_matches_scalar_model_and_bound(data: st.DataObject, is_complex: boo
         weight_decay=data.draw(st.sampled_from([0.0, 1e-3, 0.1])),
     )
     coefficients = SgdCoefficients.quantize(
-        training, data.draw(qformats(6, 16, 2)), OverflowCounter(), SITE
+        training, data.draw(qformats(6, 16, 2, None)), OverflowCounter(), SITE
     )
     counter = OverflowCounter()
     try:
