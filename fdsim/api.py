@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from fdsim import __version__
-from fdsim.errors import SpecFieldError
+from fdsim.errors import LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
-from fdsim.nn.datasets import DatasetSource, load_dataset
+from fdsim.nn.datasets import DatasetSource
 from fdsim.nn.linearity import affine_spans, is_linear_classifier
 from fdsim.nn.model import Model, build_model
 from fdsim.results import RunResult, collect, with_numerics
@@ -27,7 +27,7 @@ from fdsim.schedule.ops import TRAINING_STEP, Phase, Schedule
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.sim.functional import (
-    FunctionalBatch,
+    dataset_batch,
     functional_numerics,
     reduction_tiles_of,
     seeded_batch,
@@ -124,14 +124,21 @@ def require_bit_true(hardware: Loaded[HardwareSpec], purpose: str) -> None:
 
 @contextmanager
 def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) -> Iterator[None]:
-    """Turn what the bit-true model cannot compute for this hardware — a grid its FFT core
-    cannot transform, formats whose intermediates exceed int64 — and a spec problem found
-    while building the network into a ``ConfigError`` on the field responsible."""
+    """Turn what the bit-true model cannot compute — a layer it has no kernel for (a crop of
+    a grid an earlier crop left at a size that is not a power of two), a grid the FFT core's
+    radix cannot transform, formats whose intermediates exceed int64 — and a spec problem
+    found while building the network into a ``ConfigError`` on the field responsible."""
     try:
         yield
     except SpecFieldError as problem:
         origins = {"hardware": hardware.origin, "workload": workload.origin}
         raise origins[problem.spec].error(problem) from None
+    except LayerSupportError as problem:
+        index = next(
+            i for i, layer in enumerate(workload.spec.layers) if layer.name == problem.layer
+        )
+        field = SpecFieldError("workload", ("layers", index, problem.field), problem.message)
+        raise workload.origin.error(field) from None
     except TransformSizeError as problem:
         field = SpecFieldError("hardware", ("fft", "arithmetic", "radix"), str(problem))
         raise hardware.origin.error(field) from None
@@ -140,17 +147,6 @@ def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) 
             "hardware", ("numerics",), f"the bit-true datapath cannot be simulated: {problem}"
         )
         raise hardware.origin.error(field) from None
-
-
-def dataset_batch(source: DatasetSource, workload: Workload, seed: int) -> FunctionalBatch:
-    """The first ``batch_size`` hold-out images of ``source`` (split with ``seed``)."""
-    data = load_dataset(source, workload.input, seed)
-    count_ = min(workload.batch_size, len(data.holdout))
-    return FunctionalBatch(
-        data.holdout.images[:count_],
-        data.holdout.labels[:count_],
-        f"{data.source}, the first {count_} hold-out images of split seed {seed}",
-    )
 
 
 def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:

@@ -11,13 +11,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import BaseModel
 
 from fdsim import __version__
 from fdsim.errors import ConfigError
 from fdsim.schedule.ops import Phase
+
+if TYPE_CHECKING:
+    from fdsim.nn.datasets import DatasetSource
 
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
@@ -26,7 +29,8 @@ EXIT_USER_ERROR = 2
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option is one line (``fdsim run: --seed: …``), exit status 2."""
+    """argparse, but a bad option is one line (``fdsim run: argument --seed: …``), exit
+    status 2."""
 
     def error(self, message: str) -> NoReturn:
         raise ConfigError(self.prog, f"{message} (see {self.prog} --help)")
@@ -104,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         if result.numerics is not None:
             numerics = summary["numerics"]
             worst = ", ".join(
-                f"{phase} {low['sqnr_db']:.1f} dB ({low['tensor']} of {low['layer']})"
+                f"{phase} {_db(low['sqnr_db'])} ({low['tensor']} of {low['layer']})"
                 for phase, low in numerics["lowest_sqnr_by_phase"].items()
             )
             print(f"bit-true vs float64, lowest SQNR per phase: {worst}")
@@ -122,15 +126,35 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dataset_source(args: argparse.Namespace) -> Any:
+def _db(value: float | None) -> str:
+    return "exact" if value is None else f"{value:.1f} dB"
+
+
+def _dataset_source(args: argparse.Namespace) -> DatasetSource | None:
     """The ``--dataset/--images/--labels`` choice, None when none is given."""
     from fdsim.nn.datasets import DatasetName, DatasetSource
 
+    files = [(flag, path) for flag, path in (("--images", args.images), ("--labels", args.labels))]
+    if args.dataset != DatasetName.MNIST.value:
+        for flag, path in files:
+            if path is not None:
+                raise ConfigError(flag, "only --dataset mnist reads IDX files")
+    elif any(path is None for _, path in files):
+        raise ConfigError("--dataset mnist", "needs --images and --labels (IDX files)")
     if args.dataset is None:
-        if args.images is not None or args.labels is not None:
-            raise ConfigError("--images", "only --dataset mnist reads IDX files")
         return None
     return DatasetSource(DatasetName(args.dataset), args.images, args.labels)
+
+
+def _seed(text: str) -> int:
+    """A non-negative integer (numpy's and scikit-learn's generators take no others)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -144,9 +168,9 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError("--epochs", f"must be at least 1, got {args.epochs}")
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
-    if args.dataset is None:
-        args.dataset = "digits"
-    source = _dataset_source(args)
+    from fdsim.nn.datasets import DatasetSource
+
+    source = _dataset_source(args) or DatasetSource()
     bars: dict[str, ProgressBar] = {}
 
     def on_batch(arithmetic: str, record: Any) -> None:
@@ -180,7 +204,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     run_id = run.summary["manifest"]["run_id"]
     out = args.out or Path("fdsim-out") / (
-        f"train-{workload.stem}-{hardware.stem}-{run_id}-{args.dataset}-e{args.epochs}-s{args.seed}"
+        f"train-{workload.stem}-{hardware.stem}-{run_id}-{source.name.value}-e{args.epochs}-s{args.seed}"
     )
     write_atomically(
         out, lambda directory: write_training_report(run.curves, run.summary, directory)
@@ -246,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
         "against float64 and overflow counts (numerics.csv); cycles are unchanged",
     )
     run.add_argument(
-        "--seed", type=int, default=0, help="seed of --functional's data and parameters (0)"
+        "--seed", type=_seed, default=0, help="seed of --functional's data and parameters (0)"
     )
     _dataset_options(run, "--functional's data: ")
 
@@ -257,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_TRAIN_WORKLOAD}")
     _dataset_options(train, "default digits; ")
     train.add_argument("--epochs", type=int, default=10, help="passes over the data (10)")
-    train.add_argument("--seed", type=int, default=0, help="seed of split, init, shuffling (0)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed of split, init, shuffling (0)")
     train.add_argument(
         "--no-reference", action="store_true", help="skip the float64 reference training"
     )

@@ -39,6 +39,17 @@ class SpecFieldError(FdsimError):
         return f"<{self.spec}>: {format_field_path(self.path)}: {self.message}"
 
 
+class LayerSupportError(FdsimError):
+    """A layer the bit-true model cannot compute, though the timing model accepts it: the
+    pipeline names the workload's ``layers[i].<field>`` of the layer called ``layer``."""
+
+    def __init__(self, layer: str, field: str, message: str) -> None:
+        self.layer = layer
+        self.field = field
+        self.message = message
+        super().__init__(f"{layer}: {field}: {message}")
+
+
 class ConfigError(FdsimError):
     """A user error with its location: ``file:line: field: message`` (line and field optional)."""
 

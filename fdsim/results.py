@@ -10,6 +10,7 @@ from counts and the energy table, so a new table re-prices a stored run.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -25,36 +26,12 @@ from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_
 from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit, buffer_spec
 from fdsim.sim.counters import LayerCounts, UnitCounts
 from fdsim.sim.engine import StallCause
+from fdsim.sim.functional import FunctionalNumerics
 from fdsim.sim.units import Arith
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
 
 PJ_PER_MW_SECOND = 1e9
-
-
-SQNR_COLUMNS = ["layer", "phase", "tensor", "sqnr_db", "reference_max_abs"]
-OVERFLOW_COLUMNS = [
-    "layer",
-    "phase",
-    "site",
-    "tensor_class",
-    "overflow_mode",
-    "overflow_events",
-    "values_checked",
-]
-
-
-@dataclass(frozen=True)
-class FunctionalNumerics:
-    """A functional run's measurements: ``sqnr`` one row per (layer, phase, tensor) compared
-    with the float64 reference (``SQNR_COLUMNS``); ``overflows`` one row per datapath site
-    and overflow mode (``OVERFLOW_COLUMNS``), events out of values fitted there; the data's
-    ``source`` and the parameters' ``seed``."""
-
-    sqnr: pd.DataFrame
-    overflows: pd.DataFrame
-    source: str
-    seed: int
 
 
 @dataclass(frozen=True)
@@ -68,8 +45,9 @@ class RunResult:
 def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
     """``result`` with a functional run's numerics and their totals in the summary."""
     sqnr, overflows = numerics.sqnr, numerics.overflows
-    worst = sqnr.loc[sqnr.groupby("phase", sort=False)["sqnr_db"].idxmin()]
-    saturated = overflows[overflows["overflow_events"] > 0]
+    measured = sqnr.dropna(subset=["sqnr_db"])
+    worst = measured.loc[measured.groupby("phase", sort=False)["sqnr_db"].idxmin()]
+    by_site = overflows.groupby("site", sort=False)["overflow_events"].sum()
     summary = {
         **result.summary,
         "numerics": {
@@ -78,14 +56,22 @@ def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
             "overflow_events": int(overflows["overflow_events"].sum()),
             "values_checked": int(overflows["values_checked"].sum()),
             "lowest_sqnr_by_phase": {
-                str(row.phase): {"layer": row.layer, "tensor": row.tensor, "sqnr_db": row.sqnr_db}
-                for row in worst.itertuples(index=False)
+                str(phase): {
+                    "layer": str(layer),
+                    "tensor": str(tensor),
+                    # JSON has no infinity: an exact tensor (no noise at all) is null
+                    "sqnr_db": value if math.isfinite(value) else None,
+                }
+                for phase, layer, tensor, value in zip(
+                    worst["phase"],
+                    worst["layer"],
+                    worst["tensor"],
+                    worst["sqnr_db"].astype(float),
+                    strict=True,
+                )
             },
             "overflow_events_by_site": {
-                str(site): int(events)
-                for site, events in zip(
-                    saturated["site"], saturated["overflow_events"], strict=True
-                )
+                str(site): int(events) for site, events in by_site.items() if events > 0
             },
         },
     }

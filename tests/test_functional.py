@@ -323,3 +323,52 @@ def test_the_timing_and_the_arithmetic_describe_one_fft_core(tmp_path, capsys) -
         f"{mixed}:{line}: fft: arithmetic.radix (4) must equal radix (2)"
     )
     assert not out.exists()
+
+
+def test_a_crop_of_a_cropped_grid_is_named_when_computed_bit_true(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # cifar10_rippel crops 32 → 27 → 22: timed fine, but the bit-true crop needs a
+    # power-of-two input grid.
+    workload = ROOT / "workloads" / "cifar10_rippel.yaml"
+    out = tmp_path / "out"
+    line = _line_of(workload, "output_size: 22")
+    assert _fails(
+        ["run", str(HARDWARE), str(workload), "--functional", "--out", str(out)], capsys
+    ) == (
+        f"{workload}:{line}: layers[5].output_size: the bit-true spectral crop needs a "
+        "power-of-two input grid, got 27 (left by an earlier crop); only the timing model runs "
+        "this layer"
+    )
+    assert not out.exists()
+
+
+def test_negative_seeds_are_refused(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert _fails(["train", "--seed", "-1", "--out", str(out)], capsys) == (
+        "fdsim train: argument --seed: must be at least 0, got -1 (see fdsim train --help)"
+    )
+
+
+def test_exact_tensors_are_null_in_the_summary() -> None:
+    from fdsim.results import RunResult, with_numerics
+    from fdsim.sim.functional import OVERFLOW_COLUMNS, SQNR_COLUMNS, FunctionalNumerics
+
+    sqnr = pd.DataFrame(
+        [("a", "fwd", "output", float("inf"), 1.0), ("b", "fwd", "output", float("nan"), 0.0)],
+        columns=SQNR_COLUMNS,
+    )
+    overflows = pd.DataFrame(
+        [
+            ("a", "fwd", "a.fwd.x", "spectra", "wrap", 1, 9),
+            ("a", "fwd", "a.fwd.x", "spectra", "saturate", 2, 9),
+        ],
+        columns=OVERFLOW_COLUMNS,
+    )
+    empty = RunResult(pd.DataFrame(), pd.DataFrame(), {})
+    summary = with_numerics(empty, FunctionalNumerics(sqnr, overflows, "test", 0)).summary
+    numerics = summary["numerics"]
+    assert numerics["lowest_sqnr_by_phase"] == {
+        "fwd": {"layer": "a", "tensor": "output", "sqnr_db": None}
+    }
+    assert numerics["overflow_events_by_site"] == {"a.fwd.x": 3}
+    assert (numerics["overflow_events"], numerics["values_checked"]) == (3, 18)
+    json.dumps(summary, allow_nan=False)

@@ -323,6 +323,9 @@ def test_a_later_slot_is_kept_after_an_earlier_one_spills(golden_files, plans) -
         # Average 3×3/1: 8 adds per window forward; backward one g/9 per output gradient, then
         # the 16·9 = 144 shares land on 36 inputs: 108 adds per map.
         ("average", POOL_3X3_STRIDE_1, 6 * 16 * 8, 6 * 16, 6 * 108),
+        # Average 3×3/2: 2×2 windows of 9 (8 adds each); backward 4 shares of g/9, 36 shares on
+        # the 5×5 = 25 covered inputs (the last row and column are in no window): 11 adds.
+        ("average", "kernel: 3, stride: 2", 6 * 4 * 8, 6 * 4, 6 * 11),
         # 1×1/2 keeps every other element: nothing to compare, nothing to spread.
         ("average", "kernel: 1, stride: 2", 0, 6 * 9, 0),
     ],

@@ -173,17 +173,21 @@ def load_dataset(source: DatasetSource, spec: InputSpec, seed: int) -> Split:
     centred on the input's size; the hold-out is a seeded 20 %). ``ConfigError`` when the
     files are missing or bad, or the set does not fit ``spec``."""
     if source.name is DatasetName.DIGITS:
-        if source.images_path is not None or source.labels_path is not None:
-            raise ConfigError("--images", "only --dataset mnist reads IDX files")
         data = load_digits_split(seed=seed)
         check_input(data.train, spec, "sklearn digits")
         return data
     if source.images_path is None or source.labels_path is None:
-        raise ConfigError("--dataset mnist", "needs --images and --labels (IDX files)")
+        raise ValueError("an MNIST source needs both IDX paths")
     images = load_mnist(source.images_path, source.labels_path, pad_to=spec.height)
     check_input(images, spec, str(source.images_path))
-    order = np.random.default_rng(seed).permutation(len(images))
     held = round(HOLDOUT_FRACTION * len(images))
+    if held == 0 or held == len(images):
+        raise ConfigError(
+            str(source.images_path),
+            f"{len(images)} images leave no training or no hold-out image at a "
+            f"{HOLDOUT_FRACTION:.0%} hold-out",
+        )
+    order = np.random.default_rng(seed).permutation(len(images))
     hold, keep = order[:held], order[held:]
     return Split(
         str(source.images_path),

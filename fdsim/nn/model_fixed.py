@@ -25,7 +25,8 @@ from the data of a batch:
   parameter gradients and velocities in ``gradients`` at the parameter's exponent (measured on
   LeNet-5 and the digits network: the largest mean gradient is 0.02–1× the largest initial
   weight, which has one bit of headroom; a finer gradient layout saturated the conv weight
-  gradients).
+  gradients), except the unprojected conv weight-gradient spectrum, stored ⌈log2(N²/k²)⌉ bits
+  coarser (its DC bin is N²/k² times the projected one; :meth:`FixedBackend.conv_backward_weight`).
 * the loss runs on the host in float64 (:func:`fdsim.nn.fixed.softmax_cross_entropy_fixed`).
 """
 
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.errors import LayerSupportError
 from fdsim.fixedpoint import ComplexInt, OverflowCounter, OverflowSite
 from fdsim.fixedpoint.spectral_maps import (
     SpectralMapsPlan,
@@ -149,9 +151,12 @@ class FixedBackend:
         return plan_spectral_maps(self._arithmetic, grid, maps_fmt, self._numerics.spectra)
 
     def _spectra_layout(self, grid: int) -> TensorFormat:
-        """Where activation spectra on ``grid`` live (the FFT's output layout)."""
+        """Where activation spectra on ``grid`` live: the FFT's output layout, for a grid a
+        crop left at a size no FFT has (27 bins of a 32-grid) that of the next power of two,
+        whose range holds every bin of the smaller grid."""
+        points = 1 << max(grid - 1, 1).bit_length()
         return TensorFormat(
-            self._numerics.spectra, self._plan(grid, self._numerics.activations).spectra_exponent
+            self._numerics.spectra, self._plan(points, self._numerics.activations).spectra_exponent
         )
 
     def _weights(self, w: FixedTensor, name: str, phase: str) -> FixedTensor:
@@ -223,11 +228,12 @@ class FixedBackend:
     def _interpolation_gain(
         self, x: FixedTensor, size: int, grid: int, name: str, phase: str
     ) -> FixedTensor:
-        """``x·size²/grid²``: the power-of-two part moves the exponent; a remainder in [1, 2)
-        (a grid that is not a power of two) is one multiply on the activation unit, its
-        coefficient in the weights format."""
+        """``x·size²/grid²``: the power-of-two part (rounded up) moves the exponent; a
+        remainder in (½, 1) (a grid that is not a power of two) is one multiply, its
+        coefficient in the weights format, so the scaled values cannot outgrow the format.
+        The schedule does not emit that multiply: it is neither timed nor priced."""
         gain = (size / grid) ** 2
-        shift = math.floor(math.log2(gain))
+        shift = math.ceil(math.log2(gain))
         moved = FixedTensor(x.values, x.fmt, x.exponent + shift)
         remainder = gain / 2.0**shift
         if remainder == 1.0:
@@ -356,6 +362,15 @@ class FixedBackend:
 
     # --- spectral pooling and activations -----------------------------------------------
     def crop(self, name: str, x: FixedTensor, size: int) -> FixedTensor:
+        grid = x.shape[-2]
+        if grid & (grid - 1):
+            # H²/N² moves into the exponent only for a power-of-two N (fdsim.nn.fixed.crop).
+            raise LayerSupportError(
+                name,
+                "output_size",
+                f"the bit-true spectral crop needs a power-of-two input grid, got {grid} "
+                "(left by an earlier crop); only the timing model runs this layer",
+            )
         site = self._site("spectra", name, "fwd", "crop")
         return spectral_crop_fixed(x, size, NYQUIST, self.counter, site)
 

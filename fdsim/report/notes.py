@@ -17,4 +17,5 @@ def linearity_note(linearity: dict[str, Any]) -> str:
     if not spans:
         return ""
     listed = ", ".join(f"{s['first']}…{s['last']} ({s['layers']} layers)" for s in spans)
-    return f"layers {listed} compose to one affine map each (no nonlinearity inside)"
+    each = " each" if len(spans) > 1 else ""
+    return f"layers {listed}{each} compose to one affine map (no nonlinearity inside)"

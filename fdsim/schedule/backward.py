@@ -98,6 +98,7 @@ def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
                 link.stash,
                 b.spectral if self_conv else 0,
                 link.window_elements,
+                link.covered_elements,
             )
         )
     last = forward[-1]

@@ -29,6 +29,7 @@ from fdsim.schedule.spectral_bins import half_bins
 from fdsim.schedule.stash import (
     StashPlan,
     StashSlot,
+    pool_covered_elements,
     pool_window_elements,
     stash_bits_per_element,
 )
@@ -275,11 +276,12 @@ class Emitter:
             if tail.kind is TailKind.LOSS:
                 eb, spectral = self.bytes.spatial, False
             slot = self.stash_slot(tail, elems, out, items)
-            window = 0
+            window = covered = 0
             if tail.kind is TailKind.POOL:
                 layer = self.layers[tail.layer]
                 assert isinstance(layer, PoolLayer)
                 window = pool_window_elements(layer, tail.spatial_in, tail.spatial_out)
+                covered = pool_covered_elements(layer, tail.spatial_in, tail.spatial_out)
             links.append(
                 Link(
                     kind,
@@ -291,6 +293,7 @@ class Emitter:
                     products=products,
                     stash=slot,
                     window_elements=window,
+                    covered_elements=covered,
                 )
             )
             elems = out
@@ -361,6 +364,7 @@ class Emitter:
                     in_elements=count * link.n_in,
                     out_elements=count * link.n_out,
                     window_elements=count * link.window_elements,
+                    covered_elements=count * link.covered_elements,
                     in_element_bytes=op_in_eb,
                     out_element_bytes=link.out_eb,
                     src=io.in_buffer if first else self.out_buffer,

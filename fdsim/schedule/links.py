@@ -57,6 +57,7 @@ class Link:
     stash: StashSlot | None = None
     operand_eb: int = 0
     window_elements: int = 0  # spatial pool (and unpool): Σ window sizes per item
+    covered_elements: int = 0  # ... and input elements inside at least one window
 
 
 @dataclass(frozen=True)

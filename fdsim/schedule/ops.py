@@ -162,8 +162,10 @@ class Op:
     # streaming units and SRAM traffic of every compute op
     in_elements: int = 0
     out_elements: int = 0
-    # spatial pool and unpool: input elements summed over all windows (overlaps count twice)
+    # spatial pool and unpool: input elements summed over all windows (overlaps count twice),
+    # and the map elements inside at least one window
     window_elements: int = 0
+    covered_elements: int = 0
     in_element_bytes: int = 0
     out_element_bytes: int = 0
     weight_element_bytes: int = 0

@@ -106,6 +106,19 @@ def pool_window_elements(layer: PoolLayer, size_in: int, size_out: int) -> int:
     return sides * sides
 
 
+def pool_covered_elements(layer: PoolLayer, size_in: int, size_out: int) -> int:
+    """Input elements of one map inside at least one window: per axis the union of the
+    windows ``[j·s, j·s + k)`` (gaps when the stride exceeds the kernel); adaptive windows
+    cover the whole map."""
+    if layer.kernel is None:
+        return size_in * size_in
+    kernel = layer.kernel
+    stride = layer.stride if layer.stride is not None else kernel
+    side = size_out * kernel if stride >= kernel else (size_out - 1) * stride + kernel
+    side = min(side, size_in)
+    return side * side
+
+
 def _adaptive_sides(size_in: int, size_out: int) -> list[int]:
     """Window sides of an adaptive pool along one axis: ``⌊j·n/m⌋ ≤ i < ⌈(j+1)·n/m⌉``."""
     return [-(-(j + 1) * size_in // size_out) - j * size_in // size_out for j in range(size_out)]

@@ -26,7 +26,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from fdsim.errors import ConfigError
 from fdsim.fixedpoint import OverflowCounter
+from fdsim.nn.datasets import DatasetSource, load_dataset
 from fdsim.nn.model import (
     INPUT_NAME,
     Model,
@@ -38,7 +40,6 @@ from fdsim.nn.model import (
 from fdsim.nn.model_backend import Backend, T, TensorClass
 from fdsim.nn.model_fixed import FixedBackend, ReductionTiles, site_layer_phase
 from fdsim.nn.model_float import FloatBackend
-from fdsim.results import OVERFLOW_COLUMNS, SQNR_COLUMNS, FunctionalNumerics
 from fdsim.schedule.ops import Schedule
 from fdsim.schedule.tiling import split
 from fdsim.spec.hardware import HardwareSpec
@@ -46,10 +47,34 @@ from fdsim.spec.workload import Workload
 
 INPUT_GRADIENT = "input_gradient"
 
+SQNR_COLUMNS = ["layer", "phase", "tensor", "sqnr_db", "reference_max_abs"]
+OVERFLOW_COLUMNS = [
+    "layer",
+    "phase",
+    "site",
+    "tensor_class",
+    "overflow_mode",
+    "overflow_events",
+    "values_checked",
+]
+
+
+@dataclass(frozen=True)
+class FunctionalNumerics:
+    """A functional run's measurements: ``sqnr`` one row per (layer, phase, tensor) compared
+    with the float64 reference (``SQNR_COLUMNS``); ``overflows`` one row per datapath site
+    and overflow mode (``OVERFLOW_COLUMNS``), events out of values fitted there; the data's
+    ``source`` and the parameters' ``seed``."""
+
+    sqnr: pd.DataFrame
+    overflows: pd.DataFrame
+    source: str
+    seed: int
+
 
 @dataclass(frozen=True)
 class FunctionalBatch:
-    """One mini-batch: images ``(B, C, H, W)`` in [0, 1) and integer labels, and where they
+    """One mini-batch: images ``(B, C, H, W)`` in [0, 1] and integer labels, and where they
     came from (``"seeded uniform (seed 0)"``, a dataset name)."""
 
     images: npt.NDArray[np.float64]
@@ -64,6 +89,26 @@ def seeded_batch(workload: Workload, seed: int) -> FunctionalBatch:
     images = rng.uniform(0.0, 1.0, (workload.batch_size, shape.channels, shape.height, shape.width))
     labels = rng.integers(0, shape.classes, workload.batch_size).astype(np.int64)
     return FunctionalBatch(images, labels, f"seeded uniform images and labels, seed {seed}")
+
+
+def dataset_batch(source: DatasetSource, workload: Workload, seed: int) -> FunctionalBatch:
+    """The first ``batch_size`` hold-out images of ``source`` (split with ``seed``);
+    ``ConfigError`` when the hold-out set has fewer (the static loss scale and the
+    schedule's tiles are those of a whole mini-batch)."""
+    data = load_dataset(source, workload.input, seed)
+    if len(data.holdout) < workload.batch_size:
+        raise ConfigError(
+            data.source,
+            f"the hold-out set has {len(data.holdout)} images, fewer than a mini-batch "
+            f"(batch_size {workload.batch_size})",
+        )
+    images = data.holdout.images[: workload.batch_size]
+    labels = data.holdout.labels[: workload.batch_size]
+    return FunctionalBatch(
+        images,
+        labels,
+        f"{data.source}, the first {workload.batch_size} hold-out images of split seed {seed}",
+    )
 
 
 def reduction_tiles_of(schedule: Schedule) -> ReductionTiles:

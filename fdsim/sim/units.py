@@ -251,7 +251,7 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
     unfold (replication) and max-unpool (routing by the stashed argmax) only move data;
     average-unpool scales each output gradient by 1/window (1 multiply) and, where windows
     overlap, adds the shares that land on one input element
-    (``window_elements − out_elements`` adds)."""
+    (``window_elements − covered_elements`` adds)."""
     spec = hardware.crop if op.unit is Unit.CROP else hardware.activation
     assert spec is not None
     compute = -(-max(op.in_elements, op.out_elements) // spec.elements_per_cycle)
@@ -271,7 +271,7 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
         arith[(Arith.ADD, spatial_bits)] += 2 * op.in_elements
     elif op.kind is OpKind.UNPOOL_AVERAGE:
         arith[(Arith.MULT, spatial_bits)] += op.in_elements
-        arith[(Arith.ADD, spatial_bits)] += max(0, op.window_elements - op.out_elements)
+        arith[(Arith.ADD, spatial_bits)] += op.window_elements - op.covered_elements
     elif op.kind in (OpKind.PAD, OpKind.UNFOLD, OpKind.UNPOOL_MAX):
         pass
     elif op.spectral:
