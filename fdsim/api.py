@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fdsim import __version__
-from fdsim.errors import LayerSupportError, SpecFieldError
+from fdsim.errors import ConfigError, LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
 from fdsim.nn.datasets import DatasetSource
@@ -32,6 +32,7 @@ from fdsim.sim.functional import (
     reduction_tiles_of,
     seeded_batch,
 )
+from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import (
     Loaded,
@@ -80,6 +81,19 @@ def run(
         selected = {phase.value for phase in schedule.phases}
         with bit_true_limits(hardware, workload):
             numerics = functional_numerics(model, hardware.spec, tiles, selected, batch, seed)
+    result = simulate_compiled(hardware, workload, table, schedule, model)
+    return result if numerics is None else with_numerics(result, numerics)
+
+
+def simulate_compiled(
+    hardware: Loaded[HardwareSpec],
+    workload: Loaded[Workload],
+    table: Loaded[EnergyTable],
+    schedule: Schedule,
+    model: Model,
+) -> RunResult:
+    """Simulate, count, bound and price a compiled ``schedule``; the summary also says which
+    layers of ``model`` compose to one affine map (:mod:`fdsim.nn.linearity`)."""
     trace = simulate(schedule, hardware.spec)
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware.spec)
@@ -87,12 +101,6 @@ def run(
     result = collect(
         schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest
     )
-    result = _with_linearity(result, model)
-    return result if numerics is None else with_numerics(result, numerics)
-
-
-def _with_linearity(result: RunResult, model: Model) -> RunResult:
-    """The summary says which layers compose to one affine map (:mod:`fdsim.nn.linearity`)."""
     spans = [asdict(span) for span in affine_spans(model)]
     linearity = {"linear_classifier": is_linear_classifier(model), "affine_spans": spans}
     return replace(result, summary={**result.summary, "linearity": linearity})
@@ -108,8 +116,15 @@ def compile_loaded(
     try:
         return compile_schedule(workload.spec, hardware.spec, phases)
     except SpecFieldError as problem:
-        origins = {"hardware": hardware.origin, "workload": workload.origin}
-        raise origins[problem.spec].error(problem) from None
+        raise _located(problem, hardware, workload) from None
+
+
+def _located(
+    problem: SpecFieldError, hardware: Loaded[HardwareSpec], workload: Loaded[Workload]
+) -> ConfigError:
+    """``problem`` as the ``ConfigError`` naming the file and line of its spec's field."""
+    origins = {"hardware": hardware.origin, "workload": workload.origin}
+    return origins[problem.spec].error(problem)
 
 
 def require_bit_true(hardware: Loaded[HardwareSpec], purpose: str) -> None:
@@ -131,22 +146,21 @@ def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) 
     try:
         yield
     except SpecFieldError as problem:
-        origins = {"hardware": hardware.origin, "workload": workload.origin}
-        raise origins[problem.spec].error(problem) from None
+        raise _located(problem, hardware, workload) from None
     except LayerSupportError as problem:
         index = next(
             i for i, layer in enumerate(workload.spec.layers) if layer.name == problem.layer
         )
         field = SpecFieldError("workload", ("layers", index, problem.field), problem.message)
-        raise workload.origin.error(field) from None
+        raise _located(field, hardware, workload) from None
     except TransformSizeError as problem:
         field = SpecFieldError("hardware", ("fft", "arithmetic", "radix"), str(problem))
-        raise hardware.origin.error(field) from None
+        raise _located(field, hardware, workload) from None
     except Int64WidthError as problem:
         field = SpecFieldError(
             "hardware", ("numerics",), f"the bit-true datapath cannot be simulated: {problem}"
         )
-        raise hardware.origin.error(field) from None
+        raise _located(field, hardware, workload) from None
 
 
 def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:

@@ -134,7 +134,7 @@ def _dataset_source(args: argparse.Namespace) -> DatasetSource | None:
     """The ``--dataset/--images/--labels`` choice, None when none is given."""
     from fdsim.nn.datasets import DatasetName, DatasetSource
 
-    files = [(flag, path) for flag, path in (("--images", args.images), ("--labels", args.labels))]
+    files = (("--images", args.images), ("--labels", args.labels))
     if args.dataset != DatasetName.MNIST.value:
         for flag, path in files:
             if path is not None:
@@ -158,6 +158,7 @@ def _seed(text: str) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from fdsim.nn.datasets import DatasetSource
     from fdsim.progress import ProgressBar
     from fdsim.report.notes import linearity_note
     from fdsim.report.training import write_training_report
@@ -168,8 +169,6 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError("--epochs", f"must be at least 1, got {args.epochs}")
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
-    from fdsim.nn.datasets import DatasetSource
-
     source = _dataset_source(args) or DatasetSource()
     bars: dict[str, ProgressBar] = {}
 

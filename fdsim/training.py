@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from fdsim.api import bit_true_limits, compile_loaded, require_bit_true, run
+from fdsim.api import bit_true_limits, compile_loaded, require_bit_true, simulate_compiled
 from fdsim.nn.datasets import DatasetSource, Split, load_dataset
 from fdsim.nn.model import Model, build_model, init_params
 from fdsim.nn.model_backend import Backend, T
@@ -26,7 +26,7 @@ from fdsim.nn.model_fixed import FixedBackend
 from fdsim.nn.model_float import FloatBackend
 from fdsim.nn.train import BatchRecord, EpochRecord, train
 from fdsim.sim.functional import reduction_tiles_of
-from fdsim.spec.load import load_hardware, load_workload
+from fdsim.spec.load import energy_table_path, load_energy_table, load_hardware, load_workload
 from fdsim.spec.workload import Workload
 
 
@@ -58,10 +58,13 @@ def train_workload(
     """Train ``workload`` for ``epochs`` on ``source`` bit-true (and in float64 when
     ``reference``), both from the parameters drawn with ``seed``."""
     hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
+    table = load_energy_table(energy_table_path(hardware))
     require_bit_true(hardware, "bit-true training")
     schedule = compile_loaded(hardware, workload)
+    with bit_true_limits(hardware, workload):
+        model = build_model(workload.spec)
     data = load_dataset(source, workload.spec.input, seed)
-    step = run(hardware_path, workload_path)
+    step = simulate_compiled(hardware, workload, table, schedule, model)
     batch = workload.spec.batch_size
     fixed = FixedBackend(hardware.spec, batch, reduction_tiles_of(schedule))
     runs: list[tuple[Arithmetic, Backend[Any]]] = [(Arithmetic.FIXED, fixed)]
@@ -69,7 +72,6 @@ def train_workload(
         runs.append((Arithmetic.FLOAT, FloatBackend()))
     rows: list[dict[str, Any]] = []
     with bit_true_limits(hardware, workload):
-        model = build_model(workload.spec)
         for arithmetic, backend in runs:
             rows.extend(
                 {"arithmetic": arithmetic.value, **record}

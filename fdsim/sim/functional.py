@@ -156,8 +156,8 @@ def functional_numerics(
     values = initial_param_values(model, seed)
     fixed = FixedBackend(hardware, workload.batch_size, tiles)
     exact = FloatBackend()
-    fixed_run = _run(model, fixed, values, batch, workload, phases)
-    exact_run = _run(model, exact, values, batch, workload, phases)
+    fixed_run = _run(model, fixed, values, batch, phases)
+    exact_run = _run(model, exact, values, batch, phases)
     rows = []
     for (layer, phase, tensor), reference in exact_run.items():
         expected = exact.to_float(reference)
@@ -192,7 +192,6 @@ def _run(
     backend: Backend[T],
     values: dict[str, np.ndarray],
     batch: FunctionalBatch,
-    workload: Workload,
     phases: Collection[str],
 ) -> dict[tuple[str, str, str], T]:
     """The tensors compared, keyed (layer, phase, tensor name), in program order."""
@@ -210,7 +209,7 @@ def _run(
         return out
     out |= {(_layer(name), "bwd_weight", name): g for name, g in grads.items()}
     if "update" in phases:
-        new_params, _ = update(model, backend, params, grads, {}, workload.training)
+        new_params, _ = update(model, backend, params, grads, {}, model.workload.training)
         out |= {(_layer(name), "update", name): p for name, p in new_params.items()}
     return out
 
