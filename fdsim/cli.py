@@ -117,7 +117,17 @@ def _run(args: argparse.Namespace) -> int:
                 f"{numerics['overflow_events']:,} overflow events of "
                 f"{numerics['values_checked']:,} values fitted"
                 + (f", at {', '.join(f'{s} ({n:,})' for s, n in sites.items())}" if sites else "")
+                + f"; {numerics['underflow_events']:,} underflow events (nonzero rounded to zero)"
             )
+            lost = numerics["information_lost"]
+            if lost["tensors"]:
+                print(
+                    f"information lost: varying-part SQNR below {lost['threshold_db']:g} dB in "
+                    + ", ".join(
+                        f"{t['layer']} ({t['phase']} {t['tensor']})" for t in lost["tensors"]
+                    )
+                    + " (report.md)"
+                )
     note = linearity_note(result.summary["linearity"])
     if note and not args.quiet:
         print(f"note: {note}")

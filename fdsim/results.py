@@ -26,7 +26,7 @@ from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_
 from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit, buffer_spec
 from fdsim.sim.counters import LayerCounts, UnitCounts
 from fdsim.sim.engine import StallCause
-from fdsim.sim.functional import FunctionalNumerics
+from fdsim.sim.functional import INFORMATION_LOST_DB, FunctionalNumerics
 from fdsim.sim.units import Arith
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
@@ -43,11 +43,14 @@ class RunResult:
 
 
 def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
-    """``result`` with a functional run's numerics and their totals in the summary."""
+    """``result`` with a functional run's numerics and their totals in the summary: overflow
+    and underflow events (in all and by site, sites with events only), the lowest SQNR per
+    phase, and the tensors whose varying part is below ``INFORMATION_LOST_DB``."""
     sqnr, overflows = numerics.sqnr, numerics.overflows
     measured = sqnr.dropna(subset=["sqnr_db"])
     worst = measured.loc[measured.groupby("phase", sort=False)["sqnr_db"].idxmin()]
-    by_site = overflows.groupby("site", sort=False)["overflow_events"].sum()
+    by_site = overflows.groupby("site", sort=False)[["overflow_events", "underflow_events"]].sum()
+    lost = numerics.information_lost()
     summary = {
         **result.summary,
         "numerics": {
@@ -71,7 +74,34 @@ def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
                 )
             },
             "overflow_events_by_site": {
-                str(site): int(events) for site, events in by_site.items() if events > 0
+                str(site): int(events)
+                for site, events in by_site["overflow_events"].items()
+                if events > 0
+            },
+            "underflow_events": int(overflows["underflow_events"].sum()),
+            "underflow_events_by_site": {
+                str(site): int(events)
+                for site, events in by_site["underflow_events"].items()
+                if events > 0
+            },
+            "information_lost": {
+                "threshold_db": INFORMATION_LOST_DB,
+                # -inf (nothing of the varying part survives) is not JSON: null
+                "tensors": [
+                    {
+                        "layer": str(layer),
+                        "phase": str(phase),
+                        "tensor": str(tensor),
+                        "sqnr_varying_db": value if math.isfinite(value) else None,
+                    }
+                    for layer, phase, tensor, value in zip(
+                        lost["layer"],
+                        lost["phase"],
+                        lost["tensor"],
+                        lost["sqnr_varying_db"].astype(float),
+                        strict=True,
+                    )
+                ],
             },
         },
     }

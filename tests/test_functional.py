@@ -136,8 +136,18 @@ def test_functional_run_writes_numerics_and_overflows(tmp_path, capsys) -> None:
     printed = capsys.readouterr().out
     assert "bit-true vs float64, lowest SQNR per phase: fwd " in printed
     sqnr = pd.read_csv(out / "numerics.csv")
-    assert sqnr.columns.tolist() == ["layer", "phase", "tensor", "sqnr_db", "reference_max_abs"]
+    assert sqnr.columns.tolist() == [
+        "layer", "phase", "tensor", "sqnr_db", "sqnr_varying_db", "reference_max_abs"
+    ]  # fmt: skip
+    # Parameter gradients and updated parameters have no batch axis: NaN in the CSV.
+    batched = sqnr["phase"].isin(["fwd", "bwd_data"])
+    assert sqnr.loc[~batched, "sqnr_varying_db"].isna().all()
+    assert sqnr.loc[batched, "sqnr_varying_db"].notna().all()
     overflows = pd.read_csv(out / "overflows.csv")
+    assert overflows.columns.tolist() == [
+        "layer", "phase", "site", "tensor_class", "overflow_mode", "overflow_events",
+        "values_checked", "underflow_events",
+    ]  # fmt: skip
     summary = json.loads((out / "summary.json").read_text())
     assert summary["numerics"]["values_checked"] == int(overflows["values_checked"].sum())
     assert summary["numerics"]["source"] == (
@@ -353,13 +363,16 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
     from fdsim.sim.functional import OVERFLOW_COLUMNS, SQNR_COLUMNS, FunctionalNumerics
 
     sqnr = pd.DataFrame(
-        [("a", "fwd", "output", float("inf"), 1.0), ("b", "fwd", "output", float("nan"), 0.0)],
+        [
+            ("a", "fwd", "output", float("inf"), float("-inf"), 1.0),
+            ("b", "fwd", "output", float("nan"), float("nan"), 0.0),
+        ],
         columns=SQNR_COLUMNS,
     )
     overflows = pd.DataFrame(
         [
-            ("a", "fwd", "a.fwd.x", "spectra", "wrap", 1, 9),
-            ("a", "fwd", "a.fwd.x", "spectra", "saturate", 2, 9),
+            ("a", "fwd", "a.fwd.x", "spectra", "wrap", 1, 9, 0),
+            ("a", "fwd", "a.fwd.x", "spectra", "saturate", 2, 9, 4),
         ],
         columns=OVERFLOW_COLUMNS,
     )
@@ -371,4 +384,13 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
     }
     assert numerics["overflow_events_by_site"] == {"a.fwd.x": 3}
     assert (numerics["overflow_events"], numerics["values_checked"]) == (3, 18)
+    assert (numerics["underflow_events"], numerics["underflow_events_by_site"]) == (
+        4,
+        {"a.fwd.x": 4},
+    )
+    # Nothing of a's varying part survives (−∞ dB): flagged, null in JSON; b's NaN is not.
+    assert numerics["information_lost"] == {
+        "threshold_db": 10.0,
+        "tensors": [{"layer": "a", "phase": "fwd", "tensor": "output", "sqnr_varying_db": None}],
+    }
     json.dumps(summary, allow_nan=False)

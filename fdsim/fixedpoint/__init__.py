@@ -67,7 +67,14 @@ from fdsim.fixedpoint.formats import (
     integer_range,
     require_int64_width,
 )
-from fdsim.fixedpoint.overflow import OverflowCounter, OverflowSite, OverflowTally, fit, wrap
+from fdsim.fixedpoint.overflow import (
+    OverflowCounter,
+    OverflowSite,
+    OverflowTally,
+    fit,
+    lost_to_zero,
+    wrap,
+)
 from fdsim.fixedpoint.quantize import dequantize, quantize, requantize
 from fdsim.fixedpoint.rounding import round_float, shift_right
 from fdsim.fixedpoint.spectral_maps import (
@@ -116,6 +123,7 @@ __all__ = [
     "irfft2",
     "irfft2_error_bound",
     "irfft_error_bound",
+    "lost_to_zero",
     "maps_to_spectra",
     "maps_to_spectra_error_bound",
     "multiply",

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from fdsim.fixedpoint.arithmetic import product_format
 from fdsim.fixedpoint.formats import FixedFormat, IntArray, NumberFormat, require_int64_width
-from fdsim.fixedpoint.overflow import OverflowCounter, OverflowSite, fit
+from fdsim.fixedpoint.overflow import OverflowCounter, OverflowSite, fit, lost_to_zero
 from fdsim.fixedpoint.quantize import dequantize, quantize
 from fdsim.fixedpoint.rounding import shift_right
 from fdsim.spec.fft_arithmetic import ComplexMultiplyForm
@@ -100,9 +100,11 @@ def complex_mac(
     (``acc_fmt.overflow``, events at ``site``)."""
     product, p_fmt = complex_multiply(a, a_fmt, b, b_fmt, form)
     drop = p_fmt.fraction_bits - acc_fmt.fraction_bits
+    lost = (0, 0)
     if drop >= 0:
         re = shift_right(product.re, drop, acc_fmt.rounding)
         im = shift_right(product.im, drop, acc_fmt.rounding)
+        lost = (lost_to_zero(product.re, re), lost_to_zero(product.im, im))
         aligned_bits = p_fmt.total_bits - drop + 1
     else:
         re, im = product.re << -drop, product.im << -drop
@@ -112,5 +114,6 @@ def complex_mac(
     im = im + acc.im
     bits, signed, mode = acc_fmt.total_bits, acc_fmt.signed, acc_fmt.overflow
     return ComplexInt(
-        fit(re, bits, signed, mode, counter, site), fit(im, bits, signed, mode, counter, site)
+        fit(re, bits, signed, mode, counter, site, lost[0]),
+        fit(im, bits, signed, mode, counter, site, lost[1]),
     )

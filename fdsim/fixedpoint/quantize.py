@@ -17,7 +17,7 @@ from fdsim.fixedpoint.formats import (
     integer_range,
     require_int64_width,
 )
-from fdsim.fixedpoint.overflow import OverflowCounter, OverflowSite, fit, wrap
+from fdsim.fixedpoint.overflow import OverflowCounter, OverflowSite, fit, lost_to_zero, wrap
 from fdsim.fixedpoint.rounding import round_float, shift_right
 from fdsim.spec.numerics import OverflowMode, QFormat
 
@@ -26,7 +26,8 @@ def quantize(
     values: npt.ArrayLike, fmt: QFormat, counter: OverflowCounter, site: OverflowSite
 ) -> IntArray:
     """Float ``values`` as integers of ``fmt`` (``q ≈ x·2**fraction_bits``), rounded by
-    ``fmt.rounding`` and fitted by ``fmt.overflow``.  Raises ``ValueError`` on NaN/inf."""
+    ``fmt.rounding`` and fitted by ``fmt.overflow``; nonzero values rounded to zero are
+    recorded as underflow events.  Raises ``ValueError`` on NaN/inf."""
     scaled = np.ldexp(np.asarray(values, dtype=np.float64), fmt.fraction_bits)
     if not np.all(np.isfinite(scaled)):
         raise ValueError("cannot quantize NaN or infinite values (or values scaled past float64)")
@@ -35,7 +36,7 @@ def quantize(
     # Compare with high + 1, a power of two: high itself may not be representable in float64.
     outside = (rounded < low) | (rounded >= high + 1)
     events = int(np.count_nonzero(outside))
-    counter.record(site, fmt.overflow, events, rounded.size)
+    counter.record(site, fmt.overflow, events, rounded.size, lost_to_zero(scaled, rounded))
     if not events:
         return rounded.astype(np.int64)
     if fmt.overflow is OverflowMode.SATURATE:
@@ -58,11 +59,14 @@ def requantize(
     site: OverflowSite,
 ) -> IntArray:
     """Integers of ``source`` re-expressed in ``target``: low bits dropped with
-    ``target.rounding`` (or zeros appended), then fitted by ``target.overflow``."""
+    ``target.rounding`` (or zeros appended), then fitted by ``target.overflow``; values the
+    dropped bits take to zero are underflow events."""
     drop = source.fraction_bits - target.fraction_bits
+    underflows = 0
     if drop >= 0:
         moved = shift_right(q, drop, target.rounding)
+        underflows = lost_to_zero(q, moved)
     else:
         require_int64_width(source.total_bits - drop, "requantize left shift")
         moved = q << -drop
-    return fit(moved, target.total_bits, target.signed, target.overflow, counter, site)
+    return fit(moved, target.total_bits, target.signed, target.overflow, counter, site, underflows)

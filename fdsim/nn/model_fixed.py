@@ -4,10 +4,11 @@
 Formats come from the hardware config's ``numerics``; the FFT/iFFT from ``fft.arithmetic``
 (:mod:`fdsim.fixedpoint.spectral_maps`); reductions split where the compiled schedule splits
 them (``reduction_tiles`` per layer and phase), so partial sums round where the hardware spills
-them. Every overflow is counted on one :class:`OverflowCounter` at a site named
-``"<layer>.<phase>.<primitive>…"`` (:func:`site_layer_phase` reads it back), so a run can
-report events per layer and phase (the network input and initial parameters count under
-their layer's ``fwd``; SGD under ``update``).
+them. Every overflow and underflow is counted on one :class:`OverflowCounter` at an
+:class:`OverflowSite` carrying the layer and :class:`~fdsim.schedule.ops.Phase` as fields
+(its ``name`` is the primitive's path, ``"cmac.accumulator"``), so a run reports events per
+layer and phase whatever the layer is named (the network input and initial parameters count
+under their layer's ``fwd``; SGD under ``update``).
 
 Layouts (format, power-of-two exponent), fixed when the network is compiled — never chosen
 from the data of a batch:
@@ -85,6 +86,7 @@ from fdsim.nn.model_fixed_spatial import (
     polynomial_backward_fixed,
     polynomial_fixed,
 )
+from fdsim.schedule.ops import Phase
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.numerics import QFormat
 from fdsim.spec.workload import TrainingSpec
@@ -95,12 +97,6 @@ ReductionTiles = Callable[[str, str, int], "tuple[int, ...] | None"]
 """``(layer, phase, length) →`` sizes of the reduction tiles whose partial sums leave the
 accumulator (None: one tile), phases ``fwd``, ``bwd_data``, ``bwd_weight``. The compiled
 schedule provides it (a smaller last mini-batch is split by the compiler's own rule)."""
-
-
-def site_layer_phase(site: OverflowSite) -> tuple[str, str]:
-    """``(layer, phase)`` of a site this backend named."""
-    layer, phase = site.name.split(".")[:2]
-    return layer, phase
 
 
 def untiled(layer: str, phase: str, length: int) -> tuple[int, ...] | None:
@@ -141,10 +137,10 @@ class FixedBackend:
         self._loss_scale_exponent = -math.ceil(math.log2(self.batch_size))
 
     # --- helpers ------------------------------------------------------------------------
-    def _site(self, tensor_class: str, name: str, phase: str, primitive: str) -> OverflowSite:
-        return OverflowSite(tensor_class, f"{name}.{phase}.{primitive}")
+    def _site(self, tensor_class: str, name: str, phase: Phase, primitive: str) -> OverflowSite:
+        return OverflowSite(tensor_class, primitive, name, phase.value)
 
-    def _tiles(self, name: str, phase: str, length: int) -> tuple[int, ...] | None:
+    def _tiles(self, name: str, phase: Phase, length: int) -> tuple[int, ...] | None:
         return self.reduction_tiles(name, phase, length)
 
     def _plan(self, grid: int, maps_fmt: QFormat) -> SpectralMapsPlan:
@@ -159,7 +155,7 @@ class FixedBackend:
             self._numerics.spectra, self._plan(points, self._numerics.activations).spectra_exponent
         )
 
-    def _weights(self, w: FixedTensor, name: str, phase: str) -> FixedTensor:
+    def _weights(self, w: FixedTensor, name: str, phase: Phase) -> FixedTensor:
         """Master weights as the compute units read them (rounded to the weights format)."""
         if w.fmt == self._numerics.weights:
             return w
@@ -171,7 +167,7 @@ class FixedBackend:
     def _param_gradient(self, param: str) -> TensorFormat:
         return TensorFormat(self._numerics.gradients, self._params[param].exponent)
 
-    def _coefficient(self, value: float, name: str, phase: str) -> FixedTensor:
+    def _coefficient(self, value: float, name: str, phase: Phase) -> FixedTensor:
         exponent = _power_of_two_exponent(value)
         if exponent is not None:
             return power_of_two(exponent, negative=value < 0)
@@ -182,7 +178,7 @@ class FixedBackend:
     def from_float(
         self, name: str, value: npt.NDArray[Any], tensor_class: TensorClass
     ) -> FixedTensor:
-        site = OverflowSite(tensor_class.value, f"{_layer_of(name)}.fwd.quantise")
+        site = OverflowSite(tensor_class.value, "quantise", _layer_of(name), Phase.FORWARD.value)
         if tensor_class is TensorClass.ACTIVATIONS:
             return FixedTensor.from_float(value, self._maps, self.counter, site)
         array = np.asarray(value)
@@ -196,37 +192,39 @@ class FixedBackend:
 
     # --- transforms ---------------------------------------------------------------------
     def maps_to_spectra(self, name: str, x: FixedTensor, grid: int, offset: int) -> FixedTensor:
-        return self._fft(name, "fwd", "fft", x, grid, offset)
+        return self._fft(name, Phase.FORWARD, "fft", x, grid, offset)
 
     def maps_to_spectra_backward(
         self, name: str, g: FixedTensor, size: int, offset: int
     ) -> FixedTensor:
         # Gradient spectra are DFTs of spatial gradients: the adjoint is the inverse DFT.
-        maps = self._ifft(name, "bwd_data", "ifft", g, g.shape[-2], self._loss_scale_exponent)
+        maps = self._ifft(
+            name, Phase.BACKWARD_DATA, "ifft", g, g.shape[-2], self._loss_scale_exponent
+        )
         return _window(maps, offset, size)
 
     def spectra_to_maps(self, name: str, x: FixedTensor, size: int) -> FixedTensor:
         grid = x.shape[-2]
         if size <= grid:
-            return _window(self._ifft(name, "fwd", "ifft", x, grid, 0), 0, size)
+            return _window(self._ifft(name, Phase.FORWARD, "ifft", x, grid, 0), 0, size)
         # Zero-padding in frequency to a size-point grid, ×size²/grid².
-        site = self._site("spectra", name, "fwd", "pad")
+        site = self._site("spectra", name, Phase.FORWARD, "pad")
         padded = spectral_crop_backward_fixed(x, size, NYQUIST, self.counter, site)
-        scaled = self._interpolation_gain(padded, size, grid, name, "fwd")
-        return self._ifft(name, "fwd", "ifft", scaled, size, 0)
+        scaled = self._interpolation_gain(padded, size, grid, name, Phase.FORWARD)
+        return self._ifft(name, Phase.FORWARD, "ifft", scaled, size, 0)
 
     def spectra_to_maps_backward(self, name: str, g: FixedTensor, grid: int) -> FixedTensor:
         size = g.shape[-1]
         if size <= grid:
-            return self._fft(name, "bwd_data", "fft", g, grid, 0)
-        spectra = self._fft(name, "bwd_data", "fft", g, size, 0)
-        site = self._site("gradients", name, "bwd_data", "crop")
+            return self._fft(name, Phase.BACKWARD_DATA, "fft", g, grid, 0)
+        spectra = self._fft(name, Phase.BACKWARD_DATA, "fft", g, size, 0)
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "crop")
         cropped = spectral_crop_fixed(spectra, grid, NYQUIST, self.counter, site)
         # Adjoint of "pad, ×size²/grid²": the crop (which carries grid²/size²) ×size²/grid².
-        return self._interpolation_gain(cropped, size, grid, name, "bwd_data")
+        return self._interpolation_gain(cropped, size, grid, name, Phase.BACKWARD_DATA)
 
     def _interpolation_gain(
-        self, x: FixedTensor, size: int, grid: int, name: str, phase: str
+        self, x: FixedTensor, size: int, grid: int, name: str, phase: Phase
     ) -> FixedTensor:
         """``x·size²/grid²``: the power-of-two part (rounded up) moves the exponent; a
         remainder in (½, 1) (a grid that is not a power of two) is one multiply, its
@@ -238,7 +236,7 @@ class FixedBackend:
         remainder = gain / 2.0**shift
         if remainder == 1.0:
             return moved
-        tensor_class = "spectra" if phase == "fwd" else "gradients"
+        tensor_class = "spectra" if phase is Phase.FORWARD else "gradients"
         site = self._site(tensor_class, name, phase, "interpolation_gain")
         return spectral_affine_backward_fixed(
             moved, self._coefficient(remainder, name, phase), self.counter, site, moved.layout
@@ -247,7 +245,7 @@ class FixedBackend:
     def _fft(
         self,
         name: str,
-        phase: str,
+        phase: Phase,
         primitive: str,
         x: FixedTensor,
         grid: int,
@@ -270,7 +268,7 @@ class FixedBackend:
     def _ifft(
         self,
         name: str,
-        phase: str,
+        phase: Phase,
         primitive: str,
         x: FixedTensor,
         grid: int,
@@ -280,7 +278,7 @@ class FixedBackend:
         at ``maps_exponent`` (gradients for the backward pass, activations forward)."""
         if not isinstance(x.values, ComplexInt):
             raise ValueError(f"{name}: the iFFT takes spectra")
-        gradient = phase != "fwd"
+        gradient = phase is not Phase.FORWARD
         fmt = self._numerics.gradients if gradient else self._numerics.activations
         plan = self._plan(grid, fmt)
         site = self._site("gradients" if gradient else "activations", name, phase, primitive)
@@ -298,25 +296,25 @@ class FixedBackend:
     def conv_forward(self, name: str, x: FixedTensor, w: FixedTensor) -> FixedTensor:
         return cmac_reduce(
             x,
-            self._weights(w, name, "fwd"),
+            self._weights(w, name, Phase.FORWARD),
             CmacPattern.FORWARD,
             self._reduction,
             self._spectra_layout(x.shape[-2]),
             self.counter,
-            self._site("accumulators", name, "fwd", "cmac"),
-            self._tiles(name, "fwd", x.shape[1]),
+            self._site("accumulators", name, Phase.FORWARD, "cmac"),
+            self._tiles(name, Phase.FORWARD, x.shape[1]),
         )
 
     def conv_backward_data(self, name: str, g: FixedTensor, w: FixedTensor) -> FixedTensor:
         return cmac_reduce(
             g,
-            self._weights(w, name, "bwd_data"),
+            self._weights(w, name, Phase.BACKWARD_DATA),
             CmacPattern.BACKWARD_DATA,
             self._reduction,
             g.layout,
             self.counter,
-            self._site("accumulators", name, "bwd_data", "cmac"),
-            self._tiles(name, "bwd_data", g.shape[1]),
+            self._site("accumulators", name, Phase.BACKWARD_DATA, "cmac"),
+            self._tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
         )
 
     def conv_backward_weight(
@@ -336,12 +334,12 @@ class FixedBackend:
             self._reduction,
             TensorFormat(kept.fmt, kept.exponent + headroom_bits),
             self.counter,
-            self._site("accumulators", name, "bwd_weight", "cmac"),
-            self._tiles(name, "bwd_weight", x.shape[0]),
+            self._site("accumulators", name, Phase.BACKWARD_WEIGHT, "cmac"),
+            self._tiles(name, Phase.BACKWARD_WEIGHT, x.shape[0]),
         )
 
     def project_kernel(self, name: str, dw: FixedTensor, kernel: int) -> FixedTensor:
-        site = self._site("gradients", name, "bwd_weight", "project")
+        site = self._site("gradients", name, Phase.BACKWARD_WEIGHT, "project")
         return kernel_projection_fixed(
             dw,
             kernel,
@@ -353,11 +351,11 @@ class FixedBackend:
         )
 
     def fold(self, name: str, x: FixedTensor, stride: int) -> FixedTensor:
-        site = self._site("spectra", name, "fwd", "fold")
+        site = self._site("spectra", name, Phase.FORWARD, "fold")
         return spectral_fold_fixed(x, stride, self.counter, site)
 
     def fold_backward(self, name: str, g: FixedTensor, stride: int) -> FixedTensor:
-        site = self._site("gradients", name, "bwd_data", "fold")
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "fold")
         return spectral_fold_backward_fixed(g, stride, self.counter, site)
 
     # --- spectral pooling and activations -----------------------------------------------
@@ -371,38 +369,38 @@ class FixedBackend:
                 f"the bit-true spectral crop needs a power-of-two input grid, got {grid} "
                 "(left by an earlier crop); only the timing model runs this layer",
             )
-        site = self._site("spectra", name, "fwd", "crop")
+        site = self._site("spectra", name, Phase.FORWARD, "crop")
         return spectral_crop_fixed(x, size, NYQUIST, self.counter, site)
 
     def crop_backward(self, name: str, g: FixedTensor, grid: int) -> FixedTensor:
-        site = self._site("gradients", name, "bwd_data", "crop")
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "crop")
         return spectral_crop_backward_fixed(g, grid, NYQUIST, self.counter, site)
 
     def spectral_affine(
         self, name: str, x: FixedTensor, scale: float, offset: float
     ) -> FixedTensor:
-        site = self._site("spectra", name, "fwd", "affine")
+        site = self._site("spectra", name, Phase.FORWARD, "affine")
         return spectral_affine_fixed(
             x,
-            self._coefficient(scale, name, "fwd"),
-            self._coefficient(offset, name, "fwd"),
+            self._coefficient(scale, name, Phase.FORWARD),
+            self._coefficient(offset, name, Phase.FORWARD),
             self.counter,
             site,
             x.layout,
         )
 
     def spectral_affine_backward(self, name: str, g: FixedTensor, scale: float) -> FixedTensor:
-        site = self._site("gradients", name, "bwd_data", "affine")
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "affine")
         return spectral_affine_backward_fixed(
-            g, self._coefficient(scale, name, "bwd_data"), self.counter, site, g.layout
+            g, self._coefficient(scale, name, Phase.BACKWARD_DATA), self.counter, site, g.layout
         )
 
     def spectral_quadratic(
         self, name: str, x: FixedTensor, coefficients: Coefficients
     ) -> FixedTensor:
-        site = self._site("accumulators", name, "fwd", "square")
+        site = self._site("accumulators", name, Phase.FORWARD, "square")
         layout = self._spectra_layout(x.shape[-2])
-        c0, c1, c2 = (self._coefficient(c, name, "fwd") for c in coefficients)
+        c0, c1, c2 = (self._coefficient(c, name, Phase.FORWARD) for c in coefficients)
         return spectral_quadratic_fixed(
             x, (c0, c1, c2), self._reduction, layout, self.counter, site, None, layout
         )
@@ -410,24 +408,24 @@ class FixedBackend:
     def spectral_quadratic_backward(
         self, name: str, g: FixedTensor, x: FixedTensor, coefficients: Coefficients
     ) -> FixedTensor:
-        site = self._site("accumulators", name, "bwd_data", "square")
-        c1, c2 = (self._coefficient(c, name, "bwd_data") for c in coefficients[1:])
+        site = self._site("accumulators", name, Phase.BACKWARD_DATA, "square")
+        c1, c2 = (self._coefficient(c, name, Phase.BACKWARD_DATA) for c in coefficients[1:])
         return spectral_quadratic_backward_fixed(
             g, x, (c1, c2), self._reduction, g.layout, self.counter, site, None, g.layout
         )
 
     # --- spatial elementwise and pooling ------------------------------------------------
     def polynomial(self, name: str, x: FixedTensor, coefficients: Coefficients) -> FixedTensor:
-        site = self._site("activations", name, "fwd", "polynomial")
-        terms = tuple(self._coefficient(c, name, "fwd") for c in coefficients)
+        site = self._site("activations", name, Phase.FORWARD, "polynomial")
+        terms = tuple(self._coefficient(c, name, Phase.FORWARD) for c in coefficients)
         return polynomial_fixed(x, terms, self.counter, site)
 
     def polynomial_backward(
         self, name: str, g: FixedTensor, x: FixedTensor, coefficients: Coefficients
     ) -> FixedTensor:
-        site = self._site("gradients", name, "bwd_data", "polynomial")
-        c1 = self._coefficient(coefficients[1], name, "bwd_data")
-        c2x2 = self._coefficient(2.0 * coefficients[2], name, "bwd_data")
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "polynomial")
+        c1 = self._coefficient(coefficients[1], name, Phase.BACKWARD_DATA)
+        c2x2 = self._coefficient(2.0 * coefficients[2], name, Phase.BACKWARD_DATA)
         return polynomial_backward_fixed(g, x, c1, c2x2, self.counter, site)
 
     def relu(self, name: str, x: FixedTensor) -> FixedTensor:
@@ -442,15 +440,15 @@ class FixedBackend:
     def max_pool_backward(
         self, name: str, g: FixedTensor, x: FixedTensor, windows: PoolWindows
     ) -> FixedTensor:
-        site = self._site("gradients", name, "bwd_data", "max_pool")
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "max_pool")
         return max_pool_backward_fixed(g, x, windows, self.counter, site)
 
     def avg_pool(self, name: str, x: FixedTensor, windows: PoolWindows) -> FixedTensor:
-        site = self._site("activations", name, "fwd", "avg_pool")
+        site = self._site("activations", name, Phase.FORWARD, "avg_pool")
         return avg_pool_fixed(x, windows, self._numerics.weights, self.counter, site)
 
     def avg_pool_backward(self, name: str, g: FixedTensor, windows: PoolWindows) -> FixedTensor:
-        site = self._site("gradients", name, "bwd_data", "avg_pool")
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "avg_pool")
         return avg_pool_backward_fixed(g, windows, self._numerics.weights, self.counter, site)
 
     # --- fully connected and loss -------------------------------------------------------
@@ -460,13 +458,13 @@ class FixedBackend:
         flat = _flat(x)
         y = dense_forward_fixed(
             flat,
-            self._weights(weight, name, "fwd"),
-            self._weights(bias, name, "fwd"),
+            self._weights(weight, name, Phase.FORWARD),
+            self._weights(bias, name, Phase.FORWARD),
             self._reduction,
             self._maps,
             self.counter,
-            self._site("accumulators", name, "fwd", "gemm"),
-            self._tiles(name, "fwd", flat.shape[1]),
+            self._site("accumulators", name, Phase.FORWARD, "gemm"),
+            self._tiles(name, Phase.FORWARD, flat.shape[1]),
         )
         return _reshaped(y, (*y.shape, 1, 1))
 
@@ -475,19 +473,19 @@ class FixedBackend:
     ) -> FixedTensor:
         dx = dense_backward_data_fixed(
             _flat(g),
-            self._weights(weight, name, "bwd_data"),
+            self._weights(weight, name, Phase.BACKWARD_DATA),
             self._reduction,
             g.layout,
             self.counter,
-            self._site("accumulators", name, "bwd_data", "gemm"),
-            self._tiles(name, "bwd_data", g.shape[1]),
+            self._site("accumulators", name, Phase.BACKWARD_DATA, "gemm"),
+            self._tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
         )
         return _reshaped(dx, (dx.shape[0], *in_shape))
 
     def dense_backward_params(
         self, name: str, g: FixedTensor, x: FixedTensor
     ) -> tuple[FixedTensor, FixedTensor]:
-        site = self._site("accumulators", name, "bwd_weight", "gemm")
+        site = self._site("accumulators", name, Phase.BACKWARD_WEIGHT, "gemm")
         layout = self._param_gradient(f"{name}.weight")
         dw, db = dense_backward_params_fixed(
             _flat(g),
@@ -496,7 +494,7 @@ class FixedBackend:
             layout,
             self.counter,
             site,
-            self._tiles(name, "bwd_weight", g.shape[0]),
+            self._tiles(name, Phase.BACKWARD_WEIGHT, g.shape[0]),
         )
         bias_layout = self._param_gradient(f"{name}.bias")
         if bias_layout != layout:
@@ -507,7 +505,7 @@ class FixedBackend:
         self, name: str, logits: FixedTensor, labels: npt.NDArray[np.int64]
     ) -> tuple[float, FixedTensor]:
         layout = TensorFormat(self._numerics.gradients, self._loss_scale_exponent)
-        site = self._site("gradients", name, "bwd_data", "loss")
+        site = self._site("gradients", name, Phase.BACKWARD_DATA, "loss")
         loss, grad = softmax_cross_entropy_fixed(_flat(logits), labels, layout, self.counter, site)
         return loss, _reshaped(grad, logits.shape)
 
@@ -520,7 +518,7 @@ class FixedBackend:
         velocity: FixedTensor | None,
         training: TrainingSpec,
     ) -> tuple[FixedTensor, FixedTensor | None]:
-        site = self._site("weights", _layer_of(name), "update", f"sgd.{name}")
+        site = self._site("weights", _layer_of(name), Phase.UPDATE, f"sgd.{name}")
         coefficients = SgdCoefficients.quantize(
             training, self._numerics.weights, self.counter, site.child("coefficient")
         )
@@ -529,8 +527,9 @@ class FixedBackend:
 
 
 def _layer_of(name: str) -> str:
-    """The layer a tensor name belongs to: ``"conv1.weight"`` → ``"conv1"``; ``"input"``."""
-    return name.split(".", 1)[0]
+    """The layer a tensor name belongs to: ``"<layer>.weight"`` and ``"<layer>.bias"`` →
+    ``"<layer>"`` (split at the last dot: a layer name may hold dots); ``"input"``."""
+    return name.rsplit(".", 1)[0]
 
 
 def _power_of_two_exponent(value: float) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +83,16 @@ def _linearity_section(linearity: dict[str, Any]) -> list[str]:
 
 def _numerics_section(result: RunResult) -> list[str]:
     """Functional runs: SQNR of the bit-true datapath against the float64 reference per
-    layer, phase and tensor, and the datapath sites where values overflowed."""
+    layer, phase and tensor, in all and of the part that varies between images; the tensors
+    whose varying part is lost; the datapath sites where values overflowed or underflowed."""
     if result.numerics is None:
         return []
     numerics = result.summary["numerics"]
     overflows = result.numerics.overflows
     saturated = overflows[overflows["overflow_events"] > 0]
+    underflowed = overflows[overflows["underflow_events"] > 0]
+    lost = numerics["information_lost"]
+    threshold = f"{lost['threshold_db']:g} dB"
     lines = [
         "## Numerics (functional run)",
         "",
@@ -95,15 +100,41 @@ def _numerics_section(result: RunResult) -> list[str]:
         f"{numerics['seed']}) through the bit-true datapath, with the schedule's reduction "
         "tiles, against the float64 reference. SQNR compares each layer's forward output, each "
         "layer's input gradient (bwd_data), each parameter gradient (bwd_weight) and each "
-        "updated parameter (update); `reference_max_abs` is the largest magnitude of the "
-        "reference tensor.",
+        "updated parameter (update); `sqnr_varying_db` is the SQNR of the part that varies "
+        "between images (reference and error minus their batch mean per element; — for "
+        "tensors without a batch axis or a batch of one), which a good `sqnr_db` can hide; "
+        "`reference_max_abs` is the largest magnitude of the reference tensor.",
         "",
         *_markdown_table(
             result.numerics.sqnr.assign(
-                reference_max_abs=result.numerics.sqnr["reference_max_abs"].map("{:.3g}".format)
+                sqnr_varying_db=result.numerics.sqnr["sqnr_varying_db"].map(
+                    lambda v: "—" if math.isnan(v) else f"{v:.2f}"
+                ),
+                reference_max_abs=result.numerics.sqnr["reference_max_abs"].map("{:.3g}".format),
             )
         ),
         "",
+    ]
+    if lost["tensors"]:
+        lines += [
+            f"**Information lost**: {len(lost['tensors'])} tensors keep less than {threshold} "
+            "of SQNR in their varying part: the datapath no longer tells the images apart "
+            "there, whatever `sqnr_db` says.",
+            "",
+            *_markdown_table(
+                pd.DataFrame(
+                    [
+                        (t["layer"], t["phase"], t["tensor"], _db_cell(t["sqnr_varying_db"]))
+                        for t in lost["tensors"]
+                    ],
+                    columns=["layer", "phase", "tensor", "sqnr_varying_db"],
+                )
+            ),
+            "",
+        ]
+    else:
+        lines += [f"No tensor's varying part is below {threshold} of SQNR.", ""]
+    lines += [
         f"Overflow events: {numerics['overflow_events']:,} of {numerics['values_checked']:,} "
         "values fitted to their formats"
         + (", at these datapath sites (all sites in `overflows.csv`):" if len(saturated) else "."),
@@ -111,7 +142,28 @@ def _numerics_section(result: RunResult) -> list[str]:
     ]
     if len(saturated):
         lines += [*_markdown_table(saturated.drop(columns=["layer", "phase"])), ""]
+    lines += [
+        f"Underflow events (values nonzero before a rounding step, zero after): "
+        f"{numerics['underflow_events']:,} at {len(underflowed)} sites"
+        + (
+            f"; the {min(len(underflowed), _TOP_SITES)} with the most (all in `overflows.csv`):"
+            if len(underflowed)
+            else "."
+        ),
+        "",
+    ]
+    if len(underflowed):
+        top = underflowed.sort_values("underflow_events", ascending=False, kind="stable")
+        columns = ["site", "tensor_class", "values_checked", "underflow_events"]
+        lines += [*_markdown_table(top[columns].head(_TOP_SITES)), ""]
     return lines
+
+
+_TOP_SITES = 5
+
+
+def _db_cell(value: float | None) -> str:
+    return "−∞" if value is None else f"{value:.2f}"
 
 
 def _markdown_table(frame: pd.DataFrame) -> list[str]:

@@ -3,7 +3,8 @@
 Hardware semantics, implemented exactly:
 
 1. each term (an exact full-width product) is rounded to the accumulator's fraction bits with
-   the accumulator's rounding mode (appended zeros when it is coarser — no rounding);
+   the accumulator's rounding mode (appended zeros when it is coarser — no rounding); a
+   nonzero term that rounds to zero is an underflow event at ``site.child("accumulator")``;
 2. it is added to the accumulator, which is fitted (saturate or wrap, counted at
    ``site.child("accumulator")``) after **every** addition — terms are taken one at a time in
    ascending reduction index, so saturation depends on the order, as in the CMAC array;
@@ -31,6 +32,7 @@ from fdsim.fixedpoint import (
     OverflowCounter,
     OverflowSite,
     fit,
+    lost_to_zero,
     require_int64_width,
     shift_right,
 )
@@ -94,11 +96,14 @@ def accumulate(
     require_int64_width(max(aligned_bits, acc_fmt.total_bits) + 1, "accumulator sum")
 
     def add(acc: Parts, r: int) -> Parts:
-        aligned = (_align(p, drop, acc_fmt) for p in term(r))
-        return tuple(
-            fit(a + t, acc_fmt.total_bits, acc_fmt.signed, acc_fmt.overflow, counter, acc_site)
-            for a, t in zip(acc, aligned, strict=True)
-        )
+        # A term whose every bit falls below the accumulator's LSB is an underflow event.
+        sums = []
+        for a, exact in zip(acc, term(r), strict=True):
+            aligned = _align(exact, drop, acc_fmt)
+            lost = lost_to_zero(exact, aligned) if drop > 0 else 0
+            bits, signed, mode = acc_fmt.total_bits, acc_fmt.signed, acc_fmt.overflow
+            sums.append(fit(a + aligned, bits, signed, mode, counter, acc_site, lost))
+        return tuple(sums)
 
     acc: Parts | None = None
     if initial is not None:

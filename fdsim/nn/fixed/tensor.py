@@ -24,6 +24,7 @@ from fdsim.fixedpoint import (
     OverflowCounter,
     OverflowSite,
     fit,
+    lost_to_zero,
     quantize,
     require_int64_width,
     shift_right,
@@ -141,17 +142,20 @@ def rescale(
 ) -> IntArray:
     """Exact integers worth ``values·2**lsb_exponent`` (at most ``width_bits`` wide, sign
     included) expressed in ``target``: rounded by ``target.fmt.rounding`` when bits are
-    dropped, exact otherwise, then fitted by ``target.fmt.overflow`` (events at ``site``)."""
+    dropped, exact otherwise, then fitted by ``target.fmt.overflow`` (events at ``site``, with
+    the values the dropped bits took to zero as underflow events)."""
     drop = target.lsb_exponent - lsb_exponent
-    if drop >= 0:
+    underflows = 0
+    if drop > 0:
         # Dropping more than the word's width rounds every value like dropping width + 1 bits
         # (to -1 or 0), so clamp: the shift must stay inside int64.
         moved = shift_right(values, min(drop, width_bits + 1), target.fmt.rounding)
+        underflows = lost_to_zero(values, moved)
     else:
         require_int64_width(width_bits - drop, "fixed-point rescale left shift")
         moved = values << -drop
     fmt = target.fmt
-    return fit(moved, fmt.total_bits, fmt.signed, fmt.overflow, counter, site)
+    return fit(moved, fmt.total_bits, fmt.signed, fmt.overflow, counter, site, underflows)
 
 
 def rescale_parts(
