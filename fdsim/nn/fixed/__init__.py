@@ -20,7 +20,8 @@ Conventions
   (conv CMAC, dense GEMM, spectral self-product, sinc) follow :mod:`.reduction`.
 * **Overflow** is fitted by the target format's mode after every addition and at every store;
   events are recorded on the caller's ``OverflowCounter`` at named children of the caller's
-  ``OverflowSite`` (``accumulator``, ``partial_sums``, ``output`` …), never silently.
+  ``OverflowSite`` (``accumulator``, ``partial_sums``, ``output`` …), never silently; so are
+  **underflow** events, nonzero values a rounding step takes to zero.
 * **Coefficients** (activation constants, learning rate, momentum, weight decay) are scalar
   tensors, quantised by :func:`quantize_coefficient` — by convention in the weights format —
   with the exponent that gives them full precision; exact powers of two need no format.
