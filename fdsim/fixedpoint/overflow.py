@@ -116,7 +116,9 @@ class OverflowCounter:
 def lost_to_zero(exact: npt.NDArray[np.generic], rounded: npt.NDArray[np.generic]) -> int:
     """Underflow events of one rounding step: elements nonzero in ``exact`` (before it) and
     zero in ``rounded`` (after it, same shape)."""
-    return int(np.count_nonzero((exact != 0) & (rounded == 0)))
+    # Every rounding mode takes 0 to 0, so the zeros of ``exact`` are zeros of ``rounded``:
+    # the difference of the two counts (cheaper than a third mask) is the values lost.
+    return int(np.count_nonzero(rounded == 0)) - int(np.count_nonzero(exact == 0))
 
 
 def fit(
