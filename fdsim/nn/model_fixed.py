@@ -141,7 +141,7 @@ class FixedBackend:
         return OverflowSite(tensor_class, primitive, name, phase.value)
 
     def _tiles(self, name: str, phase: Phase, length: int) -> tuple[int, ...] | None:
-        return self.reduction_tiles(name, phase, length)
+        return self.reduction_tiles(name, phase.value, length)
 
     def _plan(self, grid: int, maps_fmt: QFormat) -> SpectralMapsPlan:
         return plan_spectral_maps(self._arithmetic, grid, maps_fmt, self._numerics.spectra)
