@@ -9,20 +9,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from math import ceil
 
 from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit, buffer_spec
 from fdsim.schedule.spectral_bins import sinc_projection_macs
+from fdsim.sim.actions import Arith, ArithKey
+from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
 from fdsim.spec.hardware import HardwareSpec
 
+__all__ = ["Activity", "Arith", "ArithKey", "DramKey", "SramKey", "execute"]
 
-class Arith(StrEnum):
-    MULT = "mult"
-    ADD = "add"
-
-
-ArithKey = tuple[Arith, int]  # (operation, operand bits)
 SramKey = tuple[Buffer, str]  # (buffer, "read" | "write")
 DramKey = tuple[Tensor, str]  # (tensor, "read" | "write")
 
@@ -48,15 +44,6 @@ def dram_transfer_cycles(nbytes: int, hardware: HardwareSpec) -> int:
 
 def dram_latency_cycles(hardware: HardwareSpec) -> int:
     return ceil(hardware.dram.latency_ns * hardware.clock_hz / 1e9)
-
-
-def fft_butterflies(points: int, radix: int) -> tuple[int, int]:
-    """(radix-2 butterflies, radix-4 butterflies) of one ``points``-point transform. A radix-4
-    engine needs one radix-2 stage when log2(points) is odd."""
-    stages = points.bit_length() - 1
-    if radix == 2:
-        return points // 2 * stages, 0
-    return (points // 2 if stages % 2 else 0), points // 4 * (stages // 2)
 
 
 def _stash_traffic(op: Op) -> Counter[tuple[Buffer | None, str]]:
@@ -126,32 +113,18 @@ def dma(op: Op, hardware: HardwareSpec) -> Activity:
 def fft(op: Op, hardware: HardwareSpec) -> Activity:
     """Real 2-D transforms by row–column decomposition: two real rows packed into one complex
     FFT (points/2 row transforms) and points/2+1 column transforms, i.e. points+1 1-D
-    transforms of ``points`` samples per map, streamed at ``samples_per_cycle`` per engine."""
+    transforms of ``points`` samples per map, streamed at ``samples_per_cycle`` per engine;
+    the row and the column pass each wait the pipeline latency of ``points``-point transforms
+    once. Arithmetic stage by stage at each stage's widths (``sim/fft_counts.py``)."""
     spec = hardware.fft
     assert spec is not None
     points = op.points
-    per_map = points + 1
-    stream = -(-per_map * points // spec.samples_per_cycle)
+    stream = -(-(points + 1) * points // spec.samples_per_cycle)
     compute = -(-op.maps // spec.count) * stream
-    radix2, radix4 = fft_butterflies(points, spec.radix)
-    cmul_mults, cmul_adds = spec.complex_multiplier.real_ops
-    transforms = op.maps * per_map
-    numerics = hardware.numerics
-    mult_bits = max(numerics.spectra.total_bits, numerics.twiddles.total_bits)
-    add_bits = numerics.spectra.total_bits
-    complex_mults = transforms * (radix2 + 3 * radix4)
-    complex_adds = transforms * (2 * radix2 + 8 * radix4)
-    # Separating (or merging) the packed real rows: 4 real adds per stored bin pair.
-    split_adds = op.maps * 2 * points * (points // 2 + 1)
-    arith: Counter[ArithKey] = Counter(
-        {
-            (Arith.MULT, mult_bits): complex_mults * cmul_mults,
-            (Arith.ADD, add_bits): complex_mults * cmul_adds + 2 * complex_adds + split_adds,
-        }
-    )
+    arith = transform_arith(op.maps, points, op.kind is OpKind.IFFT, hardware)
     sram, sram_cycles = _sram(op, hardware)
-    # Row and column passes each fill the pipeline once per op.
-    return _finish(compute, 2 * spec.pipeline_latency_cycles, arith, sram, sram_cycles)
+    latency = 2 * transform_latency_cycles(points, hardware)
+    return _finish(compute, latency, arith, sram, sram_cycles)
 
 
 def _operand_bits(hardware: HardwareSpec, buffer: Buffer | None, data_bits: int) -> int:
