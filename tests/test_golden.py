@@ -16,9 +16,10 @@ once by the row pass and once by the column pass of every transform op (+60).
   channel = 20 cycles 324–344; store 2 × 40 × 4 B (80) 344–424.
 - fc1, iFFT step: load 2 spectra 320 B (80) 424–504; iFFT 2 × 72 + 60 = 204 cycles 504–708;
   store 2 × 128 B (64) 708–772.
-- fc1, GEMM: weights 2 × 128 × 2 B (128) 772–900; input 256 B (64) 900–964; 128 inputs at 4
-  real MACs per lane-cycle = 32 cycles 964–996; store 4 B (1) 996–997.
-- loss: load 4 B (1) 997–998; 2 logits at 4 per cycle (1) 998–999; store 2 B (1) 999–1000.
+- fc1, GEMM: weights and biases 2 × (128 + 1) × 2 B = 516 B (129) 772–901; input 256 B (64)
+  901–965; 128 inputs at 4 real MACs per lane-cycle = 32 cycles 965–997 (each bias is added in
+  the accumulator's first cycle); store 4 B (1) 997–998.
+- loss: load 4 B (1) 998–999; 2 logits at 4 per cycle (1) 999–1000; store 2 B (1) 1000–1001.
 """
 
 from __future__ import annotations
@@ -48,13 +49,13 @@ FORWARD_SPANS = [
     ("load", 424, 504),
     ("ifft", 504, 708),
     ("store", 708, 772),
-    ("load", 772, 900),
-    ("load", 900, 964),
-    ("gemm", 964, 996),
-    ("store", 996, 997),
-    ("load", 997, 998),
-    ("loss", 998, 999),
-    ("store", 999, 1000),
+    ("load", 772, 901),
+    ("load", 901, 965),
+    ("gemm", 965, 997),
+    ("store", 997, 998),
+    ("load", 998, 999),
+    ("loss", 999, 1000),
+    ("store", 1000, 1001),
 ]
 
 
@@ -71,7 +72,7 @@ def _spans(hardware: Path, workload: Path, phases: set[Phase]) -> tuple[list[tup
 def test_golden_timeline(golden_files: tuple[Path, Path]) -> None:
     spans, total = _spans(*golden_files, {Phase.FORWARD})
     assert spans == FORWARD_SPANS
-    assert total == 1000
+    assert total == 1001
     step, _total = _spans(*golden_files, set(Phase))
     assert step[: len(FORWARD_SPANS)] == FORWARD_SPANS
 
@@ -87,17 +88,18 @@ def test_golden_counts(golden_files: tuple[Path, Path]) -> None:
     assert (conv["fft"]["mults"], conv["fft"]["adds"]) == (288, 656)
     assert (conv["cmac"]["mults"], conv["cmac"]["adds"]) == (320, 320)  # 80 complex MACs
     assert (fc["fft"]["mults"], fc["fft"]["adds"]) == (576, 1312)  # two inverse transforms
-    assert (fc["cmac"]["mults"], fc["cmac"]["adds"]) == (256, 256)  # 128 × 2 real MACs
+    # 128 × 2 real MACs (1 multiply + 1 add each) and the 2 bias adds
+    assert (fc["cmac"]["mults"], fc["cmac"]["adds"]) == (256, 256 + 2)
     assert (loss["activation"]["mults"], loss["activation"]["adds"]) == (2, 4)
     assert conv["dma"]["dram_read_bytes"] == 128 + 320 + 160
     assert conv["dma"]["dram_write_bytes"] == 160 + 320
-    assert fc["dma"]["dram_read_bytes"] == 320 + 512 + 256
+    assert fc["dma"]["dram_read_bytes"] == 320 + 516 + 256
     assert fc["dma"]["dram_write_bytes"] == 256 + 4
-    assert (conv["fft"]["layer_cycles"], fc["fft"]["layer_cycles"]) == (424, 997 - 424)
+    assert (conv["fft"]["layer_cycles"], fc["fft"]["layer_cycles"]) == (424, 998 - 424)
     assert conv["cmac"]["busy_cycles"] == 20
     assert conv["cmac"]["stall_dram_cycles"] == 324  # waited from the layer's start for data
-    assert result.summary["total_cycles"] == 1000
-    assert result.summary["dram_read_bytes"] == 128 + 320 + 160 + 320 + 512 + 256 + 4
+    assert result.summary["total_cycles"] == 1001
+    assert result.summary["dram_read_bytes"] == 128 + 320 + 160 + 320 + 516 + 256 + 4
 
 
 def test_energy_is_linear_in_counts(golden_files: tuple[Path, Path]) -> None:

@@ -88,14 +88,14 @@ def test_golden_training_step_timeline(golden_files: tuple[Path, Path]) -> None:
         for op, t in zip(schedule.ops, trace.timings, strict=True)
         if schedule.layers[op.layer].phase is not Phase.FORWARD
     ]
-    clock = 1000  # the forward's end (test_golden.py)
+    clock = 1001  # the forward's end (test_golden.py)
     expected = []
     for layer, phase, kind, cycles in _timeline():
         expected.append((layer, phase, kind, clock, clock + cycles))
         clock += cycles
     assert [(n, p, k, t.start, t.end) for n, p, k, t in backward] == expected
     assert FFT_LATENCY == 30
-    assert trace.total_cycles == clock == 3114
+    assert trace.total_cycles == clock == 3115
     plans = [(plan.name, plan.phase.value, plan.reduction_tiles) for plan in schedule.layers]
     assert plans[3:] == [
         ("loss", "bwd_data", ()),
@@ -128,9 +128,9 @@ def test_golden_training_step_counts(golden_files: tuple[Path, Path]) -> None:
     ]
     assert int(stash["bytes"].sum()) == 4 + FEATURES * 2 + BINS * 4  # logits, x, X
     assert set(summary["phases"]) == {"fwd", "bwd_data", "bwd_weight", "update"}
-    assert summary["phases"]["fwd"]["cycles"] == 1000
-    assert summary["phases"]["update"]["cycles"] == 3114 - 2382
-    assert summary["total_cycles"] == 3114
+    assert summary["phases"]["fwd"]["cycles"] == 1001
+    assert summary["phases"]["update"]["cycles"] == 3115 - 2383
+    assert summary["total_cycles"] == 3115
 
 
 def test_momentum_and_weight_decay_stream_velocity(golden_files: tuple[Path, Path]) -> None:

@@ -45,10 +45,10 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         )
     if hardware.cmac is not None:
         mults, adds = hardware.cmac.multiplier.real_ops
-        lane = (
-            mults * arithmetic_area_um2(mult, mult_bits)
-            + adds * arithmetic_area_um2(add, spectral_bits)
-            + 2 * arithmetic_area_um2(add, numerics.accumulators.total_bits)
+        # The adders at the width the energy model prices them (sim/units.py cmac): the
+        # complex product's and the accumulator's, all at the accumulator width.
+        lane = mults * arithmetic_area_um2(mult, mult_bits) + (adds + 2) * arithmetic_area_um2(
+            add, numerics.accumulators.total_bits
         )
         out.append(_logic("cmac", hardware.cmac.lanes * lane, table))
     if hardware.crop is not None:
