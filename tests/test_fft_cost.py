@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from fdsim.cli import main
+from fdsim.cost.area import unit_areas
 from fdsim.fixedpoint.fft_timing import derived_latency_clocks
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import OpKind, Phase
 from fdsim.sim.actions import Arith
 from fdsim.sim.fft_counts import transform_latency_cycles
 from fdsim.sim.units import execute
-from fdsim.spec.load import load_fft_core, load_hardware, load_workload
+from fdsim.spec.load import load_energy_table, load_fft_core, load_hardware, load_workload
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -98,3 +99,18 @@ def test_old_latency_field_is_a_clear_error(
         "(the latency is now derived per transform size from the stage structure)\n"
     )
     assert not out.exists()
+
+
+def test_fft_area_stage_by_stage(golden_files: tuple[Path, Path]) -> None:
+    """The golden engine (no fft.arithmetic, P = 8, one path, four_mult, 16-bit words, 45 nm
+    table): stages of blocks 8, 4, 2; adders at the 17-bit exact sum, 67·17/16 = 71.1875 µm²
+    (16-bit row); multipliers at max(17, twiddle 16) = 17 bits, 3495·(17/32)² =
+    986.3818359375 µm² (32-bit row, nearer in log width than the 8-bit one). Butterflies
+    3 × 4 × 71.1875 = 854.25; the two multiplying stages 2 × (4 × 986.3818359375 +
+    2 × 71.1875) = 8175.8046875; delay lines 4 + 2 + 1 = 7 complex 16-bit words = 28 bytes
+    × 4 µm² = 112. Total 9142.0546875 µm²."""
+    hardware, _ = golden_files
+    hw = load_hardware(hardware).spec
+    table = load_energy_table(hardware.parent / hw.energy_table).spec
+    areas = {area.unit: area.area_mm2 for area in unit_areas(hw, table)}
+    assert areas["fft"] == pytest.approx(9142.0546875e-6, rel=1e-12)
