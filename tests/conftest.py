@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 GOLDEN_HARDWARE = """\
 name: golden
 clock_hz: 1000000000
-fft: {count: 1, radix: 2, max_points: 8, samples_per_cycle: 1, pipeline_latency_cycles: 0}
+fft: {count: 1, radix: 2, max_points: 8, samples_per_cycle: 1, multiplier_pipeline_cycles: 0}
 cmac: {lanes: 4, multiplier: four_mult, pipeline_latency_cycles: 0}
 crop: {elements_per_cycle: 4}
 activation: {elements_per_cycle: 4}

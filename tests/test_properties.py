@@ -173,7 +173,7 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
             radix=draw(st.sampled_from([2, 4])),
             max_points=32,
             samples_per_cycle=draw(st.integers(1, 4)),
-            pipeline_latency_cycles=draw(st.integers(0, 100)),
+            multiplier_pipeline_cycles=draw(st.integers(0, 12)),
         ),
         cmac=CmacSpec(
             lanes=draw(st.sampled_from([4, 16, 64])),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from fdsim.cost.energy import arithmetic_area_um2
 from fdsim.spec.energy import EnergyTable
+from fdsim.spec.fft_structure import fft_stages, pass_input_bits
 from fdsim.spec.hardware import HardwareSpec
 
 
@@ -38,29 +39,16 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
     mult_bits = max(spectral_bits, numerics.twiddles.total_bits, numerics.weights.total_bits)
     out: list[UnitArea] = []
     if hardware.fft is not None:
-        fft = hardware.fft
-        stages = fft.max_points.bit_length() - 1
-        multipliers = stages // 2 - 1 if fft.radix == 4 else stages - 1
-        mults, adds = fft.complex_multiplier.real_ops
-        per_path = (
-            max(multipliers, 0)
-            * (
-                mults * arithmetic_area_um2(mult, mult_bits)
-                + adds * arithmetic_area_um2(add, spectral_bits)
-            )
-            + stages * 4 * arithmetic_area_um2(add, spectral_bits)
-            + (fft.max_points - 1)
-            * 2
-            * numerics.spectra.storage_bytes
-            * table.sram.area_um2_per_byte
+        per_path = _fft_path_area_um2(hardware, table)
+        out.append(
+            _logic("fft", hardware.fft.count * hardware.fft.samples_per_cycle * per_path, table)
         )
-        out.append(_logic("fft", fft.count * fft.samples_per_cycle * per_path, table))
     if hardware.cmac is not None:
         mults, adds = hardware.cmac.multiplier.real_ops
-        lane = (
-            mults * arithmetic_area_um2(mult, mult_bits)
-            + adds * arithmetic_area_um2(add, spectral_bits)
-            + 2 * arithmetic_area_um2(add, numerics.accumulators.total_bits)
+        # The adders at the width the energy model prices them (sim/units.py cmac): the
+        # complex product's and the accumulator's, all at the accumulator width.
+        lane = mults * arithmetic_area_um2(mult, mult_bits) + (adds + 2) * arithmetic_area_um2(
+            add, numerics.accumulators.total_bits
         )
         out.append(_logic("cmac", hardware.cmac.lanes * lane, table))
     if hardware.crop is not None:
@@ -91,6 +79,36 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         )
     )
     return out
+
+
+def _fft_path_area_um2(hardware: HardwareSpec, table: EnergyTable) -> float:
+    """One path of the engine at ``max_points``, stage by stage (``spec/fft_structure.py``),
+    sized for the widest pass it runs: per stage log₂(radix) radix-2 butterflies of 4 real
+    adders at the stage's sum width, one complex multiplier at its operand width on a
+    multiplying stage (one sample per clock needs one), a negating adder on a ∓j stage, and the
+    delay line of S − S/radix complex words at the stage input width."""
+    fft, numerics = hardware.fft, hardware.numerics
+    assert fft is not None
+    points = fft.max_points
+    widest = max(
+        bits
+        for inverse in (False, True)
+        for bits in pass_input_bits(fft, numerics, points, inverse)
+    )
+    mults, adds = fft.complex_multiplier.real_ops
+    mult, add = table.int_mult, table.int_add
+    area = 0.0
+    for stage in fft_stages(fft, numerics, points, widest):
+        butterfly_adders = 4 * (stage.radix.bit_length() - 1)
+        area += butterfly_adders * arithmetic_area_um2(add, stage.sum_bits)
+        if stage.multiplies:
+            area += mults * arithmetic_area_um2(mult, stage.multiply_bits)
+            area += adds * arithmetic_area_um2(add, stage.multiply_bits)
+        if stage.rotates:
+            area += arithmetic_area_um2(add, stage.output_bits)
+        delay_words = stage.block_points - stage.block_points // stage.radix
+        area += delay_words * 2 * stage.input_bits / 8 * table.sram.area_um2_per_byte
+    return area
 
 
 def sum_sram_bytes(hardware: HardwareSpec) -> int:

@@ -93,8 +93,8 @@ def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
                 out_eb,
                 spectral_in and link.kind not in (OpKind.FFT, OpKind.IFFT),
                 link.points,
-                # G ⊛ X, plus the linear term c1·G as one more product per bin
-                link.products + 1 if self_conv else 0,
+                # G ⊛ X (the linear term c1·G is combined in the lanes: sim/units.py cmac)
+                link.products if self_conv else 0,
                 link.stash,
                 b.spectral if self_conv else 0,
                 link.window_elements,

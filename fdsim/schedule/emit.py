@@ -35,7 +35,7 @@ from fdsim.schedule.stash import (
 )
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import ConvLayer, FcLayer, Layer, PoolLayer
+from fdsim.spec.workload import ActivationLayer, ConvLayer, FcLayer, Layer, PoolLayer
 
 
 class Emitter:
@@ -89,6 +89,11 @@ class Emitter:
         # The op is not shared yet: numbering it in place saves a copy per op, which is most
         # of the compile time of a large network (dataclasses.replace re-validates every field).
         object.__setattr__(op, "index", index)
+        if op.kind in (OpKind.ACTIVATE, OpKind.ACTIVATE_BWD):
+            # Every emitter tags its activation ops here, from the plan's workload layer.
+            layer = self.layers[self.plan_keys[op.layer][0]]
+            if isinstance(layer, ActivationLayer):
+                object.__setattr__(op, "activation", layer.function)
         self.ops.append(op)
         return index
 

@@ -13,20 +13,22 @@ if TYPE_CHECKING:
 
 
 def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
-    """Tile an FC layer by output features (its weights) × images; fused activations run in
-    place, a ReLU also writing its mask to the stash when a backward follows."""
+    """Tile an FC layer by output features (its weights and bias) × images; fused activations
+    run in place, a ReLU also writing its mask to the stash when a backward follows. Each
+    output feature's bias is loaded with its weights and added once per output."""
     rep_in, rep_out = plan.rep_in, plan.rep_head
     f_in = rep_in.channels * rep_in.size * rep_in.size
     f_out = rep_out.channels
     name = emitter.names[plan.head_layer]
     ab, wb = emitter.bytes.spatial, emitter.bytes.weight
     slots = [emitter.stash_slot(tail, f_out, f_out, emitter.batch) for tail in plan.tails]
+    per_feature = (f_in + 1) * wb  # its weights and its bias
     fo_tile = largest_fitting(
         f_out,
-        {Buffer.WEIGHTS: f_in * wb},
+        {Buffer.WEIGHTS: per_feature},
         emitter.capacity,
         layer=name,
-        what="output feature's weights",
+        what="output feature's weights and bias",
     )
     per_image = emitter.per_item(f_in * ab, fo_tile * ab)
     for slot in slots:
@@ -47,7 +49,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         ),
     )
     w_load = -1
-    w_bytes = f_out * f_in * wb
+    w_bytes = f_out * per_feature
     if resident:
         w_load = emitter.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
     for i_pos, (_i0, nim) in enumerate(image_tiles):
@@ -59,7 +61,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         for f_pos, (_f0, nfo) in enumerate(fo_tiles):
             release: tuple[Allocation, ...] = ()
             if not resident:
-                w_bytes = nfo * f_in * wb
+                w_bytes = nfo * per_feature
                 w_load = emitter.load(
                     plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False
                 )
@@ -80,6 +82,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
                     in_channels=f_in,
                     out_channels=nfo,
                     real_macs=nim * f_in * nfo,
+                    bias_elements=nim * nfo,
                     in_elements=nim * f_in,
                     out_elements=nim * nfo,
                     in_element_bytes=ab,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fdsim.spec.hardware import BufferSpec, HardwareSpec
+from fdsim.spec.workload import ActivationFunction
 
 
 class Phase(StrEnum):
@@ -157,8 +158,9 @@ class Op:
     in_channels: int = 0
     out_channels: int = 0
     bins: int = 0
-    # real GEMM (FC): real multiply-accumulates
+    # real GEMM (FC): real multiply-accumulates, and the outputs that add their bias
     real_macs: int = 0
+    bias_elements: int = 0
     # streaming units and SRAM traffic of every compute op
     in_elements: int = 0
     out_elements: int = 0
@@ -182,6 +184,8 @@ class Op:
     state_element_bytes: int = 0
     weight_decay: bool = False
     spectral: bool = False  # elements are complex spectral bins (else real spatial values)
+    # activation ops (and their backwards): the function, which decides their arithmetic
+    activation: ActivationFunction | None = None
     src: Buffer | None = None
     dst: Buffer | None = None
     allocate: tuple[Allocation, ...] = ()

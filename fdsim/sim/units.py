@@ -9,20 +9,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from math import ceil
 
 from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit, buffer_spec
 from fdsim.schedule.spectral_bins import sinc_projection_macs
+from fdsim.sim.actions import Arith, ArithKey
+from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
 from fdsim.spec.hardware import HardwareSpec
+from fdsim.spec.workload import ActivationFunction
 
+__all__ = ["Activity", "Arith", "ArithKey", "DramKey", "SramKey", "execute"]
 
-class Arith(StrEnum):
-    MULT = "mult"
-    ADD = "add"
-
-
-ArithKey = tuple[Arith, int]  # (operation, operand bits)
 SramKey = tuple[Buffer, str]  # (buffer, "read" | "write")
 DramKey = tuple[Tensor, str]  # (tensor, "read" | "write")
 
@@ -48,15 +45,6 @@ def dram_transfer_cycles(nbytes: int, hardware: HardwareSpec) -> int:
 
 def dram_latency_cycles(hardware: HardwareSpec) -> int:
     return ceil(hardware.dram.latency_ns * hardware.clock_hz / 1e9)
-
-
-def fft_butterflies(points: int, radix: int) -> tuple[int, int]:
-    """(radix-2 butterflies, radix-4 butterflies) of one ``points``-point transform. A radix-4
-    engine needs one radix-2 stage when log2(points) is odd."""
-    stages = points.bit_length() - 1
-    if radix == 2:
-        return points // 2 * stages, 0
-    return (points // 2 if stages % 2 else 0), points // 4 * (stages // 2)
 
 
 def _stash_traffic(op: Op) -> Counter[tuple[Buffer | None, str]]:
@@ -126,32 +114,18 @@ def dma(op: Op, hardware: HardwareSpec) -> Activity:
 def fft(op: Op, hardware: HardwareSpec) -> Activity:
     """Real 2-D transforms by row–column decomposition: two real rows packed into one complex
     FFT (points/2 row transforms) and points/2+1 column transforms, i.e. points+1 1-D
-    transforms of ``points`` samples per map, streamed at ``samples_per_cycle`` per engine."""
+    transforms of ``points`` samples per map, streamed at ``samples_per_cycle`` per engine;
+    the row and the column pass each wait the pipeline latency of ``points``-point transforms
+    once. Arithmetic stage by stage at each stage's widths (``sim/fft_counts.py``)."""
     spec = hardware.fft
     assert spec is not None
     points = op.points
-    per_map = points + 1
-    stream = -(-per_map * points // spec.samples_per_cycle)
+    stream = -(-(points + 1) * points // spec.samples_per_cycle)
     compute = -(-op.maps // spec.count) * stream
-    radix2, radix4 = fft_butterflies(points, spec.radix)
-    cmul_mults, cmul_adds = spec.complex_multiplier.real_ops
-    transforms = op.maps * per_map
-    numerics = hardware.numerics
-    mult_bits = max(numerics.spectra.total_bits, numerics.twiddles.total_bits)
-    add_bits = numerics.spectra.total_bits
-    complex_mults = transforms * (radix2 + 3 * radix4)
-    complex_adds = transforms * (2 * radix2 + 8 * radix4)
-    # Separating (or merging) the packed real rows: 4 real adds per stored bin pair.
-    split_adds = op.maps * 2 * points * (points // 2 + 1)
-    arith: Counter[ArithKey] = Counter(
-        {
-            (Arith.MULT, mult_bits): complex_mults * cmul_mults,
-            (Arith.ADD, add_bits): complex_mults * cmul_adds + 2 * complex_adds + split_adds,
-        }
-    )
+    arith = transform_arith(op.maps, points, op.kind is OpKind.IFFT, hardware)
     sram, sram_cycles = _sram(op, hardware)
-    # Row and column passes each fill the pipeline once per op.
-    return _finish(compute, 2 * spec.pipeline_latency_cycles, arith, sram, sram_cycles)
+    latency = 2 * transform_latency_cycles(points, hardware)
+    return _finish(compute, latency, arith, sram, sram_cycles)
 
 
 def _operand_bits(hardware: HardwareSpec, buffer: Buffer | None, data_bits: int) -> int:
@@ -172,7 +146,8 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
     ``operand``), each output is written once; partial sums of a split reduction are read
     back from ``dst``. The three training phases map onto it as (outputs, reduction):
     fwd (out channels, in channels), bwd_data (in channels, out channels), bwd_weight
-    (kernels, images). A self-convolution reads both operands per MAC."""
+    (kernels, images). A self-convolution (the spectral quadratic) reads both operands per MAC
+    and combines its result with the linear term in the lanes."""
     spec = hardware.cmac
     assert spec is not None
     lanes_out = min(op.out_channels, spec.lanes)
@@ -195,6 +170,13 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
             (Arith.ADD, numerics.accumulators.total_bits): macs * (cmul_adds + 2),
         }
     )
+    if self_conv:
+        # the quadratic's combination per output bin: c1·X + c2·(X ⊛ X)/N² forward,
+        # c1·G + 2·c2·(G ⊛ X)/N² backward (real coefficients × complex bins: 2 + 2
+        # multiplies, one complex add; /N² is a shift, c0 lands on the DC bin only)
+        outputs = op.images * op.out_channels * op.bins
+        arith[(Arith.MULT, numerics.spectra.total_bits)] += 4 * outputs
+        arith[(Arith.ADD, numerics.spectra.total_bits)] += 2 * outputs
     per_mac = op.images * op.in_channels * op.bins
     x_reads = (per_mac if self_conv else op.in_elements) * out_groups * op.in_element_bytes
     weight_bytes = op.weight_element_bytes or op.in_element_bytes
@@ -209,8 +191,10 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
 def gemm(op: Op, hardware: HardwareSpec) -> Activity:
     """Real matrix product (FC) on the CMAC lanes, outputs spread over lanes, each lane
     retiring ``multiplier.real_macs_per_cycle`` multiply-accumulates per cycle of the
-    reduction (``in_channels``); traffic as in ``cmac``. bwd_weight maps the weight gradient
-    (out features × (in features + bias)) onto the outputs and the images onto the reduction."""
+    reduction (``in_channels``); traffic as in ``cmac``. The forward adds each output's bias
+    (``bias_elements``: one weights-buffer read and one accumulator-width add each, folded into
+    the accumulator's first cycle). bwd_weight maps the weight gradient (out features × (in
+    features + bias)) onto the outputs and the images onto the reduction."""
     spec = hardware.cmac
     assert spec is not None
     lanes_out = min(op.out_channels, spec.lanes)
@@ -226,12 +210,13 @@ def gemm(op: Op, hardware: HardwareSpec) -> Activity:
     arith: Counter[ArithKey] = Counter(
         {
             (Arith.MULT, mult_bits): op.real_macs,
-            (Arith.ADD, numerics.accumulators.total_bits): op.real_macs,
+            (Arith.ADD, numerics.accumulators.total_bits): op.real_macs + op.bias_elements,
         }
     )
+    weight_reads = op.real_macs + op.bias_elements
     traffic = _stash_traffic(op)
     traffic[(op.src, "read")] += op.in_elements * out_groups * op.in_element_bytes
-    traffic[(op.operand or Buffer.WEIGHTS, "read")] += op.real_macs * op.weight_element_bytes
+    traffic[(op.operand or Buffer.WEIGHTS, "read")] += weight_reads * op.weight_element_bytes
     traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
@@ -245,7 +230,9 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
     Nyquist average adds the dropped alias (2 real adds), a pool compares or adds each window
     element beyond the first (``window_elements − out_elements``; overlapping windows count
     their shared elements in each), a spectral affine activation (or its backward a·G) scales both
-    parts of a bin (2 multiplies), a spatial one (or its backward g·f′(x)) multiplies and adds,
+    parts of a bin (2 multiplies), a spatial one computes its function per element
+    (``_SPATIAL_ACTIVATION_OPS``: a ReLU compares, its backward selects by the stashed mask;
+    affine 1 multiply + 1 add, backward 1 multiply; quadratic 3 + 2, backward 3 + 1),
     the loss does an exponential-and-sum per logit (1 multiply + 2 adds) and its gradient an
     exponential, a normalisation and the one-hot subtraction (2 multiplies + 2 adds). Zero-pad,
     unfold (replication) and max-unpool (routing by the stashed argmax) only move data;
@@ -277,10 +264,30 @@ def stream(op: Op, hardware: HardwareSpec) -> Activity:
     elif op.spectral:
         arith[(Arith.MULT, spectral_bits)] += 2 * op.in_elements
     else:
-        arith[(Arith.MULT, spatial_bits)] += op.in_elements
-        arith[(Arith.ADD, spatial_bits)] += op.in_elements
+        mults, adds = _spatial_activation_ops(op)
+        arith[(Arith.MULT, spatial_bits)] += mults * op.in_elements
+        arith[(Arith.ADD, spatial_bits)] += adds * op.in_elements
     sram, sram_cycles = _sram(op, hardware)
     return _finish(compute, 0, arith, sram, sram_cycles)
+
+
+_SPATIAL_ACTIVATION_OPS = {
+    # (multiplies, adds) per element, forward and backward
+    ActivationFunction.RELU: ((0, 1), (0, 0)),  # compare with 0 / select by the stashed mask
+    ActivationFunction.AFFINE: ((1, 1), (1, 0)),  # c0 + c1·x / c1·g
+    ActivationFunction.LINEAR_SIGMOID: ((1, 1), (1, 0)),  # ½ + x/4 / g/4
+    ActivationFunction.QUADRATIC: ((3, 2), (3, 1)),  # c0 + c1·x + c2·x² / c1·g + 2c2·(g·x)
+}
+
+
+def _spatial_activation_ops(op: Op) -> tuple[int, int]:
+    """(multiplies, adds) per element of a spatial activation op or its backward. Without a
+    function (``Emitter.add`` tags every activation layer's ops) the op is a pool fused into an
+    FC step: on 1×1 maps its windows hold one element, so there is nothing to compute."""
+    if op.activation is None:
+        return 0, 0
+    forward, backward = _SPATIAL_ACTIVATION_OPS[op.activation]
+    return backward if op.kind is OpKind.ACTIVATE_BWD else forward
 
 
 def project(op: Op, hardware: HardwareSpec) -> Activity:

@@ -256,9 +256,8 @@ class FftArithmeticSpec(_Frozen):
 
 class FftCoreSpec(_Frozen):
     """One pipelined FFT core: size, direction, I/O widths, streaming rate, latency and the
-    arithmetic.  ``latency_clocks`` is a datasheet/measured number: it depends on the core's
-    internal pipeline registers (e.g. the shift-add multiplier depth), which the arithmetic does
-    not describe, so it is given rather than derived."""
+    arithmetic.  ``latency_clocks`` is the datasheet/measured number; the structural model of
+    ``fdsim.fixedpoint.fft_timing`` derives one from the stages to compare with it."""
 
     points: int = Field(ge=2, le=1 << 20)
     direction: FftDirection

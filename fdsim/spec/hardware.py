@@ -49,13 +49,28 @@ class FftSpec(_Spec):
     radix: int = Field(description="butterfly radix, 2 or 4")
     max_points: int = Field(description="largest 1-D transform length; a power of two")
     samples_per_cycle: int = Field(ge=1, description="complex samples in and out per clock")
-    pipeline_latency_cycles: int = Field(
-        ge=0, description="clocks from first input to first output"
+    multiplier_pipeline_cycles: int = Field(
+        ge=0,
+        description=(
+            "pipeline depth of a stage's twiddle multiplier; the engine's latency is derived "
+            "from it and the stage structure (fdsim/fixedpoint/fft_timing.py)"
+        ),
     )
     complex_multiplier: ComplexMultiplier = ComplexMultiplier.FOUR_MULT
     arithmetic: FftArithmeticSpec | None = Field(
         default=None, description="bit-true arithmetic of the core (needed for --functional)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        # The one latency for every size was replaced by the structure it comes from.
+        if isinstance(data, dict) and "pipeline_latency_cycles" in data:
+            raise ValueError(
+                "pipeline_latency_cycles was renamed: use multiplier_pipeline_cycles (the "
+                "latency is now derived per transform size from the stage structure)"
+            )
+        return data
 
     @field_validator("radix")
     @classmethod
