@@ -1,10 +1,13 @@
 """Run results: tidy tables priced from counts, the summary and the manifest; saving them.
 
 ``layers`` has one row per layer × phase × unit (``unit`` ``sram`` carries the buffers'
-leakage); ``traffic`` one row per layer × phase × memory × tensor-or-buffer × direction (DRAM
-tensors: activations, weights, gradients, stash, velocity). The summary's totals are one
-training step (the phases simulated); ``phases`` splits them per phase. Energy is derived here
-from counts and the energy table, so a new table re-prices a stored run.
+leakage); its layer-level columns (``layer_cycles``, ``bound_cycles``, ``busiest_unit``,
+``critical_stall_{cause}_cycles``) repeat on every unit row of the layer, its per-unit stalls
+are ``unit_stall_{cause}_cycles``. ``traffic`` has one row per layer × phase × memory ×
+tensor-or-buffer × direction (DRAM tensors: activations, weights, gradients, stash,
+velocity). The summary's totals are one training step (the phases simulated); ``phases``
+splits them per phase. Energy is derived here from counts and the energy table, so a new
+table re-prices a stored run.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import pandas as pd
 from fdsim.cost.area import UnitArea, unit_areas
 from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_pj_per_byte
 from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit, buffer_spec
-from fdsim.sim.counters import LayerCounts, UnitCounts
+from fdsim.sim.counters import CriticalCause, LayerCounts, UnitCounts
 from fdsim.sim.engine import StallCause
 from fdsim.sim.functional import FunctionalNumerics
 from fdsim.sim.units import Arith
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
+from fdsim.spec.workload import ConvLayer, Workload
 
 PJ_PER_MW_SECOND = 1e9
 
@@ -111,8 +115,10 @@ def collect(
     hardware: HardwareSpec,
     table: EnergyTable,
     manifest: dict[str, Any],
+    workload: Workload,
 ) -> RunResult:
-    """Price the counts and assemble the tables and summary."""
+    """Price the counts and assemble the tables and summary (``workload``: the batch size and
+    kernel sizes behind the per-image and spatial-equivalent totals)."""
     areas = {area.unit: area for area in unit_areas(hardware, table)}
     unit_names = [u.value for u in Unit if u is Unit.DMA or u.value in areas]
     rows: list[dict[str, Any]] = []
@@ -126,6 +132,11 @@ def collect(
             "domain": plan.domain,
             "layer_cycles": counts.cycles,
             "bound_cycles": bound.cycles,
+            "busiest_unit": counts.busiest.value if counts.busiest else "",
+            **{
+                f"critical_stall_{cause.value}_cycles": counts.critical_stalls.get(cause, 0)
+                for cause in CriticalCause
+            },
         }
         leak_seconds = counts.cycles * seconds_per_cycle
         for name in [*unit_names, "sram"]:
@@ -141,7 +152,10 @@ def collect(
                     "unit": name,
                     "ops": unit_counts.ops,
                     "busy_cycles": unit_counts.busy_cycles,
-                    **{f"stall_{cause.value}_cycles": stalls.get(cause, 0) for cause in StallCause},
+                    **{
+                        f"unit_stall_{cause.value}_cycles": stalls.get(cause, 0)
+                        for cause in StallCause
+                    },
                     "utilisation": unit_counts.busy_cycles / counts.cycles
                     if counts.cycles
                     else 0.0,
@@ -189,6 +203,9 @@ def collect(
             ["layer", "phase", "level", "memory", "direction"], as_index=False, sort=False
         ).agg(bytes=("bytes", "sum"))
     summary = _summary(layers, total_cycles, hardware, list(areas.values()), manifest)
+    summary.update(
+        _throughput(summary, layers, workload, _spatial_equivalent_ops(schedule, workload))
+    )
     summary["phases"] = _phase_totals(schedule, layer_counts, layers, areas.values(), hardware)
     summary["mapping"] = {
         phase.value: {p.name: p.mapping for p in schedule.layers if p.phase is phase}
@@ -207,6 +224,48 @@ def collect(
     return RunResult(layers, traffic_frame, summary)
 
 
+def _spatial_equivalent_ops(schedule: Schedule, workload: Workload) -> int:
+    """Real operations (2 per multiply-accumulate) of the direct, spatial-domain convolutions
+    and matrix products that produce the same outputs as the conv and fc layers of the phases
+    simulated (fwd, bwd_data and bwd_weight each cost the layer's forward MACs); pooling,
+    activation, loss, bias and update arithmetic are not counted."""
+    layers = {layer.name: layer for layer in workload.layers}
+    macs = 0
+    for plan in schedule.layers:
+        if plan.phase is Phase.UPDATE or plan.kind not in ("conv", "fc"):
+            continue
+        # shapes are (channels, map side) or (features,): an fc layer reads channels × side²
+        channels, *side = plan.input_shape
+        per_image = channels * math.prod(side) ** 2 * plan.output_shape[0]
+        layer = layers[plan.name]
+        if isinstance(layer, ConvLayer):
+            in_channels, (out_channels, side) = plan.input_shape[0], plan.output_shape
+            per_image = in_channels * out_channels * layer.kernel**2 * side**2
+        macs += workload.batch_size * per_image
+    return 2 * macs
+
+
+def _throughput(
+    summary: dict[str, Any], layers: pd.DataFrame, workload: Workload, spatial_ops: int
+) -> dict[str, Any]:
+    """Per-image and per-second totals of one training step: ``performed_ops`` are the real
+    multiplies and adds the hardware counted, ``spatial_equivalent_ops`` those of
+    ``_spatial_equivalent_ops``; GOPS = ops / step time / 1e9, GOPS/W = ops / energy in J / 1e9."""
+    batch = workload.batch_size
+    seconds, joules = summary["time_s"], summary["energy_pj"] * 1e-12
+    performed = int(layers["mults"].sum() + layers["adds"].sum())
+    totals: dict[str, Any] = {
+        "batch_size": batch,
+        "energy_per_image_pj": summary["energy_pj"] / batch,
+        "images_per_s": batch / seconds if seconds else 0.0,
+    }
+    for name, ops in (("performed", performed), ("spatial_equivalent", spatial_ops)):
+        totals[f"{name}_ops"] = ops
+        totals[f"{name}_gops"] = ops / seconds / 1e9 if seconds else 0.0
+        totals[f"{name}_gops_per_w"] = ops / joules / 1e9 if joules else 0.0
+    return totals
+
+
 def _phase_totals(
     schedule: Schedule,
     layer_counts: list[LayerCounts],
@@ -215,7 +274,10 @@ def _phase_totals(
     hardware: HardwareSpec,
 ) -> dict[str, dict[str, Any]]:
     """Per phase: its span (first op start to last result usable; spans of consecutive
-    phases may overlap where DMA prefetches), dynamic energy, leakage over the span, DRAM bytes."""
+    phases may overlap where DMA prefetches), dynamic energy, leakage over the span, DRAM bytes,
+    and how its layers' spans add up to it: ``layer_cycles_sum − overlap_cycles + gap_cycles
+    = cycles``, where ``overlap_cycles`` counts each cycle once per layer span beyond the first
+    that covers it and ``gap_cycles`` the cycles of the span no layer covers."""
     leakage_mw = sum(area.leakage_mw for area in areas)
     totals: dict[str, dict[str, Any]] = {}
     for phase in Phase:
@@ -227,6 +289,8 @@ def _phase_totals(
         if not spans:
             continue
         cycles = max(c.end_cycle for c in spans) - min(c.start_cycle for c in spans)
+        covered = _union_cycles([(c.start_cycle, c.end_cycle) for c in spans])
+        layer_sum = sum(c.cycles for c in spans)
         rows = layers[layers["phase"] == phase.value]
         dynamic = float(rows[["compute_energy_pj", "sram_energy_pj", "dram_energy_pj"]].sum().sum())
         leakage = leakage_mw * cycles / hardware.clock_hz * PJ_PER_MW_SECOND
@@ -237,8 +301,22 @@ def _phase_totals(
             "energy_pj": dynamic + leakage,
             "dram_read_bytes": int(rows["dram_read_bytes"].sum()),
             "dram_write_bytes": int(rows["dram_write_bytes"].sum()),
+            "layer_cycles_sum": layer_sum,
+            "overlap_cycles": layer_sum - covered,
+            "gap_cycles": cycles - covered,
         }
     return totals
+
+
+def _union_cycles(intervals: list[tuple[int, int]]) -> int:
+    """Length of the union of half-open cycle intervals."""
+    covered, reach = 0, None
+    for low, high in sorted(intervals):
+        if reach is None or low > reach:
+            covered, reach = covered + high - low, high
+        elif high > reach:
+            covered, reach = covered + high - reach, high
+    return covered
 
 
 def _summary(

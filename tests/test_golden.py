@@ -89,7 +89,7 @@ def test_golden_counts(golden_files: tuple[Path, Path]) -> None:
     assert fc["dma"]["dram_write_bytes"] == 256 + 4
     assert (conv["fft"]["layer_cycles"], fc["fft"]["layer_cycles"]) == (364, 513)
     assert conv["cmac"]["busy_cycles"] == 20
-    assert conv["cmac"]["stall_dram_cycles"] == 264  # waited from the layer's start for data
+    assert conv["cmac"]["unit_stall_dram_cycles"] == 264  # waited from the layer's start for data
     assert result.summary["total_cycles"] == 880
     assert result.summary["dram_read_bytes"] == 128 + 320 + 160 + 320 + 512 + 256 + 4
 
