@@ -239,8 +239,8 @@ def _spatial_equivalent_ops(schedule: Schedule, workload: Workload) -> int:
         per_image = channels * math.prod(side) ** 2 * plan.output_shape[0]
         layer = layers[plan.name]
         if isinstance(layer, ConvLayer):
-            in_channels, (out_channels, side) = plan.input_shape[0], plan.output_shape
-            per_image = in_channels * out_channels * layer.kernel**2 * side**2
+            out_channels, out_side = plan.output_shape
+            per_image = channels * out_channels * layer.kernel**2 * out_side**2
         macs += workload.batch_size * per_image
     return 2 * macs
 
