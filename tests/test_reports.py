@@ -8,12 +8,30 @@ between a run's own numbers.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fdsim.api import run
+from fdsim.cli import main
+from fdsim.report.columns import LAYERS_COLUMNS, TRAFFIC_COLUMNS
+from fdsim.report.figures import cycles_with_stalls, energy_by_component
+from fdsim.report.markdown import write_report
+from fdsim.report.table import (
+    ENERGY_COMPONENTS,
+    cycle_parts,
+    energy_components,
+    energy_unit,
+    format_energy,
+    format_rate,
+    layer_table,
+    step_line,
+    top_layers,
+    unit_energy_table,
+)
 from fdsim.results import RunResult, _union_cycles
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase
@@ -154,3 +172,106 @@ def test_per_unit_stalls_are_named_per_unit(lenet: RunResult) -> None:
     ]
     # SRAM-port stalls are inside busy time, never more than it
     assert (layers["unit_stall_sram_bandwidth_cycles"] <= layers["busy_cycles"]).all()
+
+
+def test_energy_units_follow_magnitude() -> None:
+    assert energy_unit(999_999.0) == (1e3, "nJ")
+    assert energy_unit(1e6) == (1e6, "µJ")
+    assert energy_unit(2.5e9) == (1e9, "mJ")
+    assert energy_unit(12.0) == (1e3, "nJ")
+    assert format_energy(658_349_695.5) == "658.350 µJ"
+    assert format_energy(3.2e10) == "32.000 mJ"
+    assert format_energy(7.846e12) == "7.846 J"
+    assert format_rate(104_557.4) == "104,557"
+    assert format_rate(9.2249) == "9.22"
+
+
+def test_energy_components_and_unit_table_keep_the_totals(lenet: RunResult) -> None:
+    layers = lenet.layers
+    energy = energy_components(layers)
+    per_layer = layers.groupby(["layer", "phase"], sort=False)["energy_pj"].sum()
+    parts = energy.set_index(["layer", "phase"])[list(ENERGY_COMPONENTS.values())]
+    assert parts.sum(axis=1).to_numpy() == pytest.approx(per_layer.to_numpy(), rel=1e-12)
+    units = unit_energy_table(layers)
+    assert list(units.index) == [
+        "dma engine", "fft", "cmac", "crop", "activation", "update", "sram buffers"
+    ]  # fmt: skip
+    # DRAM access energy is the dma engine's only; the buffers only leak
+    assert units.loc["dma engine", "DRAM access"] == lenet.summary["dram_energy_pj"]
+    assert units.drop(index="dma engine")["DRAM access"].sum() == 0
+    assert units.loc["sram buffers", "total"] == units.loc["sram buffers", "leakage"]
+    assert units["total"].sum() == pytest.approx(layers["energy_pj"].sum(), rel=1e-12)
+
+
+def test_cycle_parts_stack_to_the_span_without_double_counting(lenet: RunResult) -> None:
+    frame = cycle_parts(lenet.layers)
+    parts = frame.drop(columns=["layer", "phase", "cycles", "bound"])
+    assert (parts.sum(axis=1) == frame["cycles"]).all()
+    assert (parts >= 0).all().all()
+    table = layer_table(lenet.layers)
+    assert (table["critical_stall"] <= table["cycles"]).all()
+    stalls = parts.filter(like="stall: ").sum(axis=1)
+    assert (table["critical_stall"] == stalls).all()
+
+
+def test_top_layers_sums_the_rest_into_one_bar(lenet: RunResult) -> None:
+    frame = cycle_parts(lenet.layers)
+    forward = frame[frame["phase"] == "fwd"]  # 12 layers
+    shown = top_layers(forward, "cycles", 3)
+    assert list(shown["label"]) == ["c1", "s2", "f5", "other (9 layers)"]
+    assert shown["cycles"].sum() == forward["cycles"].sum()
+    assert shown["bound"].sum() == forward["bound"].sum()
+    assert list(top_layers(forward, "cycles", 11)["label"]) == list(forward["layer"])
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[16:24]
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+
+
+def test_figures_have_a_bounded_size_however_many_layers(lenet: RunResult, tmp_path: Path) -> None:
+    """Five copies of LeNet-5's layers (165 bars before grouping): one panel per phase of at
+    most 12 + 1 bars, 10 in × 120 dpi wide and 1 + 4 × 2.6 in tall."""
+    copies = [lenet.layers.assign(layer=lenet.layers["layer"] + f"_{i}") for i in range(5)]
+    layers = pd.concat(copies, ignore_index=True)
+    energy_by_component(layers, tmp_path / "energy.png")
+    cycles_with_stalls(layers, tmp_path / "cycles.png")
+    expected = (1200, round((1 + 4 * 2.6) * 120))
+    assert _png_size(tmp_path / "energy.png") == expected
+    assert _png_size(tmp_path / "cycles.png") == expected
+
+
+def test_column_dictionary_names_every_column(lenet: RunResult) -> None:
+    assert list(LAYERS_COLUMNS) == list(lenet.layers.columns)
+    assert list(TRAFFIC_COLUMNS) == list(lenet.traffic.columns)
+
+
+def test_report_states_totals_overlap_and_columns(lenet: RunResult, tmp_path: Path) -> None:
+    write_report(lenet, tmp_path)
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    summary = lenet.summary
+    forward = summary["phases"]["fwd"]
+    assert (
+        f"- fwd: {forward['layer_cycles_sum']:,} layer cycles − {forward['overlap_cycles']:,} "
+        f"cycles covered by more than one layer + {forward['gap_cycles']:,} cycles covered by "
+        f"none = {forward['cycles']:,} cycles"
+    ) in text
+    assert "| batch size | 32 images |" in text
+    assert f"| energy per image | {format_energy(summary['energy_per_image_pj'])} |" in text
+    for column in [*LAYERS_COLUMNS, *TRAFFIC_COLUMNS]:
+        assert f"| `{column}` |" in text
+    assert (tmp_path / "energy.png").exists() and (tmp_path / "cycles.png").exists()
+
+
+def test_terminal_final_lines(golden_files: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Batch 1: the energy per image is the step's energy."""
+    out = tmp_path / "out"
+    assert main(["run", str(golden_files[0]), str(golden_files[1]), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    line = next(text for text in printed if text.startswith("training step"))
+    # summary.json sorts the phases' keys; the line names them in run order
+    assert line.startswith("training step (fwd, bwd_data, bwd_weight, update), batch 1: ")
+    assert line.split(", batch ")[1] == step_line(summary).split(", batch ")[1]
+    energy = format_energy(summary["energy_pj"])
+    assert f"batch 1: 2,934 cycles (0.0029 ms), {energy} ({energy} per image)" in line

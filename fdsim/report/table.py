@@ -8,6 +8,32 @@ import pandas as pd
 
 CRITICAL_PREFIX = "critical_stall_"
 
+# energy components of a layers.csv row and how the report names them
+ENERGY_COMPONENTS = {
+    "compute_energy_pj": "compute",
+    "sram_energy_pj": "SRAM access",
+    "dram_energy_pj": "DRAM access",
+    "leakage_energy_pj": "leakage",
+}
+# layers.csv unit names that read wrongly on their own
+UNIT_LABELS = {"dma": "dma engine", "sram": "sram buffers"}
+_ENERGY_UNITS = ((1e12, "J"), (1e9, "mJ"), (1e6, "µJ"), (1e3, "nJ"))
+
+
+def energy_unit(largest_pj: float) -> tuple[float, str]:
+    """(pJ per unit, unit name) for values up to ``largest_pj``: J from 1 J, mJ from 1 mJ, µJ
+    from 1 µJ, else nJ (so a value shows 1 to 999 units before its decimals)."""
+    for scale, name in _ENERGY_UNITS:
+        if abs(largest_pj) >= scale:
+            return scale, name
+    return _ENERGY_UNITS[-1]
+
+
+def format_energy(energy_pj: float) -> str:
+    """``energy_pj`` in the unit its magnitude calls for, three decimals: ``658.350 µJ``."""
+    scale, name = energy_unit(energy_pj)
+    return f"{energy_pj / scale:.3f} {name}"
+
 
 def critical_columns(layers: pd.DataFrame) -> list[str]:
     """The ``critical_stall_{cause}_cycles`` columns of ``layers``, in cause order."""
@@ -88,9 +114,69 @@ def step_line(summary: dict[str, Any]) -> str:
     return (
         f"training step ({', '.join(summary['phases'])}), batch {summary['batch_size']}: "
         f"{summary['total_cycles']:,} cycles ({summary['time_s'] * 1e3:.4f} ms), "
-        f"{summary['energy_pj'] / 1e6:.3f} µJ ({summary['energy_per_image_pj'] / 1e6:.3f} µJ "
-        f"per image), {summary['images_per_s']:,.0f} images/s, "
+        f"{format_energy(summary['energy_pj'])} "
+        f"({format_energy(summary['energy_per_image_pj'])} per image), "
+        f"{format_rate(summary['images_per_s'])} images/s, "
         f"{summary['spatial_equivalent_gops']:.1f} spatial-equivalent GOPS "
         f"({summary['spatial_equivalent_gops_per_w']:.1f} GOPS/W; performed "
         f"{summary['performed_gops']:.1f} GOPS), area {summary['total_area_mm2']:.3f} mm²"
     )
+
+
+def format_rate(per_second: float) -> str:
+    """A rate with at least three significant digits: ``104,557``, ``9.22``."""
+    return f"{per_second:,.0f}" if per_second >= 100 else f"{per_second:.3g}"
+
+
+def energy_components(layers: pd.DataFrame) -> pd.DataFrame:
+    """Energy in pJ per layer × phase (rows, program order; columns ``layer``, ``phase``) by
+    component (compute, SRAM access, DRAM access, leakage), summed over units: accesses count
+    where they happen, whichever unit makes them."""
+    sums = layers.groupby(["layer", "phase"], sort=False)[list(ENERGY_COMPONENTS)].sum()
+    return sums.rename(columns=ENERGY_COMPONENTS).reset_index()
+
+
+def unit_energy_table(layers: pd.DataFrame) -> pd.DataFrame:
+    """Energy in pJ per unit (rows, labelled) by component, summed over layers and phases; a
+    ``total`` column."""
+    sums = layers.groupby("unit", sort=False)[list(ENERGY_COMPONENTS)].sum()
+    sums = sums.rename(columns=ENERGY_COMPONENTS, index=lambda u: UNIT_LABELS.get(u, u))
+    return sums.assign(total=sums.sum(axis=1))
+
+
+def cycle_parts(layers: pd.DataFrame) -> pd.DataFrame:
+    """Per layer × phase (program order): the busiest unit's busy cycles split into the part
+    its SRAM ports bound (``busy, SRAM-port bound``) and the rest (``busy``), then the
+    critical-path stalls by cause; the parts sum to ``cycles`` (the layer's span) exactly.
+    Also ``bound`` (the analytic lower bound), ``layer`` and ``phase``."""
+    rows = []
+    for (layer, phase), group in layers.groupby(["layer", "phase"], sort=False):
+        first = group.iloc[0]
+        busiest = group[group["unit"] == first["busiest_unit"]].iloc[0]
+        sram = int(busiest["unit_stall_sram_bandwidth_cycles"])
+        rows.append(
+            {
+                "layer": layer,
+                "phase": phase,
+                "busy": int(busiest["busy_cycles"]) - sram,
+                "busy, SRAM-port bound": sram,
+                **{f"stall: {cause_of(c)}": int(first[c]) for c in critical_columns(layers)},
+                "cycles": int(first["layer_cycles"]),
+                "bound": int(first["bound_cycles"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def top_layers(frame: pd.DataFrame, by: str, count: int) -> pd.DataFrame:
+    """The ``count`` rows of ``frame`` largest in ``by`` (kept in their order), and the rest
+    summed into one row labelled ``other (n layers)``; a ``label`` column names each row by
+    its ``layer``. Every numeric column keeps its total."""
+    labelled = frame.assign(label=frame["layer"])
+    if len(frame) <= count + 1:
+        return labelled
+    keep = frame[by].nlargest(count, keep="first").index
+    kept, rest = labelled.loc[sorted(keep)], labelled.drop(index=keep)
+    other = rest.select_dtypes("number").sum().to_dict()
+    other.update(layer="", phase=rest["phase"].iloc[0], label=f"other ({len(rest)} layers)")
+    return pd.concat([kept, pd.DataFrame([other])], ignore_index=True)
