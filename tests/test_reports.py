@@ -31,6 +31,7 @@ from fdsim.report.table import (
     step_line,
     top_layers,
     unit_energy_table,
+    unit_time_table,
 )
 from fdsim.results import RunResult, _union_cycles
 from fdsim.schedule.compile import compile_schedule
@@ -275,3 +276,15 @@ def test_terminal_final_lines(golden_files: tuple[Path, Path], tmp_path: Path, c
     assert line.split(", batch ")[1] == step_line(summary).split(", batch ")[1]
     energy = format_energy(summary["energy_pj"])
     assert f"batch 1: 2,934 cycles (0.0029 ms), {energy} ({energy} per image)" in line
+
+
+def test_time_per_unit_sums_each_units_ops(lenet: RunResult) -> None:
+    layers, total = lenet.layers, lenet.summary["total_cycles"]
+    table = unit_time_table(layers, total).set_index("unit")
+    assert "sram buffers" not in table.index
+    cmac = layers[layers["unit"] == "cmac"]
+    assert table.loc["cmac", "busy_cycles"] == cmac["busy_cycles"].sum()
+    assert table.loc["cmac", "stall_dram"] == cmac["unit_stall_dram_cycles"].sum()
+    assert table.loc["cmac", "busy_share"] == cmac["busy_cycles"].sum() / total
+    stalls = table[["stall_dram", "stall_dependency", "stall_buffer_full"]].sum(axis=1)
+    assert (table["busy_cycles"] + stalls <= total).all()  # one unit's ops tile its time line

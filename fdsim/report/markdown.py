@@ -17,6 +17,7 @@ from fdsim.report.table import (
     layer_table,
     phase_totals,
     unit_energy_table,
+    unit_time_table,
 )
 from fdsim.results import RunResult
 
@@ -67,6 +68,14 @@ def write_report(result: RunResult, directory: Path) -> None:
         ],
         "",
         *_unit_energy_section(result),
+        "## Time per unit",
+        "",
+        "Summed over the step's layers, per unit (its ops never overlap): busy cycles, their "
+        "share of the step's cycles, and the unit's own stalls by cause (`sram_bandwidth` "
+        "cycles are part of busy time, not extra).",
+        "",
+        *_markdown_table(unit_time_table(result.layers, summary["total_cycles"])),
+        "",
         *_linearity_section(summary["linearity"]),
         "## Per layer and phase",
         "",

@@ -144,6 +144,18 @@ def unit_energy_table(layers: pd.DataFrame) -> pd.DataFrame:
     return sums.assign(total=sums.sum(axis=1))
 
 
+def unit_time_table(layers: pd.DataFrame, total_cycles: int) -> pd.DataFrame:
+    """Per unit (the sram row has no ops and is left out), summed over the step's layers: ops,
+    busy cycles, busy / ``total_cycles``, and each per-unit stall. A unit's ops never overlap,
+    so each sum is at most ``total_cycles``."""
+    stalls = [c for c in layers.columns if c.startswith("unit_stall_")]
+    sums = layers[layers["ops"] > 0].groupby("unit", sort=False)[["ops", "busy_cycles", *stalls]]
+    table = sums.sum().rename(index=lambda u: UNIT_LABELS.get(u, u))
+    table.insert(2, "busy_share", table["busy_cycles"] / total_cycles if total_cycles else 0.0)
+    names = {c: c.removeprefix("unit_").removesuffix("_cycles") for c in stalls}
+    return table.rename(columns=names).reset_index()
+
+
 def cycle_parts(layers: pd.DataFrame) -> pd.DataFrame:
     """Per layer × phase (program order): the busiest unit's busy cycles split into the part
     its SRAM ports bound (``busy, SRAM-port bound``) and the rest (``busy``), then the
