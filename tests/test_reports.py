@@ -288,3 +288,17 @@ def test_time_per_unit_sums_each_units_ops(lenet: RunResult) -> None:
     assert table.loc["cmac", "busy_share"] == cmac["busy_cycles"].sum() / total
     stalls = table[["stall_dram", "stall_dependency", "stall_buffer_full"]].sum(axis=1)
     assert (table["busy_cycles"] + stalls <= total).all()  # one unit's ops tile its time line
+
+
+def test_a_layer_without_ops_has_no_busiest_unit_and_no_stall() -> None:
+    """A plan with no ops: every unit row is zero and ``busiest_unit`` is empty."""
+    zero = {
+        "layer": "idle", "phase": "fwd", "kind": "pool", "domain": "spectral",
+        "layer_cycles": 0, "bound_cycles": 0, "busiest_unit": "",
+        **{f"critical_stall_{c.value}_cycles": 0 for c in CriticalCause},
+        "unit": "dma", "busy_cycles": 0, "unit_stall_sram_bandwidth_cycles": 0,
+        "utilisation": 0.0, "energy_pj": 0.0, "dram_read_bytes": 0, "dram_write_bytes": 0,
+    }  # fmt: skip
+    row = layer_table(pd.DataFrame([zero])).iloc[0]
+    assert (row["cycles"], row["critical_stall"], row["main_cause"]) == (0, 0, "—")
+    assert cycle_parts(pd.DataFrame([zero])).iloc[0]["busy"] == 0

@@ -51,16 +51,16 @@ def _save(figure: Figure, axes: list[Axes], path: Path) -> None:
 
 def energy_by_component(layers: pd.DataFrame, path: Path) -> None:
     """Per phase, each layer's energy stacked by component (compute, SRAM access, DRAM
-    access, leakage), in the unit (nJ, µJ, mJ) the largest bar calls for."""
+    access, leakage), in the unit (nJ, µJ, mJ, J) the largest bar calls for."""
     energy = energy_components(layers)
     parts = [c for c in energy.columns if c not in ("layer", "phase")]
-    total = energy[parts].sum(axis=1)
-    scale, unit = energy_unit(float(total.max()) if len(total) else 0.0)
+    energy = energy.assign(total=energy[parts].sum(axis=1))
     phases = list(dict.fromkeys(energy["phase"]))
+    bars = {p: top_layers(energy[energy["phase"] == p], "total", TOP_LAYERS) for p in phases}
+    scale, unit = energy_unit(max(float(shown["total"].max()) for shown in bars.values()))
     figure, axes = _panels(phases, "Energy per layer by component (dynamic + leakage)")
     for phase, ax in zip(phases, axes, strict=True):
-        rows = energy[energy["phase"] == phase]
-        shown = top_layers(rows.assign(total=total[rows.index]), "total", TOP_LAYERS)
+        shown = bars[phase]
         (shown.set_index("label")[parts] / scale).plot.bar(
             stacked=True, ax=ax, width=0.8, legend=False
         )

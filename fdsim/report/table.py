@@ -45,6 +45,14 @@ def cause_of(column: str) -> str:
     return column.removeprefix(CRITICAL_PREFIX).removesuffix("_cycles")
 
 
+def _busiest_row(group: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """A layer's first row (its layer-level columns) and its busiest unit's row (the first
+    row for a layer without ops, whose ``busiest_unit`` is empty)."""
+    first = group.iloc[0]
+    busiest = group[group["unit"] == first["busiest_unit"]]
+    return first, busiest.iloc[0] if len(busiest) else first
+
+
 def layer_table(layers: pd.DataFrame) -> pd.DataFrame:
     """One row per layer × phase: cycles (the layer's span), bound, the busiest unit and its
     utilisation, the critical-path stall (``cycles`` minus the busiest unit's busy cycles, so
@@ -52,8 +60,7 @@ def layer_table(layers: pd.DataFrame) -> pd.DataFrame:
     causes = critical_columns(layers)
     rows = []
     for (layer, phase), group in layers.groupby(["layer", "phase"], sort=False):
-        first = group.iloc[0]
-        busiest = group[group["unit"] == first["busiest_unit"]].iloc[0]
+        first, busiest = _busiest_row(group)
         stalls = {cause_of(c): int(first[c]) for c in causes}
         stall = sum(stalls.values())
         main = max(stalls, key=lambda cause: stalls[cause]) if stall else "—"
@@ -163,8 +170,7 @@ def cycle_parts(layers: pd.DataFrame) -> pd.DataFrame:
     Also ``bound`` (the analytic lower bound), ``layer`` and ``phase``."""
     rows = []
     for (layer, phase), group in layers.groupby(["layer", "phase"], sort=False):
-        first = group.iloc[0]
-        busiest = group[group["unit"] == first["busiest_unit"]].iloc[0]
+        first, busiest = _busiest_row(group)
         sram = int(busiest["unit_stall_sram_bandwidth_cycles"])
         rows.append(
             {
