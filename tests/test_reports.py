@@ -25,9 +25,11 @@ from fdsim.report.table import (
     cycle_parts,
     energy_components,
     energy_unit,
+    format_bytes,
     format_energy,
     format_rate,
     layer_table,
+    phase_totals,
     step_line,
     top_layers,
     unit_energy_table,
@@ -184,6 +186,9 @@ def test_energy_units_follow_magnitude() -> None:
     assert format_energy(3.2e10) == "32.000 mJ"
     assert format_energy(7.846e12) == "7.846 J"
     assert format_rate(104_557.4) == "104,557"
+    assert format_bytes(3_269_848) == "3.12 MiB"
+    assert format_bytes(3 << 30) == "3.00 GiB"
+    assert format_bytes(512) == "0.50 KiB"
     assert format_rate(9.2249) == "9.22"
 
 
@@ -302,3 +307,12 @@ def test_a_layer_without_ops_has_no_busiest_unit_and_no_stall() -> None:
     row = layer_table(pd.DataFrame([zero])).iloc[0]
     assert (row["cycles"], row["critical_stall"], row["main_cause"]) == (0, 0, "—")
     assert cycle_parts(pd.DataFrame([zero])).iloc[0]["busy"] == 0
+
+
+def test_tables_name_their_energy_unit_by_magnitude(lenet: RunResult) -> None:
+    assert "energy_uj" in layer_table(lenet.layers).columns  # LeNet-5's largest: 124 µJ
+    larger = lenet.layers.assign(energy_pj=lenet.layers["energy_pj"] * 1000)
+    table = layer_table(larger)
+    assert "energy_mj" in table.columns
+    assert table["energy_mj"].sum() == pytest.approx(larger["energy_pj"].sum() / 1e9, rel=1e-12)
+    assert "energy_uj" in phase_totals(lenet.summary["phases"]).columns

@@ -12,6 +12,7 @@ from fdsim.report.figures import TOP_LAYERS, cycles_with_stalls, energy_by_compo
 from fdsim.report.notes import linearity_note
 from fdsim.report.table import (
     energy_unit,
+    format_bytes,
     format_energy,
     format_rate,
     layer_table,
@@ -29,7 +30,7 @@ def write_report(result: RunResult, directory: Path) -> None:
     summary = result.summary
     manifest = summary["manifest"]
     table = layer_table(result.layers)
-    dram_mib = (summary["dram_read_bytes"] + summary["dram_write_bytes"]) / 2**20
+    dram_bytes = summary["dram_read_bytes"] + summary["dram_write_bytes"]
     lines = [
         f"# fdsim run {manifest['run_id']}",
         "",
@@ -41,7 +42,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         f"## Totals: one training step ({', '.join(summary['phases'])})",
         "",
         *_totals_table(summary),
-        f"| DRAM traffic | {dram_mib:.2f} MiB |",
+        f"| DRAM traffic | {format_bytes(dram_bytes)} |",
         f"| area | {summary['total_area_mm2']:.3f} mm² |",
         "",
         "Performed ops are the real multiplies and adds the hardware counted (FFTs, spectral "
@@ -145,7 +146,9 @@ def _unit_energy_section(result: RunResult) -> list[str]:
     energy = unit_energy_table(result.layers)
     energy = energy[energy["total"] > 0]
     scale, unit = energy_unit(float(energy["total"].max()))
-    shown = (energy / scale).reset_index().rename(columns={"unit": f"unit (energy in {unit})"})
+    # three decimals: a unit at a thousandth of the largest stays visible
+    shown = (energy / scale).map("{:.3f}".format)
+    shown = shown.reset_index().rename(columns={"unit": f"unit (energy in {unit})"})
     return [
         "## Energy by unit and component",
         "",

@@ -75,44 +75,61 @@ def layer_table(layers: pd.DataFrame) -> pd.DataFrame:
                 "busiest": f"{busiest['unit']} {100 * busiest['utilisation']:.0f}%",
                 "critical_stall": stall,
                 "main_cause": main,
-                "energy_uj": group["energy_pj"].sum() / 1e6,
+                "energy_pj": group["energy_pj"].sum(),
                 "dram_kib": (group["dram_read_bytes"].sum() + group["dram_write_bytes"].sum())
                 / 1024,
             }
         )
-    return pd.DataFrame(rows)
+    return in_energy_unit(pd.DataFrame(rows))
+
+
+def in_energy_unit(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``energy_pj`` column in the unit its largest value calls for, named
+    after it (``energy_uj``, ``energy_mj``, ...)."""
+    if frame.empty:
+        return frame
+    scale, unit = energy_unit(float(frame["energy_pj"].max()))
+    name = "energy_" + unit.replace("µ", "u").lower()
+    return frame.assign(energy_pj=frame["energy_pj"] / scale).rename(columns={"energy_pj": name})
+
+
+def _formatters(frame: pd.DataFrame) -> dict[str, Any]:
+    """Two decimals for energies and MiB, one for KiB."""
+    return {
+        column: ("{:.1f}" if column.endswith("_kib") else "{:.2f}").format
+        for column in frame.columns
+        if column.startswith("energy_") or column.startswith("dram_")
+    }
 
 
 def format_table(frame: pd.DataFrame) -> str:
-    return frame.to_string(
-        index=False,
-        formatters={"energy_uj": "{:.2f}".format, "dram_kib": "{:.1f}".format},
-    )
+    return frame.to_string(index=False, formatters=_formatters(frame))
 
 
 def phase_totals(phases: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per phase of ``summary["phases"]``: span, how the layers' spans add up to it
     (sum − overlap + gap = cycles), energy, DRAM traffic."""
-    return pd.DataFrame(
-        [
-            {
-                "phase": phase,
-                "cycles": int(totals["cycles"]),
-                "layer_cycles_sum": int(totals["layer_cycles_sum"]),
-                "overlap": int(totals["overlap_cycles"]),
-                "gap": int(totals["gap_cycles"]),
-                "energy_uj": totals["energy_pj"] / 1e6,
-                "dram_mib": (totals["dram_read_bytes"] + totals["dram_write_bytes"]) / 2**20,
-            }
-            for phase, totals in phases.items()
-        ]
+    return in_energy_unit(
+        pd.DataFrame(
+            [
+                {
+                    "phase": phase,
+                    "cycles": int(totals["cycles"]),
+                    "layer_cycles_sum": int(totals["layer_cycles_sum"]),
+                    "overlap": int(totals["overlap_cycles"]),
+                    "gap": int(totals["gap_cycles"]),
+                    "energy_pj": totals["energy_pj"],
+                    "dram_mib": (totals["dram_read_bytes"] + totals["dram_write_bytes"]) / 2**20,
+                }
+                for phase, totals in phases.items()
+            ]
+        )
     )
 
 
 def format_phase_totals(phases: dict[str, dict[str, Any]]) -> str:
-    return phase_totals(phases).to_string(
-        index=False, formatters={"energy_uj": "{:.2f}".format, "dram_mib": "{:.2f}".format}
-    )
+    frame = phase_totals(phases)
+    return frame.to_string(index=False, formatters=_formatters(frame))
 
 
 def step_line(summary: dict[str, Any]) -> str:
@@ -128,6 +145,14 @@ def step_line(summary: dict[str, Any]) -> str:
         f"({summary['spatial_equivalent_gops_per_w']:.1f} GOPS/W; performed "
         f"{summary['performed_gops']:.1f} GOPS), area {summary['total_area_mm2']:.3f} mm²"
     )
+
+
+def format_bytes(nbytes: int) -> str:
+    """``nbytes`` in KiB, MiB or GiB by magnitude, two decimals."""
+    for shift, name in ((30, "GiB"), (20, "MiB")):
+        if nbytes >= 1 << shift:
+            return f"{nbytes / (1 << shift):.2f} {name}"
+    return f"{nbytes / 1024:.2f} KiB"
 
 
 def format_rate(per_second: float) -> str:

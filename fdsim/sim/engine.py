@@ -44,7 +44,7 @@ class OpTiming:
     done: int
     stalls: dict[StallCause, int]
     activity: Activity
-    waited_for: StallCause = StallCause.DEPENDENCY  # DRAM when [queued, ready) awaited a DMA
+    waited_for: StallCause  # DRAM when [queued, ready) awaited a DMA transfer, else DEPENDENCY
 
 
 @dataclass(frozen=True)
