@@ -207,6 +207,7 @@ def collect(
         _throughput(summary, layers, workload, _spatial_equivalent_ops(schedule, workload))
     )
     summary["phases"] = _phase_totals(schedule, layer_counts, layers, areas.values(), hardware)
+    summary.update(_phase_overlap(summary["phases"], total_cycles))
     summary["mapping"] = {
         phase.value: {p.name: p.mapping for p in schedule.layers if p.phase is phase}
         for phase in Phase
@@ -288,13 +289,16 @@ def _phase_totals(
         ]
         if not spans:
             continue
-        cycles = max(c.end_cycle for c in spans) - min(c.start_cycle for c in spans)
+        start, end = min(c.start_cycle for c in spans), max(c.end_cycle for c in spans)
+        cycles = end - start
         covered = _union_cycles([(c.start_cycle, c.end_cycle) for c in spans])
         layer_sum = sum(c.cycles for c in spans)
         rows = layers[layers["phase"] == phase.value]
         dynamic = float(rows[["compute_energy_pj", "sram_energy_pj", "dram_energy_pj"]].sum().sum())
         leakage = leakage_mw * cycles / hardware.clock_hz * PJ_PER_MW_SECOND
         totals[phase.value] = {
+            "start_cycle": start,
+            "end_cycle": end,
             "cycles": cycles,
             "dynamic_energy_pj": dynamic,
             "leakage_energy_pj": leakage,
@@ -306,6 +310,20 @@ def _phase_totals(
             "gap_cycles": cycles - covered,
         }
     return totals
+
+
+def _phase_overlap(phases: dict[str, dict[str, Any]], total_cycles: int) -> dict[str, int]:
+    """How the phases' spans add up to the step: ``phase_cycles_sum − phase_overlap_cycles +
+    phase_gap_cycles = total_cycles`` (bwd_data and bwd_weight interleave, prefetches overlap
+    phase boundaries; the gap is cycles of the step no phase's span covers)."""
+    spans = [(p["start_cycle"], p["end_cycle"]) for p in phases.values()]
+    covered = _union_cycles(spans)
+    phase_sum = sum(p["cycles"] for p in phases.values())
+    return {
+        "phase_cycles_sum": phase_sum,
+        "phase_overlap_cycles": phase_sum - covered,
+        "phase_gap_cycles": total_cycles - covered,
+    }
 
 
 def _union_cycles(intervals: list[tuple[int, int]]) -> int:

@@ -152,6 +152,15 @@ def test_layer_spans_add_up_to_phase_spans(lenet: RunResult) -> None:
             totals["layer_cycles_sum"] - totals["overlap_cycles"] + totals["gap_cycles"]
             == totals["cycles"]
         )
+    phases, summary = result.summary["phases"], result.summary
+    assert summary["phase_cycles_sum"] == sum(p["cycles"] for p in phases.values())
+    assert (
+        summary["phase_cycles_sum"] - summary["phase_overlap_cycles"] + summary["phase_gap_cycles"]
+        == summary["total_cycles"]
+    )
+    assert all(p["end_cycle"] - p["start_cycle"] == p["cycles"] for p in phases.values())
+    # bwd_data and bwd_weight interleave layer by layer
+    assert summary["phase_overlap_cycles"] > 0
     # LeNet-5's forward layers overlap (DMA prefetch) but leave no gap
     assert result.summary["phases"]["fwd"]["overlap_cycles"] > 0
     assert result.summary["phases"]["fwd"]["gap_cycles"] == 0

@@ -67,6 +67,9 @@ def write_report(result: RunResult, directory: Path) -> None:
             f"none = {t['cycles']:,} cycles"
             for phase, t in summary["phases"].items()
         ],
+        f"- the step: {summary['phase_cycles_sum']:,} phase cycles − "
+        f"{summary['phase_overlap_cycles']:,} cycles covered by more than one phase + "
+        f"{summary['phase_gap_cycles']:,} covered by none = {summary['total_cycles']:,} cycles",
         "",
         *_unit_energy_section(result),
         "## Time per unit",
