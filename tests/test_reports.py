@@ -35,12 +35,13 @@ from fdsim.report.table import (
     unit_energy_table,
     unit_time_table,
 )
-from fdsim.results import RunResult, _union_cycles
+from fdsim.results import RunResult
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase
 from fdsim.sim.counters import CriticalCause, count
 from fdsim.sim.engine import simulate
 from fdsim.spec.load import load_hardware, load_workload
+from fdsim.step_totals import union_cycles
 
 REPO = Path(__file__).resolve().parent.parent
 LENET = REPO / "workloads" / "lenet5.yaml"
@@ -167,9 +168,9 @@ def test_layer_spans_add_up_to_phase_spans(lenet: RunResult) -> None:
 
 
 def test_union_of_cycle_intervals() -> None:
-    assert _union_cycles([]) == 0
-    assert _union_cycles([(0, 10), (5, 12), (20, 25), (21, 22)]) == 12 + 5
-    assert _union_cycles([(3, 3), (0, 4)]) == 4
+    assert union_cycles([]) == 0
+    assert union_cycles([(0, 10), (5, 12), (20, 25), (21, 22)]) == 12 + 5
+    assert union_cycles([(3, 3), (0, 4)]) == 4
 
 
 def test_per_unit_stalls_are_named_per_unit(lenet: RunResult) -> None:
