@@ -72,7 +72,8 @@ def layer_table(layers: pd.DataFrame) -> pd.DataFrame:
                 "domain": first["domain"],
                 "cycles": int(first["layer_cycles"]),
                 "bound": int(first["bound_cycles"]),
-                "busiest": f"{busiest['unit']} {100 * busiest['utilisation']:.0f}%",
+                "busiest": f"{UNIT_LABELS.get(busiest['unit'], busiest['unit'])} "
+                f"{100 * busiest['utilisation']:.0f}%",
                 "critical_stall": stall,
                 "main_cause": main,
                 "energy_pj": group["energy_pj"].sum(),
