@@ -99,7 +99,14 @@ def simulate_compiled(
     bounds = layer_bounds(schedule, hardware.spec)
     manifest = _manifest(hardware, workload, table)
     result = collect(
-        schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest
+        schedule,
+        counts,
+        bounds,
+        trace.total_cycles,
+        hardware.spec,
+        table.spec,
+        manifest,
+        workload.spec,
     )
     spans = [asdict(span) for span in affine_spans(model)]
     linearity = {"linear_classifier": is_linear_classifier(model), "affine_spans": spans}

@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     from fdsim.api import run
     from fdsim.report.markdown import write_report
     from fdsim.report.notes import linearity_note
-    from fdsim.report.table import format_phase_totals, format_table, layer_table
+    from fdsim.report.table import format_phase_totals, format_table, layer_table, step_line
     from fdsim.results import write_atomically, write_tables
 
     phases = parse_phases(args.phases)
@@ -99,12 +99,7 @@ def _run(args: argparse.Namespace) -> int:
         print(format_table(layer_table(result.layers)))
         print()
         print(format_phase_totals(summary["phases"]))
-        print(
-            f"\ntraining step ({', '.join(summary['phases'])}): "
-            f"{summary['total_cycles']:,} cycles "
-            f"({summary['time_s'] * 1e3:.4f} ms), {summary['energy_pj'] / 1e6:.3f} µJ, "
-            f"area {summary['total_area_mm2']:.3f} mm²"
-        )
+        print(f"\n{step_line(summary)}")
         if result.numerics is not None:
             numerics = summary["numerics"]
             worst = ", ".join(

@@ -1,10 +1,13 @@
 """Run results: tidy tables priced from counts, the summary and the manifest; saving them.
 
 ``layers`` has one row per layer × phase × unit (``unit`` ``sram`` carries the buffers'
-leakage); ``traffic`` one row per layer × phase × memory × tensor-or-buffer × direction (DRAM
-tensors: activations, weights, gradients, stash, velocity). The summary's totals are one
-training step (the phases simulated); ``phases`` splits them per phase. Energy is derived here
-from counts and the energy table, so a new table re-prices a stored run.
+leakage); its layer-level columns (``layer_cycles``, ``bound_cycles``, ``busiest_unit``,
+``critical_stall_{cause}_cycles``) repeat on every unit row of the layer, its per-unit stalls
+are ``unit_stall_{cause}_cycles``. ``traffic`` has one row per layer × phase × memory ×
+tensor-or-buffer × direction (DRAM tensors: activations, weights, gradients, stash,
+velocity). The summary's totals are one training step (the phases simulated); ``phases``
+splits them per phase. Energy is derived here from counts and the energy table, so a new
+table re-prices a stored run.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ import pandas as pd
 from fdsim.cost.area import UnitArea, unit_areas
 from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_pj_per_byte
 from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit, buffer_spec
-from fdsim.sim.counters import LayerCounts, UnitCounts
+from fdsim.sim.counters import CriticalCause, LayerCounts, UnitCounts
 from fdsim.sim.engine import StallCause
 from fdsim.sim.functional import INFORMATION_LOST_DB, FunctionalNumerics
 from fdsim.sim.units import Arith
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
+from fdsim.spec.workload import Workload
+from fdsim.step_totals import phase_overlap, spatial_equivalent_ops, throughput, union_cycles
 
 PJ_PER_MW_SECOND = 1e9
 
@@ -141,8 +146,10 @@ def collect(
     hardware: HardwareSpec,
     table: EnergyTable,
     manifest: dict[str, Any],
+    workload: Workload,
 ) -> RunResult:
-    """Price the counts and assemble the tables and summary."""
+    """Price the counts and assemble the tables and summary (``workload``: the batch size and
+    kernel sizes behind the per-image and spatial-equivalent totals)."""
     areas = {area.unit: area for area in unit_areas(hardware, table)}
     unit_names = [u.value for u in Unit if u is Unit.DMA or u.value in areas]
     rows: list[dict[str, Any]] = []
@@ -156,6 +163,11 @@ def collect(
             "domain": plan.domain,
             "layer_cycles": counts.cycles,
             "bound_cycles": bound.cycles,
+            "busiest_unit": counts.busiest.value if counts.busiest else "",
+            **{
+                f"critical_stall_{cause.value}_cycles": counts.critical_stalls.get(cause, 0)
+                for cause in CriticalCause
+            },
         }
         leak_seconds = counts.cycles * seconds_per_cycle
         for name in [*unit_names, "sram"]:
@@ -171,7 +183,10 @@ def collect(
                     "unit": name,
                     "ops": unit_counts.ops,
                     "busy_cycles": unit_counts.busy_cycles,
-                    **{f"stall_{cause.value}_cycles": stalls.get(cause, 0) for cause in StallCause},
+                    **{
+                        f"unit_stall_{cause.value}_cycles": stalls.get(cause, 0)
+                        for cause in StallCause
+                    },
                     "utilisation": unit_counts.busy_cycles / counts.cycles
                     if counts.cycles
                     else 0.0,
@@ -219,7 +234,11 @@ def collect(
             ["layer", "phase", "level", "memory", "direction"], as_index=False, sort=False
         ).agg(bytes=("bytes", "sum"))
     summary = _summary(layers, total_cycles, hardware, list(areas.values()), manifest)
+    summary.update(
+        throughput(summary, layers, workload, spatial_equivalent_ops(schedule, workload))
+    )
     summary["phases"] = _phase_totals(schedule, layer_counts, layers, areas.values(), hardware)
+    summary.update(phase_overlap(summary["phases"], total_cycles))
     summary["mapping"] = {
         phase.value: {p.name: p.mapping for p in schedule.layers if p.phase is phase}
         for phase in Phase
@@ -245,7 +264,10 @@ def _phase_totals(
     hardware: HardwareSpec,
 ) -> dict[str, dict[str, Any]]:
     """Per phase: its span (first op start to last result usable; spans of consecutive
-    phases may overlap where DMA prefetches), dynamic energy, leakage over the span, DRAM bytes."""
+    phases may overlap where DMA prefetches), dynamic energy, leakage over the span, DRAM bytes,
+    and how its layers' spans add up to it: ``layer_cycles_sum − overlap_cycles + gap_cycles
+    = cycles``, where ``overlap_cycles`` counts each cycle once per layer span beyond the first
+    that covers it and ``gap_cycles`` the cycles of the span no layer covers."""
     leakage_mw = sum(area.leakage_mw for area in areas)
     totals: dict[str, dict[str, Any]] = {}
     for phase in Phase:
@@ -256,17 +278,25 @@ def _phase_totals(
         ]
         if not spans:
             continue
-        cycles = max(c.end_cycle for c in spans) - min(c.start_cycle for c in spans)
+        start, end = min(c.start_cycle for c in spans), max(c.end_cycle for c in spans)
+        cycles = end - start
+        covered = union_cycles([(c.start_cycle, c.end_cycle) for c in spans])
+        layer_sum = sum(c.cycles for c in spans)
         rows = layers[layers["phase"] == phase.value]
         dynamic = float(rows[["compute_energy_pj", "sram_energy_pj", "dram_energy_pj"]].sum().sum())
         leakage = leakage_mw * cycles / hardware.clock_hz * PJ_PER_MW_SECOND
         totals[phase.value] = {
+            "start_cycle": start,
+            "end_cycle": end,
             "cycles": cycles,
             "dynamic_energy_pj": dynamic,
             "leakage_energy_pj": leakage,
             "energy_pj": dynamic + leakage,
             "dram_read_bytes": int(rows["dram_read_bytes"].sum()),
             "dram_write_bytes": int(rows["dram_write_bytes"].sum()),
+            "layer_cycles_sum": layer_sum,
+            "overlap_cycles": layer_sum - covered,
+            "gap_cycles": cycles - covered,
         }
     return totals
 

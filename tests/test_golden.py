@@ -97,7 +97,7 @@ def test_golden_counts(golden_files: tuple[Path, Path]) -> None:
     assert fc["dma"]["dram_write_bytes"] == 256 + 4
     assert (conv["fft"]["layer_cycles"], fc["fft"]["layer_cycles"]) == (424, 998 - 424)
     assert conv["cmac"]["busy_cycles"] == 20
-    assert conv["cmac"]["stall_dram_cycles"] == 324  # waited from the layer's start for data
+    assert conv["cmac"]["unit_stall_dram_cycles"] == 324  # waited from the layer's start for data
     assert result.summary["total_cycles"] == 1001
     assert result.summary["dram_read_bytes"] == 128 + 320 + 160 + 320 + 516 + 256 + 4
 

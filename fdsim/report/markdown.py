@@ -8,20 +8,30 @@ from typing import Any
 
 import pandas as pd
 
-from fdsim.report.figures import cycles_with_stalls, energy_by_unit
+from fdsim.report.columns import dictionary_lines
+from fdsim.report.figures import TOP_LAYERS, cycles_with_stalls, energy_by_component
 from fdsim.report.notes import linearity_note
-from fdsim.report.table import layer_table, phase_totals
+from fdsim.report.table import (
+    energy_unit,
+    format_bytes,
+    format_energy,
+    format_rate,
+    layer_table,
+    phase_totals,
+    unit_energy_table,
+    unit_time_table,
+)
 from fdsim.results import RunResult
 
 
 def write_report(result: RunResult, directory: Path) -> None:
     """Write ``report.md`` and its two PNG figures into ``directory``."""
-    energy_by_unit(result.layers, directory / "energy_by_unit.png")
+    energy_by_component(result.layers, directory / "energy.png")
     cycles_with_stalls(result.layers, directory / "cycles.png")
     summary = result.summary
     manifest = summary["manifest"]
     table = layer_table(result.layers)
-    dram_mib = (summary["dram_read_bytes"] + summary["dram_write_bytes"]) / 2**20
+    dram_bytes = summary["dram_read_bytes"] + summary["dram_write_bytes"]
     lines = [
         f"# fdsim run {manifest['run_id']}",
         "",
@@ -32,30 +42,60 @@ def write_report(result: RunResult, directory: Path) -> None:
         "",
         f"## Totals: one training step ({', '.join(summary['phases'])})",
         "",
-        "| quantity | value |",
-        "|---|---|",
-        f"| cycles | {summary['total_cycles']:,} |",
-        f"| time | {summary['time_s'] * 1e3:.4f} ms |",
-        f"| energy | {summary['energy_pj'] / 1e6:.3f} µJ |",
-        f"| of which compute / SRAM / DRAM / leakage | "
-        f"{summary['compute_energy_pj'] / 1e6:.3f} / {summary['sram_energy_pj'] / 1e6:.3f} / "
-        f"{summary['dram_energy_pj'] / 1e6:.3f} / {summary['leakage_energy_pj'] / 1e6:.3f} µJ |",
-        f"| DRAM traffic | {dram_mib:.2f} MiB |",
+        *_totals_table(summary),
+        f"| DRAM traffic | {format_bytes(dram_bytes)} |",
         f"| area | {summary['total_area_mm2']:.3f} mm² |",
+        "",
+        "Performed ops are the real multiplies and adds the hardware counted (FFTs, spectral "
+        "products, streaming units, update). Spatial-equivalent ops are 2 per multiply-"
+        "accumulate of the direct spatial-domain convolutions and matrix products that give "
+        "the same outputs as the conv and fc layers, in each of fwd, bwd_data and bwd_weight "
+        "simulated (pooling, activation, loss, bias and update not counted). GOPS: ops per "
+        "second of step time / 10⁹; GOPS/W: ops per joule of step energy / 10⁹.",
         "",
         "## Per phase",
         "",
-        "Spans of consecutive phases may overlap where DMA prefetches the next phase's data; "
-        "energy is dynamic energy plus all units' leakage over the phase's span.",
+        "Energy is dynamic energy plus all units' leakage over the phase's span. Layer spans "
+        "overlap (a layer's prefetch runs during the previous layer) and may leave gaps "
+        "(another phase's layers run there), so the sum of a phase's layer cycles is not its "
+        "span: `layer_cycles_sum − overlap + gap = cycles`.",
         "",
         *_markdown_table(phase_totals(summary["phases"])),
+        "",
+        *[
+            f"- {phase}: {t['layer_cycles_sum']:,} layer cycles − {t['overlap_cycles']:,} "
+            f"cycles covered by more than one layer + {t['gap_cycles']:,} cycles covered by "
+            f"none = {t['cycles']:,} cycles"
+            for phase, t in summary["phases"].items()
+        ],
+        f"- the step: {summary['phase_cycles_sum']:,} phase cycles − "
+        f"{summary['phase_overlap_cycles']:,} cycles covered by more than one phase + "
+        f"{summary['phase_gap_cycles']:,} covered by none = {summary['total_cycles']:,} cycles",
+        "",
+        *_unit_energy_section(result),
+        "## Time per unit",
+        "",
+        "Summed over the step's layers, per unit (its ops never overlap): busy cycles, their "
+        "share of the step's cycles, and the unit's own stalls by cause (`sram_bandwidth` "
+        "cycles are part of busy time, not extra).",
+        "",
+        *_markdown_table(unit_time_table(result.layers, summary["total_cycles"])),
         "",
         *_linearity_section(summary["linearity"]),
         "## Per layer and phase",
         "",
+        "`cycles` is the layer's span; `critical_stall` the cycles of it beyond its busiest "
+        "unit's busy time (so at most `cycles`), `main_cause` the largest of its causes (all "
+        "causes: `critical_stall_*_cycles` in `layers.csv`). Per-unit stalls "
+        "(`unit_stall_*_cycles`) are per unit: units wait in parallel, so they are not summed "
+        "here.",
+        "",
         *_markdown_table(table),
         "",
-        "![energy by unit per layer](energy_by_unit.png)",
+        f"Figures: one panel per phase, the {TOP_LAYERS} largest layers of each and the rest "
+        "summed as `other`.",
+        "",
+        "![energy per layer by component](energy.png)",
         "",
         "![cycles per layer](cycles.png)",
         "",
@@ -68,12 +108,61 @@ def write_report(result: RunResult, directory: Path) -> None:
             for layer, text in layers.items()
         ],
         "",
+        "## Column dictionary",
+        "",
         "Full data: `layers.csv` (one row per layer × phase × unit), `traffic.csv`, "
         "`summary.json`"
         + (", `numerics.csv`, `overflows.csv`." if result.numerics is not None else "."),
         "",
+        *dictionary_lines(),
     ]
     (directory / "report.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _totals_table(summary: dict[str, Any]) -> list[str]:
+    """The totals' rows (header included) on energy, time and throughput."""
+    scale, unit = energy_unit(summary["energy_pj"])
+    parts = " / ".join(
+        f"{summary[key] / scale:.3f}"
+        for key in ("compute_energy_pj", "sram_energy_pj", "dram_energy_pj", "leakage_energy_pj")
+    )
+    rows = [
+        "| quantity | value |",
+        "|---|---|",
+        f"| batch size | {summary['batch_size']} images |",
+        f"| cycles | {summary['total_cycles']:,} |",
+        f"| time | {summary['time_s'] * 1e3:.4f} ms |",
+        f"| images per second | {format_rate(summary['images_per_s'])} |",
+        f"| energy | {format_energy(summary['energy_pj'])} |",
+        f"| energy per image | {format_energy(summary['energy_per_image_pj'])} |",
+        f"| of which compute / SRAM access / DRAM access / leakage | {parts} {unit} |",
+    ]
+    for name, label in (("spatial_equivalent", "spatial-equivalent"), ("performed", "performed")):
+        rows.append(
+            f"| {label} ops | {summary[f'{name}_ops']:,}: {summary[f'{name}_gops']:.2f} GOPS, "
+            f"{summary[f'{name}_gops_per_w']:.2f} GOPS/W |"
+        )
+    return rows
+
+
+def _unit_energy_section(result: RunResult) -> list[str]:
+    """Energy per unit by component, in one unit chosen by the largest total."""
+    energy = unit_energy_table(result.layers)
+    energy = energy[energy["total"] > 0]
+    scale, unit = energy_unit(float(energy["total"].max()))
+    # three decimals: a unit at a thousandth of the largest stays visible
+    shown = (energy / scale).map("{:.3f}".format)
+    shown = shown.reset_index().rename(columns={"unit": f"unit (energy in {unit})"})
+    return [
+        "## Energy by unit and component",
+        "",
+        "Each unit's SRAM and DRAM accesses are its own components; the dma engine's DRAM "
+        "access is the DRAM side of its transfers, its SRAM access their buffer side; sram "
+        "buffers carry only the buffers' leakage.",
+        "",
+        *_markdown_table(shown),
+        "",
+    ]
 
 
 def _linearity_section(linearity: dict[str, Any]) -> list[str]:

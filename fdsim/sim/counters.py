@@ -1,19 +1,51 @@
-"""Aggregating a trace into per-layer, per-unit counts (cycles, stalls, actions, bytes)."""
+"""Aggregating a trace into per-layer, per-unit counts (cycles, stalls, actions, bytes), and
+into each layer's critical-path stalls.
+
+Critical-path stalls of a layer (one plan: layer × phase) split the cycles by which its span
+exceeds the busy time of its busiest unit ``U`` (most busy cycles in the layer; ties go to the
+first in ``Unit`` order). A unit's ops tile its time line from cycle 0 (see ``OpTiming``), so
+every cycle of the span from its start ``S`` to the end of ``U``'s last op of the layer falls
+in exactly one segment of one op of ``U``:
+
+- a busy segment of the layer's own op: busy time, not a stall;
+- a wait of the layer's own op: ``dram`` or ``dependency`` (waiting for its inputs, by the
+  unit of the input that came last) or ``buffer_full`` (waiting for SRAM space);
+- any segment (busy or waiting) of an op of another layer: ``other_layers`` — the unit was
+  occupied by overlapping work of a neighbouring layer (a prefetch, the previous layer's tail);
+
+and the cycles after ``U``'s last op of the layer until the layer's last result is usable are
+``drain`` (other units finishing the layer's work, DRAM write latency). The causes therefore
+sum to ``cycles - busiest busy cycles`` exactly. SRAM-port stalls are inside busy time (see
+``Activity``) and are not critical-path stalls.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from fdsim.schedule.ops import Schedule, Unit
-from fdsim.sim.engine import StallCause, Trace
+from fdsim.sim.engine import OpTiming, StallCause, Trace
 from fdsim.sim.units import ArithKey, DramKey, SramKey
+
+
+class CriticalCause(StrEnum):
+    """Why a layer's span exceeds its busiest unit's busy time (see the module docstring)."""
+
+    DRAM = "dram"
+    DEPENDENCY = "dependency"
+    BUFFER_FULL = "buffer_full"
+    OTHER_LAYERS = "other_layers"
+    DRAIN = "drain"
 
 
 @dataclass
 class UnitCounts:
     ops: int = 0
     busy_cycles: int = 0
+    last_end_cycle: int = 0  # when the unit finished its last op of the layer
     stall_cycles: Counter[StallCause] = field(default_factory=Counter)
     arith: Counter[ArithKey] = field(default_factory=Counter)
     sram_bytes: Counter[SramKey] = field(default_factory=Counter)
@@ -22,11 +54,15 @@ class UnitCounts:
 
 @dataclass(frozen=True)
 class LayerCounts:
-    """A layer's span (first op start to last result usable) and what each unit did in it."""
+    """A layer's span (first op start to last result usable), what each unit did in it, its
+    busiest unit (None without ops) and its critical-path stalls (sum: ``cycles`` minus the
+    busiest unit's busy cycles)."""
 
     start_cycle: int
     end_cycle: int
     units: dict[Unit, UnitCounts]
+    busiest: Unit | None = None
+    critical_stalls: Counter[CriticalCause] = field(default_factory=Counter)
 
     @property
     def cycles(self) -> int:
@@ -38,10 +74,13 @@ def count(schedule: Schedule, trace: Trace) -> list[LayerCounts]:
     units: list[dict[Unit, UnitCounts]] = [{} for _ in schedule.layers]
     starts: list[int | None] = [None] * len(schedule.layers)
     ends = [0] * len(schedule.layers)
+    lanes: dict[Unit, list[tuple[int, OpTiming]]] = {}
     for op, timing in zip(schedule.ops, trace.timings, strict=True):
+        lanes.setdefault(op.unit, []).append((op.layer, timing))
         counts = units[op.layer].setdefault(op.unit, UnitCounts())
         counts.ops += 1
         counts.busy_cycles += timing.end - timing.start
+        counts.last_end_cycle = max(counts.last_end_cycle, timing.end)
         counts.stall_cycles.update(timing.stalls)
         counts.arith.update(timing.activity.arith)
         counts.sram_bytes.update(timing.activity.sram_bytes)
@@ -49,7 +88,47 @@ def count(schedule: Schedule, trace: Trace) -> list[LayerCounts]:
         first = starts[op.layer]
         starts[op.layer] = timing.start if first is None else min(first, timing.start)
         ends[op.layer] = max(ends[op.layer], timing.done)
-    return [
-        LayerCounts(start if start is not None else 0, max(end, start or 0), unit_counts)
-        for start, end, unit_counts in zip(starts, ends, units, strict=True)
-    ]
+    # a unit's ops in program order are its ops in time order (one queue per unit)
+    queued = {unit: [timing.queued for _, timing in lane] for unit, lane in lanes.items()}
+    result = []
+    for layer, (start, end, unit_counts) in enumerate(zip(starts, ends, units, strict=True)):
+        if start is None:
+            result.append(LayerCounts(0, 0, unit_counts))
+            continue
+        busiest = max(Unit, key=lambda u: unit_counts[u].busy_cycles if u in unit_counts else -1)
+        stalls = _critical_stalls(
+            layer,
+            (start, unit_counts[busiest].last_end_cycle, end),
+            lanes[busiest],
+            queued[busiest],
+        )
+        result.append(LayerCounts(start, end, unit_counts, busiest, stalls))
+    return result
+
+
+def _critical_stalls(
+    layer: int,
+    span: tuple[int, int, int],
+    lane: list[tuple[int, OpTiming]],
+    queued: list[int],
+) -> Counter[CriticalCause]:
+    """Classify the cycles of the layer's span ``(start, last_end, end)`` (``last_end``: the end
+    of the busiest unit's last op of the layer) that ``lane`` (the busiest unit's ops, in
+    order; ``queued`` their queued cycles) was not busy with ``layer``'s ops, by the module
+    docstring's rule."""
+    start, last_end, end = span
+    stalls: Counter[CriticalCause] = Counter(dict.fromkeys(CriticalCause, 0))
+
+    def add(cause: CriticalCause, low: int, high: int) -> None:
+        stalls[cause] += max(0, min(high, last_end) - max(low, start))
+
+    for owner, timing in lane[max(0, bisect_right(queued, start) - 1) :]:
+        if timing.queued >= last_end:
+            break
+        if owner != layer:
+            add(CriticalCause.OTHER_LAYERS, timing.queued, timing.end)
+            continue
+        add(CriticalCause(timing.waited_for.value), timing.queued, timing.ready)
+        add(CriticalCause.BUFFER_FULL, timing.ready, timing.start)
+    stalls[CriticalCause.DRAIN] += end - last_end
+    return stalls

@@ -30,13 +30,21 @@ class StallCause(StrEnum):
 
 @dataclass(frozen=True)
 class OpTiming:
-    """When an op ran: ``start``..``end`` on its unit; its result usable at ``done``."""
+    """When an op ran: its unit turned to it at ``queued`` (the end of the unit's previous op,
+    or 0), its dependencies were all done at ``ready``, it got its SRAM space and started at
+    ``start``, freed the unit at ``end``; its result is usable at ``done``. So
+    ``queued <= ready <= start <= end <= done``, and a unit's ops tile its time line from 0:
+    [queued, ready) waiting for data, [ready, start) for buffer space, [start, end) busy.
+    ``stalls`` counts those waits by cause from the op's layer's start only."""
 
+    queued: int
+    ready: int
     start: int
     end: int
     done: int
     stalls: dict[StallCause, int]
     activity: Activity
+    waited_for: StallCause  # DRAM when [queued, ready) awaited a DMA transfer, else DEPENDENCY
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,12 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
         for op in queue:
             stalls = dict.fromkeys(StallCause, 0)
             waited_from = int(env.now)
+            cause = StallCause.DEPENDENCY
             if op.deps:
                 yield simpy.AllOf(env, [done[d] for d in op.deps])
                 last = max(op.deps, key=lambda d: (finish[d], d))
-                cause = StallCause.DRAM if ops[last].unit is Unit.DMA else StallCause.DEPENDENCY
+                if ops[last].unit is Unit.DMA:
+                    cause = StallCause.DRAM
                 stalls[cause] += waited(op.layer, waited_from)
             allocated_from = int(env.now)
             for buffer, amount in op.allocate:
@@ -134,7 +144,14 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
                 pools[buffer].release(amount)
             end = int(env.now)
             timings[op.index] = OpTiming(
-                start, end, end + activity.done_delay_cycles, stalls, activity
+                waited_from,
+                allocated_from,
+                start,
+                end,
+                end + activity.done_delay_cycles,
+                stalls,
+                activity,
+                cause,
             )
             env.process(complete(op, activity.done_delay_cycles))
 
