@@ -6,7 +6,8 @@ writes what this returns. ``fdsim train`` (:mod:`fdsim.training`) reuses its ste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from hashlib import sha256
@@ -81,7 +82,8 @@ def run(
         selected = {phase.value for phase in schedule.phases}
         with bit_true_limits(hardware, workload):
             numerics = functional_numerics(model, hardware.spec, tiles, selected, batch, seed)
-    result = simulate_compiled(hardware, workload, table, schedule, model)
+    options = run_options(phases, functional=functional, seed=seed, dataset=dataset)
+    result = simulate_compiled(hardware, workload, table, schedule, model, options)
     return result if numerics is None else with_numerics(result, numerics)
 
 
@@ -91,13 +93,16 @@ def simulate_compiled(
     table: Loaded[EnergyTable],
     schedule: Schedule,
     model: Model,
+    options: Mapping[str, Any],
 ) -> RunResult:
     """Simulate, count, bound and price a compiled ``schedule``; the summary also says which
-    layers of ``model`` compose to one affine map (:mod:`fdsim.nn.linearity`)."""
+    layers of ``model`` compose to one affine map (:mod:`fdsim.nn.linearity`). ``options``
+    (JSON values) are the choices beside the specs that change the run's outcome: they go
+    into the manifest and its run id."""
     trace = simulate(schedule, hardware.spec)
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware.spec)
-    manifest = _manifest(hardware, workload, table)
+    manifest = _manifest(options, hardware, workload, table)
     result = collect(
         schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest
     )
@@ -163,18 +168,47 @@ def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) 
         raise _located(field, hardware, workload) from None
 
 
-def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:
+def _manifest(options: Mapping[str, Any], *specs: Loaded[Any]) -> dict[str, Any]:
     kinds = ("hardware", "workload", "energy_table")
     hashes = {kind: canonical_hash(loaded.spec) for kind, loaded in zip(kinds, specs, strict=True)}
     return {
         "fdsim_version": __version__,
         "inputs": {kind: loaded.origin.path for kind, loaded in zip(kinds, specs, strict=True)},
         "spec_sha256": hashes,
-        "run_id": canonical_run_id(hashes),
+        "options": dict(options),
+        "run_id": canonical_run_id(hashes, options),
     }
 
 
-def canonical_run_id(hashes: dict[str, str]) -> str:
-    """A short id of a run's inputs: equal specs (whatever their file names), equal ids."""
-    joined = ",".join(f"{kind}={digest}" for kind, digest in sorted(hashes.items()))
-    return sha256(joined.encode()).hexdigest()[:12]
+def run_options(
+    phases: Iterable[Phase], *, functional: bool, seed: int, dataset: DatasetSource | None
+) -> dict[str, Any]:
+    """The options of :func:`run` that change its result: the phases (in pipeline order),
+    ``functional``, and, for a functional run only (they change nothing else), the seed and
+    the dataset (:func:`dataset_identity`; None for seeded uniform data)."""
+    selected = set(phases)
+    options: dict[str, Any] = {
+        "phases": [phase.value for phase in Phase if phase in selected],
+        "functional": functional,
+    }
+    if functional:
+        options["seed"] = seed
+        options["dataset"] = None if dataset is None else dataset_identity(dataset)
+    return options
+
+
+def dataset_identity(source: DatasetSource) -> dict[str, str]:
+    """A dataset by name and, for IDX files, by the SHA-256 of their bytes (the same files
+    anywhere, the same identity). The files must exist: call once they have been loaded."""
+    identity = {"name": source.name.value}
+    for key, path in (("images_sha256", source.images_path), ("labels_sha256", source.labels_path)):
+        if path is not None:
+            identity[key] = sha256(path.read_bytes()).hexdigest()
+    return identity
+
+
+def canonical_run_id(hashes: Mapping[str, str], options: Mapping[str, Any]) -> str:
+    """A short id of everything that decides a run's result: the canonical specs (whatever
+    their file names) and the ``options``. Equal specs and options, equal ids."""
+    canonical = json.dumps({"spec_sha256": hashes, "options": options}, sort_keys=True)
+    return sha256(canonical.encode()).hexdigest()[:12]

@@ -1,23 +1,31 @@
 """The command line: thin subcommands, each calling one public function.
 
-A user error (``ConfigError``, or a bad option) prints one line and exits with status 2;
-nothing is written.
+A user error (``ConfigError``, or a bad option, or an output folder that cannot be written)
+prints one line and exits with status 2; nothing is written. An interrupt (Ctrl-C, SIGTERM)
+prints one line and exits with 130 (143 for SIGTERM), leaving the output folder untouched
+unless it was already complete.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import BaseModel
 
 from fdsim import __version__
 from fdsim.errors import ConfigError
-from fdsim.schedule.ops import Phase
+from fdsim.output import OutputKind, plan_output, write_output
+from fdsim.schedule.ops import TRAINING_STEP, Phase
 
 if TYPE_CHECKING:
     from fdsim.nn.datasets import DatasetSource
@@ -26,6 +34,38 @@ DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
 DEFAULT_TRAIN_WORKLOAD = Path("workloads/digits_cnn.yaml")
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+@dataclass
+class _Session:
+    """What an interrupt's message needs: the output folder once known, and whether the
+    output is in place there."""
+
+    out: Path | None = None
+    written: bool = False
+
+    def target(self, out: Path, kind: OutputKind, force: bool) -> Path:
+        """Check that ``out`` may take an output of ``kind`` (``ConfigError`` if not), and
+        remember it."""
+        plan_output(out, kind, force=force)
+        self.out = out
+        return out
+
+    def interrupted(self) -> str:
+        if self.out is None:
+            return "interrupted"
+        if self.written:
+            return f"interrupted; {self.out} was written"
+        return f"interrupted; nothing written to {self.out}"
+
+    def committed(self) -> None:
+        self.written = True
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread like ``KeyboardInterrupt`` so the same cleanup runs."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,12 +106,14 @@ def parse_phases(text: str) -> frozenset[Phase]:
         raise ConfigError("--phases", str(problem)) from None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, session: _Session) -> int:
+    if args.out is not None:  # first: a refusal should not wait, an interrupt can name it
+        session.target(args.out, OutputKind.RUN, args.force)
     from fdsim.api import run
     from fdsim.report.markdown import write_report
     from fdsim.report.notes import linearity_note
     from fdsim.report.table import format_phase_totals, format_table, layer_table
-    from fdsim.results import write_atomically, write_tables
+    from fdsim.results import write_tables
 
     phases = parse_phases(args.phases)
     dataset = _dataset_source(args)
@@ -82,18 +124,18 @@ def _run(args: argparse.Namespace) -> int:
     result = run(
         hardware, workload, phases, functional=args.functional, seed=args.seed, dataset=dataset
     )
-    manifest = result.summary["manifest"]
-    data = "" if dataset is None else f"-{dataset.name}"
-    suffix = f"-functional{data}-seed{args.seed}" if args.functional else ""
-    out = args.out or Path("fdsim-out") / (
-        f"{workload.stem}-{hardware.stem}-{manifest['run_id']}{suffix}"
-    )
+    # Readable names; the id covers what they leave out (seed, dataset).
+    options = result.summary["manifest"]["options"]
+    tags = [] if phases == TRAINING_STEP else ["+".join(options["phases"])]
+    tags += ["functional"] if args.functional else []
+    name = "-".join([workload.stem, hardware.stem, *tags, result.summary["manifest"]["run_id"]])
+    out = args.out or session.target(Path("fdsim-out") / name, OutputKind.RUN, args.force)
 
     def write(directory: Path) -> None:
         write_tables(result, directory)
         write_report(result, directory)
 
-    write_atomically(out, write)
+    write_output(out, OutputKind.RUN, write, force=args.force, on_committed=session.committed)
     if not args.quiet:
         summary = result.summary
         print(format_table(layer_table(result.layers)))
@@ -157,12 +199,13 @@ def _seed(text: str) -> int:
     return value
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, session: _Session) -> int:
+    if args.out is not None:
+        session.target(args.out, OutputKind.TRAIN, args.force)
     from fdsim.nn.datasets import DatasetSource
     from fdsim.progress import ProgressBar
     from fdsim.report.notes import linearity_note
     from fdsim.report.training import write_training_report
-    from fdsim.results import write_atomically
     from fdsim.training import train_workload
 
     if args.epochs < 1:
@@ -202,11 +245,14 @@ def _train(args: argparse.Namespace) -> int:
     if note:
         print(f"note: {note}")
     run_id = run.summary["manifest"]["run_id"]
-    out = args.out or Path("fdsim-out") / (
-        f"train-{workload.stem}-{hardware.stem}-{run_id}-{source.name.value}-e{args.epochs}-s{args.seed}"
-    )
-    write_atomically(
-        out, lambda directory: write_training_report(run.curves, run.summary, directory)
+    name = f"train-{workload.stem}-{hardware.stem}-{source.name.value}-e{args.epochs}-{run_id}"
+    out = args.out or session.target(Path("fdsim-out") / name, OutputKind.TRAIN, args.force)
+    write_output(
+        out,
+        OutputKind.TRAIN,
+        lambda directory: write_training_report(run.curves, run.summary, directory),
+        force=args.force,
+        on_committed=session.committed,
     )
     step = run.summary["training_step"]
     print(
@@ -217,7 +263,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _validate(args: argparse.Namespace, _session: _Session) -> int:
     from fdsim.spec.load import detect_and_load
 
     for path in args.files:
@@ -226,7 +272,7 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema(args: argparse.Namespace) -> int:
+def _schema(args: argparse.Namespace, _session: _Session) -> int:
     from fdsim.spec.energy import EnergyTable
     from fdsim.spec.hardware import HardwareSpec
     from fdsim.spec.workload import Workload
@@ -254,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_WORKLOAD}")
     run.add_argument("--out", type=Path, help="output folder (default: fdsim-out/<names>-<id>)")
     run.add_argument("--quiet", action="store_true", help="print only where results went")
+    _force_option(run)
     run.add_argument(
         "--phases",
         default=",".join(phase.value for phase in Phase),
@@ -286,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--out", type=Path, help="output folder (default: fdsim-out/train-…)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    _force_option(train)
     train.set_defaults(handler=_train)
 
     validate = commands.add_parser("validate", help="check spec files (kind detected)")
@@ -296,6 +344,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("kind", choices=["hardware", "workload", "energy"])
     schema.set_defaults(handler=_schema)
     return parser
+
+
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an existing --out folder fdsim did not write, beside what is there "
+        "(nothing of it is deleted or overwritten)",
+    )
 
 
 def _dataset_options(parser: argparse.ArgumentParser, lead: str) -> None:
@@ -309,13 +366,39 @@ def _dataset_options(parser: argparse.ArgumentParser, lead: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    session = _Session()
     try:
-        args = build_parser().parse_args(argv)
-        code: int = args.handler(args)
+        with _sigterm_raises():
+            args = build_parser().parse_args(argv)
+            code: int = args.handler(args, session)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(session.interrupted(), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        print(session.interrupted(), file=sys.stderr)
+        return EXIT_TERMINATED
     return code
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Inside, SIGTERM raises ``_Terminated`` (Python's default would end the process with no
+    cleanup, leaving a staging folder behind). Only the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(_signum: int, _frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
