@@ -7,9 +7,10 @@ writes what this returns. ``fdsim train`` (:mod:`fdsim.training`) reuses its ste
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, replace
+from enum import StrEnum
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,15 @@ from fdsim.spec.load import (
 from fdsim.spec.workload import Workload
 
 
+class Stage(StrEnum):
+    """The steps of :func:`run` a progress display names, in order."""
+
+    COMPILE = "compile"
+    FUNCTIONAL = "functional"  # only with functional=True
+    SIMULATE = "simulate"
+    PRICE = "price"
+
+
 def run(
     hardware_path: Path,
     workload_path: Path,
@@ -54,6 +64,7 @@ def run(
     functional: bool = False,
     seed: int = 0,
     dataset: DatasetSource | None = None,
+    on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate one training step of a workload on a hardware configuration: the selected
     ``phases`` (default all: fwd, bwd_data, bwd_weight, update; ``{Phase.FORWARD}`` is
@@ -61,18 +72,21 @@ def run(
     with the schedule's tiling — seeded uniform data (``seed``), or the first hold-out
     mini-batch of ``dataset`` — and the result carries per-layer SQNR against the float64
     reference and overflow counts per datapath site (``RunResult.numerics``); the cycles do
-    not change. Raises ``PhaseSelectionError`` for a selection missing a needed phase and
-    ``ConfigError`` for bad input files (or, when ``functional``, a hardware whose datapath
-    the bit-true model cannot compute)."""
+    not change. ``on_stage`` is called as each :class:`Stage` begins. Raises
+    ``PhaseSelectionError`` for a selection missing a needed phase and ``ConfigError`` for
+    bad input files (or, when ``functional``, a hardware whose datapath the bit-true model
+    cannot compute)."""
     hardware = load_hardware(hardware_path)
     workload = load_workload(workload_path)
     table = load_energy_table(energy_table_path(hardware))
+    _begin(on_stage, Stage.COMPILE)
     schedule = compile_loaded(hardware, workload, phases)
     with bit_true_limits(hardware, workload):
         model = build_model(workload.spec)
     numerics = None
     if functional:
         require_bit_true(hardware, "--functional")
+        _begin(on_stage, Stage.FUNCTIONAL)
         batch = (
             seeded_batch(workload.spec, seed)
             if dataset is None
@@ -83,7 +97,7 @@ def run(
         with bit_true_limits(hardware, workload):
             numerics = functional_numerics(model, hardware.spec, tiles, selected, batch, seed)
     options = run_options(phases, functional=functional, seed=seed, dataset=dataset)
-    result = simulate_compiled(hardware, workload, table, schedule, model, options)
+    result = simulate_compiled(hardware, workload, table, schedule, model, options, on_stage)
     return result if numerics is None else with_numerics(result, numerics)
 
 
@@ -94,14 +108,17 @@ def simulate_compiled(
     schedule: Schedule,
     model: Model,
     options: Mapping[str, Any],
+    on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate, count, bound and price a compiled ``schedule``; the summary also says which
     layers of ``model`` compose to one affine map (:mod:`fdsim.nn.linearity`). ``options``
     (JSON values) are the choices beside the specs that change the run's outcome: they go
-    into the manifest and its run id."""
+    into the manifest and its run id. ``on_stage``: as :func:`run`."""
+    _begin(on_stage, Stage.SIMULATE)
     trace = simulate(schedule, hardware.spec)
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware.spec)
+    _begin(on_stage, Stage.PRICE)
     manifest = _manifest(options, hardware, workload, table)
     result = collect(
         schedule, counts, bounds, trace.total_cycles, hardware.spec, table.spec, manifest
@@ -109,6 +126,11 @@ def simulate_compiled(
     spans = [asdict(span) for span in affine_spans(model)]
     linearity = {"linear_classifier": is_linear_classifier(model), "affine_spans": spans}
     return replace(result, summary={**result.summary, "linearity": linearity})
+
+
+def _begin(on_stage: Callable[[Stage], None] | None, stage: Stage) -> None:
+    if on_stage is not None:
+        on_stage(stage)
 
 
 def compile_loaded(

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Never, NoReturn
 
 from pydantic import BaseModel
 
@@ -28,6 +28,8 @@ from fdsim.output import OutputKind, plan_output, write_output
 from fdsim.schedule.ops import TRAINING_STEP, Phase
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from fdsim.nn.datasets import DatasetSource
 
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
@@ -110,6 +112,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     if args.out is not None:  # first: a refusal should not wait, an interrupt can name it
         session.target(args.out, OutputKind.RUN, args.force)
     from fdsim.api import run
+    from fdsim.progress import StageProgress
     from fdsim.report.markdown import write_report
     from fdsim.report.notes import linearity_note
     from fdsim.report.table import format_phase_totals, format_table, layer_table
@@ -121,9 +124,19 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
         raise ConfigError("--dataset", "feeds the bit-true datapath: add --functional")
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_WORKLOAD)
-    result = run(
-        hardware, workload, phases, functional=args.functional, seed=args.seed, dataset=dataset
-    )
+    progress = StageProgress("fdsim run", quiet=args.quiet)
+    try:
+        result = run(
+            hardware,
+            workload,
+            phases,
+            functional=args.functional,
+            seed=args.seed,
+            dataset=dataset,
+            on_stage=progress.show,
+        )
+    finally:
+        progress.close()
     # Readable names; the id covers what they leave out (seed, dataset).
     options = result.summary["manifest"]["options"]
     tags = [] if phases == TRAINING_STEP else ["+".join(options["phases"])]
@@ -203,7 +216,7 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
     if args.out is not None:
         session.target(args.out, OutputKind.TRAIN, args.force)
     from fdsim.nn.datasets import DatasetSource
-    from fdsim.progress import ProgressBar
+    from fdsim.progress import batch_bar
     from fdsim.report.notes import linearity_note
     from fdsim.report.training import write_training_report
     from fdsim.training import train_workload
@@ -213,12 +226,15 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
     source = _dataset_source(args) or DatasetSource()
-    bars: dict[str, ProgressBar] = {}
+    bars: dict[str, tqdm[Never]] = {}
 
     def on_batch(arithmetic: str, record: Any) -> None:
         key = f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}"
-        bar = bars.setdefault(key, ProgressBar(record.batches, key))
-        bar.update(record.batch + 1, f"loss {record.loss:.3f}")
+        if key not in bars:
+            bars[key] = batch_bar(record.batches, key)
+        bar = bars[key]
+        bar.set_postfix_str(f"loss {record.loss:.3f}", refresh=False)
+        bar.update(record.batch + 1 - bar.n)
 
     def on_epoch(arithmetic: str, record: Any) -> None:
         bar = bars.pop(f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}", None)
@@ -231,16 +247,20 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
             flush=True,
         )
 
-    run = train_workload(
-        hardware,
-        workload,
-        source,
-        epochs=args.epochs,
-        seed=args.seed,
-        reference=not args.no_reference,
-        on_batch=None if args.quiet else on_batch,
-        on_epoch=on_epoch,
-    )
+    try:
+        run = train_workload(
+            hardware,
+            workload,
+            source,
+            epochs=args.epochs,
+            seed=args.seed,
+            reference=not args.no_reference,
+            on_batch=None if args.quiet else on_batch,
+            on_epoch=on_epoch,
+        )
+    finally:  # an interrupt's message starts on a clean line
+        for bar in bars.values():
+            bar.close()
     note = linearity_note(run.summary["linearity"])
     if note:
         print(f"note: {note}")
