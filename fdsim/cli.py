@@ -12,18 +12,16 @@ import argparse
 import json
 import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Never, NoReturn
 
 from pydantic import BaseModel
 
 from fdsim import __version__
 from fdsim.errors import ConfigError
+from fdsim.interrupts import Terminated, sigterm_raises
 from fdsim.output import OutputKind, plan_output, write_output
 from fdsim.schedule.ops import TRAINING_STEP, Phase
 
@@ -64,10 +62,6 @@ class _Session:
 
     def committed(self) -> None:
         self.written = True
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised in the main thread like ``KeyboardInterrupt`` so the same cleanup runs."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -388,7 +382,7 @@ def _dataset_options(parser: argparse.ArgumentParser, lead: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     session = _Session()
     try:
-        with _sigterm_raises():
+        with sigterm_raises():
             args = build_parser().parse_args(argv)
             code: int = args.handler(args, session)
     except ConfigError as error:
@@ -397,28 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(session.interrupted(), file=sys.stderr)
         return EXIT_INTERRUPTED
-    except _Terminated:
+    except Terminated:
         print(session.interrupted(), file=sys.stderr)
         return EXIT_TERMINATED
     return code
-
-
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Inside, SIGTERM raises ``_Terminated`` (Python's default would end the process with no
-    cleanup, leaving a staging folder behind). Only the main thread can set handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(_signum: int, _frame: FrameType | None) -> None:
-        raise _Terminated
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -23,19 +23,17 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from hashlib import sha256
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from fdsim import __version__
 from fdsim.errors import ConfigError
+from fdsim.interrupts import signals_deferred
 
 MARKER_NAME = ".fdsim-output"
 STAGING_PREFIX = ".fdsim-staging-"
@@ -121,7 +119,7 @@ def write_output(
         writer(staging)
         _write_marker(staging, kind)
         plan = plan_output(directory, kind, force=force, ignore=frozenset({staging.name}))
-        with _signals_deferred():
+        with signals_deferred():
             _commit(directory, plan, staging)
             staging = None
             if on_committed is not None:
@@ -219,25 +217,3 @@ def _make_staging(parent: Path, prefix: str) -> Path:
         except FileExistsError:
             continue
         return folder
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """SIGINT and SIGTERM arriving inside are held back and delivered on leaving, so a folder
-    is never left half-moved. Only the main thread can set handlers; elsewhere, no change."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-
-    def hold(signum: int, _frame: FrameType | None) -> None:
-        held.append(signum)
-
-    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        for arrived in dict.fromkeys(held):
-            signal.raise_signal(arrived)

@@ -291,3 +291,20 @@ def test_equal_options_equal_ids(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert run_id(functional=True, dataset=one) == run_id(functional=True, dataset=two)
     files["two", "labels"].write_bytes(b"\x00\x00\x08\x01\x07")
     assert run_id(functional=True, dataset=one) != run_id(functional=True, dataset=two)
+
+
+def test_ctrl_c_during_the_final_move_waits_for_it(
+    golden_files, tmp_path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    real_rename = os.rename
+
+    def interrupted_rename(source: str, destination: str) -> None:
+        signal.raise_signal(signal.SIGINT)
+        real_rename(source, destination)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(os, "rename", interrupted_rename)
+    assert _run(golden_files, "--out", str(out)) == 130
+    assert _error(capsys) == f"interrupted; {out} was written"
+    marker = json.loads((out / MARKER_NAME).read_text())
+    assert set(marker["files"]) == {path.name for path in out.iterdir()} - {MARKER_NAME}
