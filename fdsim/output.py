@@ -109,26 +109,28 @@ def write_output(
     acted on only after that."""
     staging: Path | None = None
     created: list[Path] = []
+    committed = False
     try:
         plan = plan_output(directory, kind, force=force)
         if plan.layout is Layout.ADD:
             staging = _make_staging(plan.target, STAGING_PREFIX)
         else:
-            created = _make_parents(plan.target.parent)
+            _make_parents(plan.target.parent, created)
             staging = _make_staging(plan.target.parent, f".{plan.target.name}{STAGING_PREFIX}")
         writer(staging)
         _write_marker(staging, kind)
         plan = plan_output(directory, kind, force=force, ignore=frozenset({staging.name}))
         with signals_deferred():
             _commit(directory, plan, staging)
-            staging = None
+            committed = True
             if on_committed is not None:
                 on_committed()
     except OSError as problem:
         raise ConfigError(str(directory), f"cannot write: {problem.strerror or problem}") from None
     finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+        if not committed:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
             for folder in reversed(created):
                 with suppress(OSError):
                     folder.rmdir()
@@ -200,11 +202,13 @@ def _sha256(path: Path) -> str:
     return sha256(path.read_bytes()).hexdigest()
 
 
-def _make_parents(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing ancestors; the ones created, outermost first."""
-    missing = [parent for parent in (folder, *folder.parents) if not os.path.lexists(parent)]
-    folder.mkdir(parents=True, exist_ok=True)
-    return missing[::-1]
+def _make_parents(folder: Path, created: list[Path]) -> None:
+    """Create ``folder`` and its missing ancestors, appending each to ``created`` as soon as
+    it exists (outermost first), so a failure halfway can still remove them."""
+    for parent in (*reversed(folder.parents), folder):
+        if not os.path.lexists(parent):
+            parent.mkdir()
+            created.append(parent)
 
 
 def _make_staging(parent: Path, prefix: str) -> Path:

@@ -308,3 +308,20 @@ def test_ctrl_c_during_the_final_move_waits_for_it(
     assert _error(capsys) == f"interrupted; {out} was written"
     marker = json.loads((out / MARKER_NAME).read_text())
     assert set(marker["files"]) == {path.name for path in out.iterdir()} - {MARKER_NAME}
+
+
+def test_parents_made_before_a_failure_are_removed(
+    golden_files, tmp_path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if self.name == "b":
+            _full_disk(self)
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    out = tmp_path / "a" / "b" / "out"
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    assert _run(golden_files, "--out", str(out)) == 2
+    assert _error(capsys) == f"{out}: cannot write: No space left on device"
+    assert not (tmp_path / "a").exists()
