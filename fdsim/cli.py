@@ -17,18 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Never, NoReturn
 
-from pydantic import BaseModel
-
 from fdsim import __version__
 from fdsim.errors import ConfigError
 from fdsim.interrupts import Terminated, sigterm_raises
 from fdsim.output import OutputKind, plan_output, write_output
-from fdsim.schedule.ops import TRAINING_STEP, Phase
 
+# Heavier modules are imported where used, inside ``main``'s handling of Ctrl-C.
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from tqdm import tqdm
 
     from fdsim.nn.datasets import DatasetSource
+    from fdsim.schedule.ops import Phase
 
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
@@ -89,6 +89,7 @@ def parse_phases(text: str) -> frozenset[Phase]:
     """``fwd,bwd_data,...`` -> phases; a typo or a selection missing a needed phase is a
     ``ConfigError`` naming the option."""
     from fdsim.schedule.compile import PhaseSelectionError, check_phases
+    from fdsim.schedule.ops import Phase
 
     known = ", ".join(phase.value for phase in Phase)
     phases = []
@@ -111,6 +112,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     from fdsim.report.notes import linearity_note
     from fdsim.report.table import format_phase_totals, format_table, layer_table
     from fdsim.results import write_tables
+    from fdsim.schedule.ops import TRAINING_STEP
 
     phases = parse_phases(args.phases)
     dataset = _dataset_source(args)
@@ -302,6 +304,8 @@ def _schema(args: argparse.Namespace, _session: _Session) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from fdsim.schedule.ops import Phase
+
     parser = _Parser(
         prog="fdsim",
         description="Cycle-level simulator of frequency-domain CNN training accelerators.",
@@ -312,8 +316,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="simulate a workload on a hardware config")
     run.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
     run.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_WORKLOAD}")
-    run.add_argument("--out", type=Path, help="output folder (default: fdsim-out/<names>-<id>)")
-    run.add_argument("--quiet", action="store_true", help="print only where results went")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim run's (default: "
+        "fdsim-out/<names>-<id>)",
+    )
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress; print only where results went"
+    )
     _force_option(run)
     run.add_argument(
         "--phases",
@@ -345,7 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--no-reference", action="store_true", help="skip the float64 reference training"
     )
-    train.add_argument("--out", type=Path, help="output folder (default: fdsim-out/train-…)")
+    train.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim train's (default: fdsim-out/train-…)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     _force_option(train)
     train.set_defaults(handler=_train)

@@ -157,12 +157,31 @@ def test_output_of_the_other_kind_is_refused(golden_files, tmp_path, capsys) -> 
     assert main(["train", "--epochs", "1", "--out", str(out)]) == 2
     assert _error(capsys) == f"{out}: holds an fdsim run output; {ADVICE}"
     assert _snapshot(out) == before
-    trained = tmp_path / "trained"
-    trained.mkdir()
-    marker = {"kind": "train", "fdsim_version": "0.1.0", "files": {}}
-    (trained / MARKER_NAME).write_text(json.dumps(marker))
-    assert _run(golden_files, "--out", str(trained)) == 2
-    assert _error(capsys) == f"{trained}: holds an fdsim train output; {ADVICE}"
+
+
+def test_train_default_folder_names_its_options(
+    golden_files, tmp_path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    specs = [str(REPO / "hwconfigs/fdtrain_28nm.yaml"), str(REPO / "workloads/digits_cnn.yaml")]
+    assert main(["train", *specs, "--epochs", "1", "--no-reference", "--quiet"]) == 0
+    (folder,) = (tmp_path / "fdsim-out").iterdir()
+    manifest = json.loads((folder / "summary.json").read_text())["manifest"]
+    options = {
+        "phases": ["fwd", "bwd_data", "bwd_weight", "update"],
+        "dataset": {"name": "digits"},
+        "epochs": 1,
+        "seed": 0,
+        "reference": False,
+    }
+    assert manifest["options"] == options
+    run_id = canonical_run_id(manifest["spec_sha256"], options)
+    assert folder.name == f"train-digits_cnn-fdtrain_28nm-digits-e1-{run_id}"
+    capsys.readouterr()
+    before = _snapshot(folder)
+    assert _run(golden_files, "--out", str(folder)) == 2
+    assert _error(capsys) == f"{folder}: holds an fdsim train output; {ADVICE}"
+    assert _snapshot(folder) == before
 
 
 def test_an_empty_folder_is_written_into(golden_files, tmp_path) -> None:  # type: ignore[no-untyped-def]
