@@ -344,3 +344,17 @@ def test_parents_made_before_a_failure_are_removed(
     assert _run(golden_files, "--out", str(out)) == 2
     assert _error(capsys) == f"{out}: cannot write: No space left on device"
     assert not (tmp_path / "a").exists()
+
+
+def test_own_output_that_is_the_current_folder_is_updated_in_place(
+    golden_files, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert _run(golden_files, "--out", str(out), "--phases", "fwd") == 0
+    inode = out.stat().st_ino
+    monkeypatch.chdir(out)
+    assert _run(golden_files, "--out", ".") == 0
+    assert out.stat().st_ino == inode  # not swapped away from under the shell
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["manifest"]["options"]["phases"] == ["fwd", "bwd_data", "bwd_weight", "update"]
+    assert not [path for path in tmp_path.iterdir() if ".fdsim-" in path.name]
