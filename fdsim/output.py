@@ -142,13 +142,17 @@ def _commit(directory: Path, plan: OutputPlan, staging: Path) -> None:
         os.rename(staging, plan.target)
     elif plan.layout is Layout.REPLACE:
         retired = _make_staging(plan.target.parent, f".{plan.target.name}.fdsim-old-")
-        os.rename(plan.target, retired / "old")
         try:
-            os.rename(staging, plan.target)
-        except BaseException:
-            os.rename(retired / "old", plan.target)
-            raise
-        shutil.rmtree(retired)
+            os.rename(plan.target, retired / "old")
+            try:
+                os.rename(staging, plan.target)
+            except BaseException:
+                os.rename(retired / "old", plan.target)
+                raise
+        finally:
+            # The old output (fdsim's own) once replaced; else an empty folder. A failure to
+            # remove it leaves a hidden folder, not a failed run.
+            shutil.rmtree(retired, ignore_errors=True)
     else:
         names = sorted(entry.name for entry in staging.iterdir())
         for name in names:

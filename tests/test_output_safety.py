@@ -358,3 +358,22 @@ def test_own_output_that_is_the_current_folder_is_updated_in_place(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["manifest"]["options"]["phases"] == ["fwd", "bwd_data", "bwd_weight", "update"]
     assert not [path for path in tmp_path.iterdir() if ".fdsim-" in path.name]
+
+
+def test_a_failed_swap_puts_the_previous_output_back(
+    golden_files, tmp_path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    real_rename = os.rename
+
+    def rename(source: str, destination: str) -> None:
+        if ".fdsim-staging-" in str(source):  # the new output moving in
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_rename(source, destination)
+
+    out = tmp_path / "out"
+    assert _run(golden_files, "--out", str(out), "--phases", "fwd") == 0
+    before = _snapshot(tmp_path)
+    monkeypatch.setattr(os, "rename", rename)
+    assert _run(golden_files, "--out", str(out)) == 2
+    assert _error(capsys) == f"{out}: cannot write: {os.strerror(errno.EIO)}"
+    assert _snapshot(tmp_path) == before
