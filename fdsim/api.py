@@ -6,9 +6,11 @@ writes what this returns. ``fdsim train`` (:mod:`fdsim.training`) reuses its ste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, replace
+from enum import StrEnum
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,15 @@ from fdsim.spec.load import (
 from fdsim.spec.workload import Workload
 
 
+class Stage(StrEnum):
+    """The steps of :func:`run` a progress display names, in order."""
+
+    COMPILE = "compile"
+    FUNCTIONAL = "functional"  # only with functional=True
+    SIMULATE = "simulate"
+    PRICE = "price"
+
+
 def run(
     hardware_path: Path,
     workload_path: Path,
@@ -53,6 +64,7 @@ def run(
     functional: bool = False,
     seed: int = 0,
     dataset: DatasetSource | None = None,
+    on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate one training step of a workload on a hardware configuration: the selected
     ``phases`` (default all: fwd, bwd_data, bwd_weight, update; ``{Phase.FORWARD}`` is
@@ -60,18 +72,21 @@ def run(
     with the schedule's tiling — seeded uniform data (``seed``), or the first hold-out
     mini-batch of ``dataset`` — and the result carries per-layer SQNR against the float64
     reference and overflow counts per datapath site (``RunResult.numerics``); the cycles do
-    not change. Raises ``PhaseSelectionError`` for a selection missing a needed phase and
-    ``ConfigError`` for bad input files (or, when ``functional``, a hardware whose datapath
-    the bit-true model cannot compute)."""
+    not change. ``on_stage`` is called as each :class:`Stage` begins. Raises
+    ``PhaseSelectionError`` for a selection missing a needed phase and ``ConfigError`` for
+    bad input files (or, when ``functional``, a hardware whose datapath the bit-true model
+    cannot compute)."""
     hardware = load_hardware(hardware_path)
     workload = load_workload(workload_path)
     table = load_energy_table(energy_table_path(hardware))
+    _begin(on_stage, Stage.COMPILE)
     schedule = compile_loaded(hardware, workload, phases)
     with bit_true_limits(hardware, workload):
         model = build_model(workload.spec)
     numerics = None
     if functional:
         require_bit_true(hardware, "--functional")
+        _begin(on_stage, Stage.FUNCTIONAL)
         batch = (
             seeded_batch(workload.spec, seed)
             if dataset is None
@@ -81,7 +96,8 @@ def run(
         selected = {phase.value for phase in schedule.phases}
         with bit_true_limits(hardware, workload):
             numerics = functional_numerics(model, hardware.spec, tiles, selected, batch, seed)
-    result = simulate_compiled(hardware, workload, table, schedule, model)
+    options = run_options(phases, functional=functional, seed=seed, dataset=dataset)
+    result = simulate_compiled(hardware, workload, table, schedule, model, options, on_stage)
     return result if numerics is None else with_numerics(result, numerics)
 
 
@@ -91,13 +107,19 @@ def simulate_compiled(
     table: Loaded[EnergyTable],
     schedule: Schedule,
     model: Model,
+    options: Mapping[str, Any],
+    on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate, count, bound and price a compiled ``schedule``; the summary also says which
-    layers of ``model`` compose to one affine map (:mod:`fdsim.nn.linearity`)."""
+    layers of ``model`` compose to one affine map (:mod:`fdsim.nn.linearity`). ``options``
+    (JSON values) are the choices beside the specs that change the run's outcome: they go
+    into the manifest and its run id. ``on_stage``: as :func:`run`."""
+    _begin(on_stage, Stage.SIMULATE)
     trace = simulate(schedule, hardware.spec)
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware.spec)
-    manifest = _manifest(hardware, workload, table)
+    _begin(on_stage, Stage.PRICE)
+    manifest = _manifest(options, hardware, workload, table)
     result = collect(
         schedule,
         counts,
@@ -111,6 +133,11 @@ def simulate_compiled(
     spans = [asdict(span) for span in affine_spans(model)]
     linearity = {"linear_classifier": is_linear_classifier(model), "affine_spans": spans}
     return replace(result, summary={**result.summary, "linearity": linearity})
+
+
+def _begin(on_stage: Callable[[Stage], None] | None, stage: Stage) -> None:
+    if on_stage is not None:
+        on_stage(stage)
 
 
 def compile_loaded(
@@ -170,18 +197,47 @@ def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) 
         raise _located(field, hardware, workload) from None
 
 
-def _manifest(*specs: Loaded[Any]) -> dict[str, Any]:
+def _manifest(options: Mapping[str, Any], *specs: Loaded[Any]) -> dict[str, Any]:
     kinds = ("hardware", "workload", "energy_table")
     hashes = {kind: canonical_hash(loaded.spec) for kind, loaded in zip(kinds, specs, strict=True)}
     return {
         "fdsim_version": __version__,
         "inputs": {kind: loaded.origin.path for kind, loaded in zip(kinds, specs, strict=True)},
         "spec_sha256": hashes,
-        "run_id": canonical_run_id(hashes),
+        "options": dict(options),
+        "run_id": canonical_run_id(hashes, options),
     }
 
 
-def canonical_run_id(hashes: dict[str, str]) -> str:
-    """A short id of a run's inputs: equal specs (whatever their file names), equal ids."""
-    joined = ",".join(f"{kind}={digest}" for kind, digest in sorted(hashes.items()))
-    return sha256(joined.encode()).hexdigest()[:12]
+def run_options(
+    phases: Iterable[Phase], *, functional: bool, seed: int, dataset: DatasetSource | None
+) -> dict[str, Any]:
+    """The options of :func:`run` that change its result: the phases (in pipeline order),
+    ``functional``, and, for a functional run only (they change nothing else), the seed and
+    the dataset (:func:`dataset_identity`; None for seeded uniform data)."""
+    selected = set(phases)
+    options: dict[str, Any] = {
+        "phases": [phase.value for phase in Phase if phase in selected],
+        "functional": functional,
+    }
+    if functional:
+        options["seed"] = seed
+        options["dataset"] = None if dataset is None else dataset_identity(dataset)
+    return options
+
+
+def dataset_identity(source: DatasetSource) -> dict[str, str]:
+    """A dataset by name and, for IDX files, by the SHA-256 of their bytes (the same files
+    anywhere, the same identity). The files must exist: call once they have been loaded."""
+    identity = {"name": source.name.value}
+    for key, path in (("images_sha256", source.images_path), ("labels_sha256", source.labels_path)):
+        if path is not None:
+            identity[key] = sha256(path.read_bytes()).hexdigest()
+    return identity
+
+
+def canonical_run_id(hashes: Mapping[str, str], options: Mapping[str, Any]) -> str:
+    """A short id of everything that decides a run's result: the canonical specs (whatever
+    their file names) and the ``options``. Equal specs and options, equal ids."""
+    canonical = json.dumps({"spec_sha256": hashes, "options": options}, sort_keys=True)
+    return sha256(canonical.encode()).hexdigest()[:12]

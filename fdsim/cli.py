@@ -1,31 +1,67 @@
 """The command line: thin subcommands, each calling one public function.
 
-A user error (``ConfigError``, or a bad option) prints one line and exits with status 2;
-nothing is written.
+A user error (``ConfigError``, or a bad option, or an output folder that cannot be written)
+prints one line and exits with status 2; nothing is written. An interrupt (Ctrl-C, SIGTERM)
+prints one line and exits with 130 (143 for SIGTERM), leaving the output folder untouched
+unless it was already complete.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Never, NoReturn
 
 from fdsim import __version__
 from fdsim.errors import ConfigError
-from fdsim.schedule.ops import Phase
+from fdsim.interrupts import Terminated, sigterm_raises
+from fdsim.output import OutputKind, plan_output, write_output
 
+# Heavier modules are imported where used, inside ``main``'s handling of Ctrl-C.
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from tqdm import tqdm
+
     from fdsim.nn.datasets import DatasetSource
+    from fdsim.schedule.ops import Phase
 
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
 DEFAULT_TRAIN_WORKLOAD = Path("workloads/digits_cnn.yaml")
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+@dataclass
+class _Session:
+    """What an interrupt's message needs: the output folder once known, and whether the
+    output is in place there."""
+
+    out: Path | None = None
+    written: bool = False
+
+    def target(self, out: Path, kind: OutputKind, force: bool) -> Path:
+        """Check that ``out`` may take an output of ``kind`` (``ConfigError`` if not), and
+        remember it."""
+        plan_output(out, kind, force=force)
+        self.out = out
+        return out
+
+    def interrupted(self) -> str:
+        if self.out is None:
+            return "interrupted"
+        if self.written:
+            return f"interrupted; {self.out} was written"
+        return f"interrupted; nothing written to {self.out}"
+
+    def committed(self) -> None:
+        self.written = True
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +89,7 @@ def parse_phases(text: str) -> frozenset[Phase]:
     """``fwd,bwd_data,...`` -> phases; a typo or a selection missing a needed phase is a
     ``ConfigError`` naming the option."""
     from fdsim.schedule.compile import PhaseSelectionError, check_phases
+    from fdsim.schedule.ops import Phase
 
     known = ", ".join(phase.value for phase in Phase)
     phases = []
@@ -66,12 +103,16 @@ def parse_phases(text: str) -> frozenset[Phase]:
         raise ConfigError("--phases", str(problem)) from None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, session: _Session) -> int:
+    if args.out is not None:  # first: a refusal should not wait, an interrupt can name it
+        session.target(args.out, OutputKind.RUN, args.force)
     from fdsim.api import run
+    from fdsim.progress import StageProgress
     from fdsim.report.markdown import write_report
     from fdsim.report.notes import linearity_note
     from fdsim.report.table import format_phase_totals, format_table, layer_table, step_line
-    from fdsim.results import write_atomically, write_tables
+    from fdsim.results import write_tables
+    from fdsim.schedule.ops import TRAINING_STEP
 
     phases = parse_phases(args.phases)
     dataset = _dataset_source(args)
@@ -79,21 +120,31 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("--dataset", "feeds the bit-true datapath: add --functional")
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_WORKLOAD)
-    result = run(
-        hardware, workload, phases, functional=args.functional, seed=args.seed, dataset=dataset
-    )
-    manifest = result.summary["manifest"]
-    data = "" if dataset is None else f"-{dataset.name}"
-    suffix = f"-functional{data}-seed{args.seed}" if args.functional else ""
-    out = args.out or Path("fdsim-out") / (
-        f"{workload.stem}-{hardware.stem}-{manifest['run_id']}{suffix}"
-    )
+    progress = StageProgress("fdsim run", quiet=args.quiet)
+    try:
+        result = run(
+            hardware,
+            workload,
+            phases,
+            functional=args.functional,
+            seed=args.seed,
+            dataset=dataset,
+            on_stage=progress.show,
+        )
+    finally:
+        progress.close()
+    # Readable names; the id covers what they leave out (seed, dataset).
+    options = result.summary["manifest"]["options"]
+    tags = [] if phases == TRAINING_STEP else ["+".join(options["phases"])]
+    tags += ["functional"] if args.functional else []
+    name = "-".join([workload.stem, hardware.stem, *tags, result.summary["manifest"]["run_id"]])
+    out = args.out or session.target(Path("fdsim-out") / name, OutputKind.RUN, args.force)
 
     def write(directory: Path) -> None:
         write_tables(result, directory)
         write_report(result, directory)
 
-    write_atomically(out, write)
+    write_output(out, OutputKind.RUN, write, force=args.force, on_committed=session.committed)
     if not args.quiet:
         summary = result.summary
         print(format_table(layer_table(result.layers)))
@@ -162,12 +213,13 @@ def _seed(text: str) -> int:
     return value
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, session: _Session) -> int:
+    if args.out is not None:
+        session.target(args.out, OutputKind.TRAIN, args.force)
     from fdsim.nn.datasets import DatasetSource
-    from fdsim.progress import ProgressBar
+    from fdsim.progress import batch_bar
     from fdsim.report.notes import linearity_note
     from fdsim.report.training import write_training_report
-    from fdsim.results import write_atomically
     from fdsim.training import train_workload
 
     if args.epochs < 1:
@@ -175,12 +227,15 @@ def _train(args: argparse.Namespace) -> int:
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
     source = _dataset_source(args) or DatasetSource()
-    bars: dict[str, ProgressBar] = {}
+    bars: dict[str, tqdm[Never]] = {}
 
     def on_batch(arithmetic: str, record: Any) -> None:
         key = f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}"
-        bar = bars.setdefault(key, ProgressBar(record.batches, key))
-        bar.update(record.batch + 1, f"loss {record.loss:.3f}")
+        if key not in bars:
+            bars[key] = batch_bar(record.batches, key)
+        bar = bars[key]
+        bar.set_postfix_str(f"loss {record.loss:.3f}", refresh=False)
+        bar.update(record.batch + 1 - bar.n)
 
     def on_epoch(arithmetic: str, record: Any) -> None:
         bar = bars.pop(f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}", None)
@@ -193,25 +248,32 @@ def _train(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    run = train_workload(
-        hardware,
-        workload,
-        source,
-        epochs=args.epochs,
-        seed=args.seed,
-        reference=not args.no_reference,
-        on_batch=None if args.quiet else on_batch,
-        on_epoch=on_epoch,
-    )
+    try:
+        run = train_workload(
+            hardware,
+            workload,
+            source,
+            epochs=args.epochs,
+            seed=args.seed,
+            reference=not args.no_reference,
+            on_batch=None if args.quiet else on_batch,
+            on_epoch=on_epoch,
+        )
+    finally:  # an interrupt's message starts on a clean line
+        for bar in bars.values():
+            bar.close()
     note = linearity_note(run.summary["linearity"])
     if note:
         print(f"note: {note}")
     run_id = run.summary["manifest"]["run_id"]
-    out = args.out or Path("fdsim-out") / (
-        f"train-{workload.stem}-{hardware.stem}-{run_id}-{source.name.value}-e{args.epochs}-s{args.seed}"
-    )
-    write_atomically(
-        out, lambda directory: write_training_report(run.curves, run.summary, directory)
+    name = f"train-{workload.stem}-{hardware.stem}-{source.name.value}-e{args.epochs}-{run_id}"
+    out = args.out or session.target(Path("fdsim-out") / name, OutputKind.TRAIN, args.force)
+    write_output(
+        out,
+        OutputKind.TRAIN,
+        lambda directory: write_training_report(run.curves, run.summary, directory),
+        force=args.force,
+        on_committed=session.committed,
     )
     step = run.summary["training_step"]
     print(
@@ -222,7 +284,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _validate(args: argparse.Namespace, _session: _Session) -> int:
     from fdsim.spec.load import detect_and_load
 
     for path in args.files:
@@ -231,7 +293,7 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema(args: argparse.Namespace) -> int:
+def _schema(args: argparse.Namespace, _session: _Session) -> int:
     from fdsim.spec.energy import EnergyTable
     from fdsim.spec.hardware import HardwareSpec
     from fdsim.spec.workload import Workload
@@ -247,6 +309,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from fdsim.schedule.ops import Phase
+
     parser = _Parser(
         prog="fdsim",
         description="Cycle-level simulator of frequency-domain CNN training accelerators.",
@@ -257,8 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="simulate a workload on a hardware config")
     run.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
     run.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_WORKLOAD}")
-    run.add_argument("--out", type=Path, help="output folder (default: fdsim-out/<names>-<id>)")
-    run.add_argument("--quiet", action="store_true", help="print only where results went")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim run's (default: "
+        "fdsim-out/<names>-<id>)",
+    )
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress; print only where results went"
+    )
+    _force_option(run)
     run.add_argument(
         "--phases",
         default=",".join(phase.value for phase in Phase),
@@ -289,8 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--no-reference", action="store_true", help="skip the float64 reference training"
     )
-    train.add_argument("--out", type=Path, help="output folder (default: fdsim-out/train-…)")
+    train.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim train's (default: fdsim-out/train-…)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    _force_option(train)
     train.set_defaults(handler=_train)
 
     validate = commands.add_parser("validate", help="check spec files (kind detected)")
@@ -301,6 +378,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("kind", choices=["hardware", "workload", "energy"])
     schema.set_defaults(handler=_schema)
     return parser
+
+
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an existing --out folder fdsim did not write, beside what is there "
+        "(nothing of it is deleted or overwritten)",
+    )
 
 
 def _dataset_options(parser: argparse.ArgumentParser, lead: str) -> None:
@@ -314,12 +400,20 @@ def _dataset_options(parser: argparse.ArgumentParser, lead: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    session = _Session()
     try:
-        args = build_parser().parse_args(argv)
-        code: int = args.handler(args)
+        with sigterm_raises():
+            args = build_parser().parse_args(argv)
+            code: int = args.handler(args, session)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(session.interrupted(), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print(session.interrupted(), file=sys.stderr)
+        return EXIT_TERMINATED
     return code
 
 

@@ -1,50 +1,50 @@
-"""A dependency-free progress bar for long runs, written to a text stream (stderr by default).
-
-On a terminal it redraws one line in place; elsewhere (a CI log, a pipe) it prints a line at
-most every ``min_fraction`` of the work, so logs stay short.
+"""Progress for long runs, on a terminal only: tqdm lines on a text stream (stderr by
+default), drawn in place and cleared when done. A stream that is not a terminal (a pipe, a
+file, a CI log) gets nothing, so logs hold results only (tqdm's ``disable=None``).
 """
 
 from __future__ import annotations
 
 import sys
-import time
-from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Never, TextIO
 
-BAR_WIDTH = 30
+from tqdm import tqdm
+
+from fdsim.api import Stage
 
 
-@dataclass
-class ProgressBar:
-    """``update(done)`` after each unit of work out of ``total``; ``close()`` at the end."""
+def batch_bar(total: int, label: str, stream: TextIO | None = None) -> tqdm[Never]:
+    """A bar over ``total`` mini-batches; ``update(1)`` after each, ``set_postfix_str`` for a
+    status such as the loss, ``close()`` at the end (the line is cleared)."""
+    return tqdm(
+        total=total,
+        desc=label,
+        unit="batch",
+        file=sys.stderr if stream is None else stream,
+        disable=None,
+        leave=False,
+        dynamic_ncols=True,
+    )
 
-    total: int
-    label: str
-    stream: TextIO = field(default_factory=lambda: sys.stderr)
-    min_fraction: float = 0.25
-    _started_s: float = field(default_factory=time.monotonic, init=False)
-    _last_printed: float = field(default=-1.0, init=False)
 
-    def update(self, done: int, status: str = "") -> None:
-        fraction = done / self.total if self.total else 1.0
-        interactive = self.stream.isatty()
-        if (
-            not interactive
-            and fraction - self._last_printed < self.min_fraction
-            and done < self.total
-        ):
-            return
-        self._last_printed = fraction
-        filled = round(BAR_WIDTH * fraction)
-        elapsed_s = time.monotonic() - self._started_s
-        line = (
-            f"{self.label} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
-            f"{done}/{self.total} {elapsed_s:5.1f}s {status}"
-        ).rstrip()
-        self.stream.write(("\r" + line) if interactive else (line + "\n"))
-        self.stream.flush()
+class StageProgress:
+    """One line naming the pipeline stage under way and the time since the start: pass
+    :meth:`show` as ``on_stage`` to :func:`fdsim.api.run`; :meth:`close` at the end clears it.
+    The simulation reports no progress of its own, so the line moves stage by stage."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self._label = label
+        self._bar: tqdm[Never] = tqdm(
+            desc=label,
+            bar_format="{desc} [{elapsed}]",
+            file=sys.stderr if stream is None else stream,
+            disable=True if quiet else None,
+            leave=False,
+        )
+
+    def show(self, stage: Stage) -> None:
+        # Drawn at once, whatever tqdm's minimum interval.
+        self._bar.set_description_str(f"{self._label}: {stage.value}")
 
     def close(self) -> None:
-        if self.stream.isatty():
-            self.stream.write("\n")
-            self.stream.flush()
+        self._bar.close()

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -327,26 +324,6 @@ def _summary(
         "leakage_mw": {area.unit: area.leakage_mw for area in areas},
         "manifest": manifest,
     }
-
-
-def write_atomically(directory: Path, writer: Callable[[Path], None]) -> None:
-    """Run ``writer`` into a fresh temporary folder beside ``directory``, then move it into
-    place: a failure leaves no half-written output and the previous contents intact."""
-    directory = directory.resolve()
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
-        writer(staging)
-        if directory.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
-            os.replace(directory, retired / "old")
-            os.replace(staging, directory)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def write_tables(result: RunResult, directory: Path) -> None:

@@ -18,13 +18,20 @@ from typing import Any
 
 import pandas as pd
 
-from fdsim.api import bit_true_limits, compile_loaded, require_bit_true, simulate_compiled
+from fdsim.api import (
+    bit_true_limits,
+    compile_loaded,
+    dataset_identity,
+    require_bit_true,
+    simulate_compiled,
+)
 from fdsim.nn.datasets import DatasetSource, Split, load_dataset
 from fdsim.nn.model import Model, build_model, init_params
 from fdsim.nn.model_backend import Backend, T
 from fdsim.nn.model_fixed import FixedBackend
 from fdsim.nn.model_float import FloatBackend
 from fdsim.nn.train import BatchRecord, EpochRecord, train
+from fdsim.schedule.ops import Phase
 from fdsim.sim.functional import reduction_tiles_of
 from fdsim.spec.load import energy_table_path, load_energy_table, load_hardware, load_workload
 from fdsim.spec.workload import Workload
@@ -64,7 +71,14 @@ def train_workload(
     with bit_true_limits(hardware, workload):
         model = build_model(workload.spec)
     data = load_dataset(source, workload.spec.input, seed)
-    step = simulate_compiled(hardware, workload, table, schedule, model)
+    options = {
+        "phases": [phase.value for phase in Phase if phase in schedule.phases],
+        "dataset": dataset_identity(source),
+        "epochs": epochs,
+        "seed": seed,
+        "reference": reference,
+    }
+    step = simulate_compiled(hardware, workload, table, schedule, model, options)
     batch = workload.spec.batch_size
     fixed = FixedBackend(hardware.spec, batch, reduction_tiles_of(schedule))
     runs: list[tuple[Arithmetic, Backend[Any]]] = [(Arithmetic.FIXED, fixed)]
