@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from fdsim.cli import main
+from fdsim.errors import ConfigError
+from fdsim.spec.load import SHIPPED_ENERGY_TABLES, Origin, validate
+from fdsim.spec.workload import MAX_LAYERS, Workload
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _fails(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -174,3 +181,258 @@ def test_gradients_buffer_too_small_for_a_backward_tile(
     )
     assert not (tmp_path / "out").exists()
     assert main([*run_args, "--phases", "fwd", "--quiet"]) == 0  # inference still runs
+
+
+def test_arguments_in_the_wrong_order(golden_files, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hardware, workload = golden_files
+    out = tmp_path / "out"
+    assert _fails(["run", str(workload), str(hardware), "--out", str(out)], capsys) == (
+        f"{workload}: is a workload, expected a hardware config (arguments go hardware first, "
+        "then workload: fdsim run HARDWARE WORKLOAD)"
+    )
+    assert _fails(["run", str(hardware), str(hardware), "--out", str(out)], capsys) == (
+        f"{hardware}: is a hardware config, expected a workload (arguments go hardware first, "
+        "then workload: fdsim run HARDWARE WORKLOAD)"
+    )
+    table = tmp_path / "energy/45nm.yaml"
+    assert _fails(["run", str(table), str(workload), "--out", str(out)], capsys) == (
+        f"{table}: is an energy table, expected a hardware config"
+    )
+    assert not out.exists()
+
+
+def test_energy_table_missing_names_the_hardware_line(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "energy_table: energy/45nm.yaml", "energy_table: energy/7nm.yaml")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:20: energy_table: file not found: {hardware.parent}/energy/7nm.yaml (a path "
+        "is relative to this file's folder; shipped tables by name: 28nm, 45nm)"
+    )
+    assert _fails(["validate", str(hardware)], capsys).startswith(f"{hardware}:20: energy_table: ")
+
+
+def test_energy_table_unknown_name(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "energy_table: energy/45nm.yaml", "energy_table: 7nm")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:20: energy_table: no shipped energy table named '7nm' (shipped: 28nm, 45nm)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            "../energy/45nm.yaml",
+            "must not climb out of this file's folder (..), got '../energy/45nm.yaml'",
+        ),
+        (
+            "energy/../../x.yaml",
+            "must not climb out of this file's folder (..), got 'energy/../../x.yaml'",
+        ),
+        (
+            "/etc/energy.yaml",
+            "must be a shipped table name or a path relative to this file's folder, "
+            "got '/etc/energy.yaml'",
+        ),
+        (
+            "~/energy.yaml",
+            "must be a shipped table name or a path relative to this file's folder, "
+            "got '~/energy.yaml'",
+        ),
+        ("''", "must name a shipped table (e.g. 28nm) or a .yaml file, got ''"),
+    ],
+)
+def test_energy_table_paths_stay_in_the_config_folder(  # type: ignore[no-untyped-def]
+    golden_files, run_args, capsys, value, problem
+) -> None:
+    hardware, _ = golden_files
+    _edit(hardware, "energy_table: energy/45nm.yaml", f"energy_table: {value}")
+    assert _fails(run_args, capsys) == f"{hardware}:20: energy_table: {problem}"
+
+
+def test_an_error_in_the_energy_table_names_the_table(
+    golden_files, run_args, capsys, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "energy/45nm.yaml"
+    _edit(table, "technology_node_nm: 45", "technology_node_nm: 0")
+    assert _fails(run_args, capsys) == (
+        f"{table}:9: technology_node_nm: must be greater than 0, got 0"
+    )
+
+
+def test_a_copied_hardware_config_finds_its_shipped_table(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``energy_table: 28nm`` resolves to the packaged table wherever the config is copied."""
+    hardware = tmp_path / "my_hw.yaml"
+    shutil.copy(REPO / "hwconfigs/fdtrain_28nm.yaml", hardware)
+    workload = REPO / "workloads/lenet5.yaml"
+    out = tmp_path / "out"
+    assert (
+        main(["run", str(hardware), str(workload), "--out", str(out), "--phases", "fwd", "--quiet"])
+        == 0
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["manifest"]["inputs"]["energy_table"] == str(SHIPPED_ENERGY_TABLES / "28nm.yaml")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "problem"),
+    [
+        (
+            "channels: 1,",
+            "channels: 1099511627776,",
+            2,
+            "input.channels",
+            "must be less than or equal to 65536, got 1099511627776",
+        ),
+        (
+            "batch_size: 1",
+            "batch_size: 1000000000",
+            3,
+            "batch_size",
+            "must be less than or equal to 65536, got 1000000000",
+        ),
+        (
+            "height: 8, width: 8",
+            "height: 100000, width: 100000",
+            2,
+            "input.height",
+            "must be less than or equal to 65536, got 100000",
+        ),
+        (
+            "classes: 2",
+            "classes: 2000000",
+            2,
+            "input.classes",
+            "must be less than or equal to 1048576, got 2000000",
+        ),
+        (
+            "out_channels: 2",
+            "out_channels: 0",
+            5,
+            "layers[0].out_channels",
+            "must be greater than or equal to 1, got 0",
+        ),
+        (
+            "out_features: 2",
+            "out_features: 4294967296",
+            6,
+            "layers[1].out_features",
+            "must be less than or equal to 1048576, got 4294967296",
+        ),
+        (
+            "kernel: 3",
+            "kernel: 3, padding: -1",
+            5,
+            "layers[0].padding",
+            "must be greater than or equal to 0, got -1",
+        ),
+    ],
+)
+def test_absurd_workload_sizes_name_the_workload_field(  # type: ignore[no-untyped-def]
+    golden_files, run_args, capsys, tmp_path, old, new, line, field, problem
+) -> None:
+    """Refused while validating the workload, not by the compiler as a hardware buffer problem."""
+    _, workload = golden_files
+    _edit(workload, old, new)
+    assert _fails(run_args, capsys) == f"{workload}:{line}: {field}: {problem}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_too_many_layers() -> None:
+    """The layer cap holds for specs built in Python too (a file that long is over the size
+    limit, tests/test_fuzz_inputs.py)."""
+    fc = [{"name": f"fc{i}", "kind": "fc", "out_features": 2} for i in range(MAX_LAYERS)]
+    data = {
+        "name": "long",
+        "input": {"channels": 1, "height": 8, "width": 8, "classes": 2},
+        "batch_size": 1,
+        "layers": [*fc, {"name": "loss", "kind": "loss"}],
+    }
+    with pytest.raises(ConfigError) as caught:
+        validate(data, Workload, Origin("long.yaml", {(): 1, ("layers",): 4}))
+    assert str(caught.value) == ("long.yaml:4: layers: at most 10,000 entries allowed, got 10001")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "problem"),
+    [
+        (
+            "clock_hz: 1000000000",
+            "clock_hz: 1000000000000",
+            2,
+            "clock_hz",
+            "must be less than or equal to 100000000000, got 1000000000000",
+        ),
+        (
+            "latency_ns: 0",
+            "latency_ns: .inf",
+            12,
+            "dram.latency_ns",
+            "must be a finite number, got inf",
+        ),
+        (
+            "latency_ns: 0",
+            "latency_ns: .nan",
+            12,
+            "dram.latency_ns",
+            "must be a finite number, got nan",
+        ),
+        (
+            "lanes: 4",
+            "lanes: 1099511627776",
+            4,
+            "cmac.lanes",
+            "must be less than or equal to 1048576, got 1099511627776",
+        ),
+        (
+            "max_points: 8",
+            "max_points: 1048576",
+            3,
+            "fft.max_points",
+            "must be at most 65536, got 1048576",
+        ),
+        ("count: 1", "count: 4194304", 3, "fft.count", "must be at most 1048576, got 4194304"),
+        (
+            "size_bytes: 65536, banks: 1, bytes_per_cycle: 4096, word_bytes: 4}\n  weights",
+            "size_bytes: 2199023255552, banks: 1, bytes_per_cycle: 4096, word_bytes: 4}\n  weights",
+            9,
+            "buffers.activations.size_bytes",
+            "must be less than or equal to 1099511627776, got 2199023255552",
+        ),
+    ],
+)
+def test_hardware_limits(  # type: ignore[no-untyped-def]
+    golden_files, run_args, capsys, old, new, line, field, problem
+) -> None:
+    hardware, _ = golden_files
+    _edit(hardware, old, new)
+    assert _fails(run_args, capsys) == f"{hardware}:{line}: {field}: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "problem"),
+    [
+        ("exponent: 2", "exponent: 0", 15, "int_mult.exponent", "must be greater than 0, got 0"),
+        (
+            "energy_pj: 0.2 ",
+            "energy_pj: -0.2 ",
+            21,
+            "int_mult.entries[0].energy_pj",
+            "must be greater than 0, got -0.2",
+        ),
+        (
+            "energy_pj: 0.2 ",
+            "energy_pj: .inf ",
+            21,
+            "int_mult.entries[0].energy_pj",
+            "must be a finite number, got inf",
+        ),
+    ],
+)
+def test_energy_table_bounds(  # type: ignore[no-untyped-def]
+    golden_files, run_args, capsys, tmp_path, old, new, line, field, problem
+) -> None:
+    table = tmp_path / "energy/45nm.yaml"
+    _edit(table, old, new)
+    assert _fails(run_args, capsys) == f"{table}:{line}: {field}: {problem}"
