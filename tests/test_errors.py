@@ -428,6 +428,13 @@ def test_hardware_limits(  # type: ignore[no-untyped-def]
             "int_mult.entries[0].energy_pj",
             "must be a finite number, got inf",
         ),
+        (
+            "energy_pj: 0.2 ",
+            "energy_pj: 1e308 ",
+            21,
+            "int_mult.entries[0].energy_pj",
+            "must be less than or equal to 1000000, got 1e+308",
+        ),
     ],
 )
 def test_energy_table_bounds(  # type: ignore[no-untyped-def]
