@@ -115,6 +115,8 @@ def _read_bytes(path: Path) -> bytes:
         raise ConfigError(where, "file not found") from None
     except OSError as error:
         raise ConfigError(where, f"cannot read: {error.strerror}") from None
+    except ValueError as error:  # a path with a NUL character (possible through the API)
+        raise ConfigError(where, f"cannot read: {error}") from None
     with os.fdopen(descriptor, "rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             raise ConfigError(where, "is not a regular file (a FIFO, device or socket)")
