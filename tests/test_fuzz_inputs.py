@@ -15,7 +15,8 @@ from types import FrameType
 import pytest
 
 from fdsim.cli import main
-from fdsim.spec.load import MAX_SPEC_FILE_BYTES, SHIPPED_ENERGY_TABLES
+from fdsim.spec.files import MAX_SPEC_FILE_BYTES
+from fdsim.spec.load import SHIPPED_ENERGY_TABLES
 
 REPO = Path(__file__).resolve().parent.parent
 HARDWARE = REPO / "hwconfigs/fdtrain_28nm.yaml"

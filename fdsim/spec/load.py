@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -37,13 +34,10 @@ from ruamel.yaml.nodes import MappingNode
 from fdsim.errors import ConfigError, FieldPath, SpecFieldError, format_field_path
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.fft_arithmetic import FftCoreSpec
+from fdsim.spec.files import NOT_TEXT, read_bytes, spec_text
 from fdsim.spec.hardware import HardwareSpec, is_energy_table_name
 from fdsim.spec.messages import describe, shown
 from fdsim.spec.workload import Workload
-
-MAX_SPEC_FILE_BYTES = 256 * 1024
-"""Largest spec file read: the biggest shipped spec is under 10 KiB, and ruamel.yaml reads
-about 100 KiB a second, so this bounds the time a file can take to a few seconds."""
 
 MAX_NESTING_DEPTH = 64
 """Deepest nesting of mappings and lists (the shipped specs nest at most 5 levels)."""
@@ -91,70 +85,6 @@ def canonical_hash(spec: BaseModel) -> str:
     """SHA-256 of the spec's canonical JSON (sorted keys): equal specs, equal hashes."""
     text = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-_NOT_TEXT = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-"""Characters a spec may not contain: control characters (C0 but tab/LF/CR, DEL, C1 — NEL is a
-YAML line break that would shift every line number), surrogates and non-characters."""
-
-_DIRECTIVE = re.compile(r"^%", re.MULTILINE)
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The bytes of a regular, readable file of at most ``MAX_SPEC_FILE_BYTES``."""
-    where = str(path)
-    try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise ConfigError(where, "is a directory, expected a YAML file")
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(where, "is not a regular file (a FIFO, device or socket)")
-        # Non-blocking, and checked again on the open file: it may have been replaced by a FIFO.
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise ConfigError(where, "file not found") from None
-    except OSError as error:
-        raise ConfigError(where, f"cannot read: {error.strerror}") from None
-    except ValueError as error:  # a path with a NUL character (possible through the API)
-        raise ConfigError(where, f"cannot read: {error}") from None
-    with os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise ConfigError(where, "is not a regular file (a FIFO, device or socket)")
-        try:
-            data = file.read(MAX_SPEC_FILE_BYTES + 1)
-        except OSError as error:
-            raise ConfigError(where, f"cannot read: {error.strerror}") from None
-    if len(data) > MAX_SPEC_FILE_BYTES:
-        raise ConfigError(
-            where, f"larger than the {MAX_SPEC_FILE_BYTES // 1024} KiB limit for spec files"
-        )
-    return data
-
-
-def _text(path: Path, data: bytes) -> str:
-    """``data`` as text: UTF-8 without control characters, else the line of the first bad one."""
-    where = str(path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ConfigError(
-            where, f"not UTF-8 text (byte 0x{data[error.start]:02x})", line=line
-        ) from None
-    bad = _NOT_TEXT.search(text)
-    if bad is not None:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise ConfigError(
-            where,
-            f"control character U+{ord(bad.group()):04X} (only tab, line feed and carriage "
-            "return may appear in a spec file)",
-            line=line,
-        )
-    directive = _DIRECTIVE.search(text)
-    if directive is not None:
-        line = text.count("\n", 0, directive.start()) + 1
-        raise ConfigError(where, "YAML directives (%YAML, %TAG) are not allowed", line=line)
-    return text
 
 
 class _Refused(Exception):
@@ -272,7 +202,7 @@ def _plain(node: Any, path: FieldPath, lines: dict[FieldPath, int], where: str) 
     if isinstance(node, float):
         return float(node)
     if isinstance(node, str):
-        bad = _NOT_TEXT.search(node)
+        bad = NOT_TEXT.search(node)
         if bad is not None:  # written as an escape ("\a"), so the bytes passed
             raise ConfigError(
                 where,
@@ -288,7 +218,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Origin]:
     """Parse a spec file whose top level is a mapping (see the module docstring for what is
     refused); every error is a ``ConfigError`` naming the file and, where known, the line."""
     where = str(path)
-    document = _parse(where, _text(path, _read_bytes(path)))
+    document = _parse(where, spec_text(path, read_bytes(path)))
     if not isinstance(document, dict):
         kind = "a list" if isinstance(document, list) else "a single value"
         kind = "an empty file" if document is None else kind
