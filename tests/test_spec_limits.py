@@ -132,6 +132,20 @@ def test_too_many_layers() -> None:
             "must be greater than 0, got -1",
         ),
         (
+            "lanes: 4",
+            "lanes: true",
+            4,
+            "cmac.lanes",
+            "expected a number, got true",
+        ),
+        (
+            "latency_ns: 0",
+            "latency_ns: 1" + "0" * 99,
+            12,
+            "dram.latency_ns",
+            "must be less than or equal to 1000000000, got 1" + "0" * 59 + "… (100 characters)",
+        ),
+        (
             "clock_hz: 1000000000",
             "clock_hz: 1000000000000",
             2,

@@ -237,11 +237,34 @@ def _duplicate_key_name(error: DuplicateKeyError) -> str | None:
 def validate(data: dict[str, Any], model: type[ModelT], origin: Origin) -> ModelT:
     """Validate ``data`` as ``model``; the first error (by line) becomes a ConfigError."""
     try:
-        return model.model_validate(data)
+        spec = model.model_validate(data)
     except ValidationError as error:
         problems = [describe(detail, data) for detail in error.errors()]
         problems.sort(key=lambda problem: origin.line_of(problem.path) or 0)
         raise origin.error(problems[0]) from None
+    boolean = _boolean_number(data, spec, ())
+    if boolean is not None:
+        path, value = boolean
+        raise origin.error(SpecFieldError("", path, f"expected a number, got {value}"))
+    return spec
+
+
+def _boolean_number(data: Any, spec: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
+    """The first field where a YAML boolean became a number (pydantic reads ``lanes: true``
+    as 1 lane), found by walking the data beside what it validated to."""
+    if isinstance(data, bool):
+        return None if isinstance(spec, bool) else (path, str(data).lower())
+    if isinstance(data, dict) and isinstance(spec, BaseModel):
+        children = [(key, value, getattr(spec, key)) for key, value in data.items()]
+    elif isinstance(data, list) and isinstance(spec, tuple) and len(data) == len(spec):
+        children = [(index, value, spec[index]) for index, value in enumerate(data)]
+    else:
+        return None
+    for key, value, validated in children:
+        found = _boolean_number(value, validated, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass(frozen=True)

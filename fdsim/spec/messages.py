@@ -29,15 +29,20 @@ _EXPECTED = {
 }
 
 
+_SHOWN_CHARS = 60
+
+
 def shown(value: Any) -> str:
-    """A value as an error message quotes it (containers by kind, not by content)."""
+    """A value as an error message quotes it: containers by kind, not by content, and a long
+    value (a 400-digit number) cut to its first characters."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
     if value is None:
         return "nothing (null)"
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else f"{text[:_SHOWN_CHARS]}… ({len(text)} characters)"
 
 
 def _data_path(loc: tuple[str | int, ...], data: Any) -> FieldPath:
