@@ -204,6 +204,7 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, capsys) -> None:
 SEED = 9
 VALIDATE_CASES = 240
 RUN_CASES = 16
+HARDWARE_RUN_CASES = 6
 BUDGET_S = 10.0
 
 _VALUES = (
@@ -293,6 +294,7 @@ def _mutants(sources: list[Path], count: int, rng: random.Random) -> Iterator[Mu
 _RNG = random.Random(SEED)
 VALIDATE_MUTANTS = list(_mutants(SHIPPED, VALIDATE_CASES, _RNG))
 RUN_MUTANTS = list(_mutants([WORKLOAD], RUN_CASES, _RNG))
+HARDWARE_RUN_MUTANTS = list(_mutants([HARDWARE], HARDWARE_RUN_CASES, _RNG))
 
 
 def _ids(mutants: list[Mutant]) -> list[str]:
@@ -318,15 +320,15 @@ def _within_budget(args: list[str]) -> int:
 
 
 def _check(code: int, spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Exit 0, or 2 with one line naming a file involved: the mutant, the hardware it runs on
-    or a shipped energy table it names."""
+    """Exit 0, or 2 with one line naming a file involved: the mutant, the shipped hardware or
+    workload it runs with, or a shipped energy table."""
     captured = capsys.readouterr()
     assert code in (0, 2)
     if code == 2:
         assert captured.out == ""
         lines = captured.err.splitlines()
         assert len(lines) == 1, captured.err
-        files = (str(spec), str(HARDWARE), str(SHIPPED_ENERGY_TABLES))
+        files = (str(spec), str(HARDWARE), str(WORKLOAD), str(SHIPPED_ENERGY_TABLES))
         assert lines[0].startswith(files), lines[0]
 
 
@@ -343,6 +345,17 @@ def test_fuzzed_workloads_run_or_are_refused_writing_nothing(tmp_path, capsys, m
     spec.write_bytes(mutant.content)
     out = tmp_path / "out"
     args = ["run", str(HARDWARE), str(spec), "--out", str(out), "--quiet", "--phases", "fwd"]
+    code = _within_budget(args)
+    _check(code, spec, capsys)
+    assert out.exists() == (code == 0)
+
+
+@pytest.mark.parametrize("mutant", HARDWARE_RUN_MUTANTS, ids=_ids(HARDWARE_RUN_MUTANTS))
+def test_fuzzed_hardware_runs_or_is_refused_writing_nothing(tmp_path, capsys, mutant) -> None:  # type: ignore[no-untyped-def]
+    spec = tmp_path / mutant.source.name
+    spec.write_bytes(mutant.content)
+    out = tmp_path / "out"
+    args = ["run", str(spec), str(WORKLOAD), "--out", str(out), "--quiet", "--phases", "fwd"]
     code = _within_budget(args)
     _check(code, spec, capsys)
     assert out.exists() == (code == 0)
