@@ -40,7 +40,8 @@ from fdsim.spec.messages import describe, shown
 from fdsim.spec.workload import Workload
 
 MAX_NESTING_DEPTH = 64
-"""Deepest nesting of mappings and lists (the shipped specs nest at most 5 levels)."""
+"""Deepest nesting of nodes: the top-level mapping is level 1, its values level 2, and so on
+(the shipped specs reach level 5)."""
 
 SHIPPED_ENERGY_TABLES = Path(__file__).resolve().parent.parent / "data" / "energy"
 """Energy tables packaged with fdsim, found by name (``energy_table: 28nm``)."""
@@ -332,7 +333,7 @@ def energy_table_path(hardware: Loaded[HardwareSpec]) -> Path:
     value = hardware.spec.energy_table
     shipped = ", ".join(shipped_energy_tables())
     if is_energy_table_name(value):
-        path = SHIPPED_ENERGY_TABLES / f"{value}.yaml"
+        path = _as_given(SHIPPED_ENERGY_TABLES / f"{value}.yaml")
         problem = f"no shipped energy table named {value!r} (shipped: {shipped})"
     else:
         path = Path(hardware.origin.path).parent / value
@@ -343,6 +344,15 @@ def energy_table_path(hardware: Loaded[HardwareSpec]) -> Path:
     if not path.exists():
         raise hardware.origin.error(SpecFieldError("hardware", ("energy_table",), problem))
     return path
+
+
+def _as_given(path: Path) -> Path:
+    """A packaged file as users give their own: relative to the current folder when inside it
+    (reports made in the checkout say ``fdsim/data/energy/28nm.yaml``), else absolute."""
+    try:
+        return path.relative_to(Path.cwd())
+    except (ValueError, OSError):  # outside the current folder, or that folder was deleted
+        return path
 
 
 def detect_and_load(path: Path) -> str:
