@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from fdsim.cli import main
+from fdsim.spec.load import SHIPPED_ENERGY_TABLES
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _fails(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -174,3 +179,96 @@ def test_gradients_buffer_too_small_for_a_backward_tile(
     )
     assert not (tmp_path / "out").exists()
     assert main([*run_args, "--phases", "fwd", "--quiet"]) == 0  # inference still runs
+
+
+def test_arguments_in_the_wrong_order(golden_files, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hardware, workload = golden_files
+    out = tmp_path / "out"
+    assert _fails(["run", str(workload), str(hardware), "--out", str(out)], capsys) == (
+        f"{workload}: is a workload, expected a hardware config (arguments go hardware first, "
+        "then workload: fdsim run HARDWARE WORKLOAD)"
+    )
+    assert _fails(["run", str(hardware), str(hardware), "--out", str(out)], capsys) == (
+        f"{hardware}: is a hardware config, expected a workload (arguments go hardware first, "
+        "then workload: fdsim run HARDWARE WORKLOAD)"
+    )
+    table = tmp_path / "energy/45nm.yaml"
+    assert _fails(["run", str(table), str(workload), "--out", str(out)], capsys) == (
+        f"{table}: is an energy table, expected a hardware config"
+    )
+    assert not out.exists()
+
+
+def test_energy_table_missing_names_the_hardware_line(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "energy_table: energy/45nm.yaml", "energy_table: energy/7nm.yaml")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:20: energy_table: file not found: {hardware.parent}/energy/7nm.yaml (a path "
+        "is relative to this file's folder; shipped tables by name: 28nm, 45nm)"
+    )
+    assert _fails(["validate", str(hardware)], capsys).startswith(f"{hardware}:20: energy_table: ")
+
+
+def test_energy_table_unknown_name(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    hardware, _ = golden_files
+    _edit(hardware, "energy_table: energy/45nm.yaml", "energy_table: 7nm")
+    assert _fails(run_args, capsys) == (
+        f"{hardware}:20: energy_table: no shipped energy table named '7nm' (shipped: 28nm, 45nm)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            "../energy/45nm.yaml",
+            "must not climb out of this file's folder (..), got '../energy/45nm.yaml'",
+        ),
+        (
+            "energy/../../x.yaml",
+            "must not climb out of this file's folder (..), got 'energy/../../x.yaml'",
+        ),
+        (
+            "/etc/energy.yaml",
+            "must be a shipped table name or a path relative to this file's folder, "
+            "got '/etc/energy.yaml'",
+        ),
+        (
+            "~/energy.yaml",
+            "must be a shipped table name or a path relative to this file's folder, "
+            "got '~/energy.yaml'",
+        ),
+        ("''", "must name a shipped table (e.g. 28nm) or a .yaml file, got ''"),
+    ],
+)
+def test_energy_table_paths_stay_in_the_config_folder(  # type: ignore[no-untyped-def]
+    golden_files, run_args, capsys, value, problem
+) -> None:
+    hardware, _ = golden_files
+    _edit(hardware, "energy_table: energy/45nm.yaml", f"energy_table: {value}")
+    assert _fails(run_args, capsys) == f"{hardware}:20: energy_table: {problem}"
+
+
+def test_an_error_in_the_energy_table_names_the_table(
+    golden_files, run_args, capsys, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "energy/45nm.yaml"
+    _edit(table, "technology_node_nm: 45", "technology_node_nm: 0")
+    assert _fails(run_args, capsys) == (
+        f"{table}:9: technology_node_nm: must be greater than 0, got 0"
+    )
+
+
+def test_a_copied_hardware_config_finds_its_shipped_table(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``energy_table: 28nm`` resolves to the packaged table wherever the config is copied."""
+    hardware = tmp_path / "my_hw.yaml"
+    shutil.copy(REPO / "hwconfigs/fdtrain_28nm.yaml", hardware)
+    workload = REPO / "workloads/lenet5.yaml"
+    out = tmp_path / "out"
+    assert (
+        main(["run", str(hardware), str(workload), "--out", str(out), "--phases", "fwd", "--quiet"])
+        == 0
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    table = Path(summary["manifest"]["inputs"]["energy_table"])
+    assert table.resolve() == SHIPPED_ENERGY_TABLES / "28nm.yaml"

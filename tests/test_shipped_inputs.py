@@ -13,7 +13,15 @@ import pytest
 
 from fdsim.errors import SpecFieldError
 from fdsim.schedule.compile import compile_schedule
-from fdsim.spec.load import energy_table_path, load_energy_table, load_hardware, load_workload
+from fdsim.spec.load import (
+    SHIPPED_ENERGY_TABLES,
+    energy_table_path,
+    load_energy_table,
+    load_fft_core,
+    load_hardware,
+    load_workload,
+    shipped_energy_tables,
+)
 
 ROOT = Path(__file__).parent.parent
 HWCONFIGS = ROOT / "hwconfigs"
@@ -103,3 +111,23 @@ def test_workload_compiles_unless_the_hardware_lacks_a_unit(
     assert caught.value.message == (
         f"required field missing: layer {first_layer} needs a {unit} unit"
     )
+
+
+PACKAGED_TABLES = sorted(SHIPPED_ENERGY_TABLES.glob("*.yaml"))
+
+
+def test_packaged_energy_tables_are_the_shipped_copies() -> None:
+    """``energy_table: 28nm`` reads the packaged ``fdsim/data/energy/28nm.yaml`` (found from a
+    wheel install too); ``hwconfigs/energy/`` holds the same bytes beside the configs."""
+    assert [path.name for path in PACKAGED_TABLES] == [path.name for path in ENERGY_FILES]
+    for packaged in PACKAGED_TABLES:
+        assert packaged.read_bytes() == (HWCONFIGS / "energy" / packaged.name).read_bytes()
+    assert shipped_energy_tables() == ["28nm", "45nm"]
+
+
+FFT_CORE_FILES = _files(HWCONFIGS / "fft_ip")
+
+
+@pytest.mark.parametrize("path", FFT_CORE_FILES, ids=_ids(FFT_CORE_FILES))
+def test_fft_core_descriptions_validate(path: Path) -> None:
+    load_fft_core(path)

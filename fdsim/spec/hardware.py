@@ -1,22 +1,38 @@
 """The hardware description a user writes: units, buffers, DRAM, numerics and the energy table.
 
 Every quantity carries its unit in its name. Validators check what one spec alone can check
-(powers of two, positive sizes); what needs a workload too (does a layer fit the buffers?) is
-checked by the compiler.
+(powers of two, positive sizes, the upper limits below, finite numbers); what needs a workload
+too (does a layer fit the buffers?) is checked by the compiler. The limits are far beyond any
+real accelerator; they keep every count the simulator derives inside int64 and refuse a typo
+(an exponent too many) at its field rather than as an overflow later.
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fdsim.spec.fft_arithmetic import FftArithmeticSpec
 from fdsim.spec.numerics import QFormat
 
+MAX_CLOCK_HZ = 10**11
+MAX_FFT_POINTS = 1 << 16
+MAX_PARALLEL_UNITS = 1 << 20
+"""Largest count of engines, lanes, elements or samples per cycle, and systolic rows or cols."""
+MAX_LATENCY_CYCLES = 10**6
+MAX_BUFFER_BYTES = 1 << 40
+MAX_BUFFER_BANKS = 1 << 16
+MAX_DRAM_BYTES_PER_S = 10**15
+MAX_DRAM_LATENCY_NS = 10**9
+
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def is_power_of_two(value: int) -> bool:
@@ -84,6 +100,15 @@ class FftSpec(_Spec):
     def _max_points(cls, value: int) -> int:
         if not is_power_of_two(value) or value < 4:
             raise ValueError(f"must be a power of two (at least 4), got {value}")
+        if value > MAX_FFT_POINTS:
+            raise ValueError(f"must be at most {MAX_FFT_POINTS}, got {value}")
+        return value
+
+    @field_validator("count", "samples_per_cycle")
+    @classmethod
+    def _parallel(cls, value: int) -> int:
+        if value > MAX_PARALLEL_UNITS:
+            raise ValueError(f"must be at most {MAX_PARALLEL_UNITS}, got {value}")
         return value
 
     @model_validator(mode="after")
@@ -99,15 +124,15 @@ class FftSpec(_Spec):
 class CmacSpec(_Spec):
     """The complex multiply-accumulate array: one complex MAC per lane per clock."""
 
-    lanes: int = Field(ge=1)
+    lanes: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
     multiplier: ComplexMultiplier = ComplexMultiplier.FOUR_MULT
-    pipeline_latency_cycles: int = Field(default=0, ge=0)
+    pipeline_latency_cycles: int = Field(default=0, ge=0, le=MAX_LATENCY_CYCLES)
 
 
 class StreamUnitSpec(_Spec):
     """A unit that streams elements: crop (spectral pooling), activation, weight update."""
 
-    elements_per_cycle: int = Field(ge=1)
+    elements_per_cycle: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
 
 
 class Dataflow(StrEnum):
@@ -119,18 +144,20 @@ class Dataflow(StrEnum):
 class SystolicArraySpec(_Spec):
     """A spatial-domain systolic MAC array (the baseline's compute unit)."""
 
-    rows: int = Field(ge=1)
-    cols: int = Field(ge=1)
+    rows: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
+    cols: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
     dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY
 
 
 class BufferSpec(_Spec):
     """One SRAM buffer: capacity, banking and port bandwidth."""
 
-    size_bytes: int = Field(gt=0)
-    banks: int = Field(ge=1)
-    bytes_per_cycle: int = Field(gt=0, description="read+write port bandwidth, all banks together")
-    word_bytes: int = Field(gt=0, description="access granularity")
+    size_bytes: int = Field(gt=0, le=MAX_BUFFER_BYTES)
+    banks: int = Field(ge=1, le=MAX_BUFFER_BANKS)
+    bytes_per_cycle: int = Field(
+        gt=0, le=MAX_BUFFER_BYTES, description="read+write port bandwidth, all banks together"
+    )
+    word_bytes: int = Field(gt=0, le=MAX_BUFFER_BYTES, description="access granularity")
 
     @model_validator(mode="after")
     def _geometry(self) -> BufferSpec:
@@ -154,8 +181,8 @@ class BuffersSpec(_Spec):
 class DramSpec(_Spec):
     """The off-chip memory channel."""
 
-    bandwidth_bytes_per_s: int = Field(gt=0)
-    latency_ns: float = Field(ge=0)
+    bandwidth_bytes_per_s: int = Field(gt=0, le=MAX_DRAM_BYTES_PER_S)
+    latency_ns: float = Field(ge=0, le=MAX_DRAM_LATENCY_NS)
 
 
 class NumericsSpec(_Spec):
@@ -188,7 +215,7 @@ class HardwareSpec(_Spec):
 
     name: str
     description: str = ""
-    clock_hz: int = Field(gt=0)
+    clock_hz: int = Field(gt=0, le=MAX_CLOCK_HZ)
     fft: FftSpec | None = None
     cmac: CmacSpec | None = None
     crop: StreamUnitSpec | None = None
@@ -198,4 +225,29 @@ class HardwareSpec(_Spec):
     buffers: BuffersSpec
     dram: DramSpec
     numerics: NumericsSpec
-    energy_table: str = Field(description="path of the energy table, relative to this file")
+    energy_table: str = Field(
+        description=(
+            "a shipped energy table by name (28nm, 45nm), or the path of a .yaml table relative "
+            "to this file's folder (neither absolute nor climbing out with ..)"
+        )
+    )
+
+    @field_validator("energy_table")
+    @classmethod
+    def _energy_table(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must name a shipped table (e.g. 28nm) or a .yaml file, got ''")
+        path = PurePosixPath(value)
+        if path.is_absolute() or value.startswith("~"):
+            raise ValueError(
+                f"must be a shipped table name or a path relative to this file's folder, "
+                f"got {value!r}"
+            )
+        if ".." in path.parts:
+            raise ValueError(f"must not climb out of this file's folder (..), got {value!r}")
+        return value
+
+
+def is_energy_table_name(value: str) -> bool:
+    """Whether ``energy_table`` names a shipped table (``28nm``) rather than a file path."""
+    return _TABLE_NAME.fullmatch(value) is not None

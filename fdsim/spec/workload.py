@@ -1,4 +1,9 @@
-"""The network workload a user writes: input shape, batch, layers and the execution domain."""
+"""The network workload a user writes: input shape, batch, layers and the execution domain.
+
+Sizes have upper limits (documented in docs/ARCHITECTURE.md, "Limits") far beyond any real
+network, so an absurd size (2^40 channels) is refused at its own field while validating, before
+the compiler sizes anything from it; numbers must be finite.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+MAX_CHANNELS = 1 << 16
+"""Largest channel count (input channels, out_channels)."""
+MAX_MAP_SIZE = 1 << 16
+"""Largest map height/width, kernel, stride, padding and pooled size."""
+MAX_CLASSES = 1 << 20
+MAX_FEATURES = 1 << 20
+MAX_BATCH_SIZE = 1 << 16
+MAX_LAYERS = 10_000
+
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Domain(StrEnum):
@@ -38,10 +52,12 @@ class LossFunction(StrEnum):
 
 
 class InputSpec(_Spec):
-    channels: int = Field(ge=1)
-    height: int = Field(ge=1)
-    width: int = Field(ge=1)
-    classes: int = Field(ge=2, description="number of labels the loss compares against")
+    channels: int = Field(ge=1, le=MAX_CHANNELS)
+    height: int = Field(ge=1, le=MAX_MAP_SIZE)
+    width: int = Field(ge=1, le=MAX_MAP_SIZE)
+    classes: int = Field(
+        ge=2, le=MAX_CLASSES, description="number of labels the loss compares against"
+    )
 
     @model_validator(mode="after")
     def _square(self) -> InputSpec:
@@ -57,10 +73,10 @@ class _Layer(_Spec):
 
 class ConvLayer(_Layer):
     kind: Literal["conv"]
-    out_channels: int = Field(ge=1)
-    kernel: int = Field(ge=1)
-    stride: int = Field(default=1, ge=1)
-    padding: int = Field(default=0, ge=0)
+    out_channels: int = Field(ge=1, le=MAX_CHANNELS)
+    kernel: int = Field(ge=1, le=MAX_MAP_SIZE)
+    stride: int = Field(default=1, ge=1, le=MAX_MAP_SIZE)
+    padding: int = Field(default=0, ge=0, le=MAX_MAP_SIZE)
 
 
 class PoolLayer(_Layer):
@@ -69,9 +85,9 @@ class PoolLayer(_Layer):
 
     kind: Literal["pool"]
     method: PoolMethod
-    output_size: int | None = Field(default=None, ge=1)
-    kernel: int | None = Field(default=None, ge=1)
-    stride: int | None = Field(default=None, ge=1)
+    output_size: int | None = Field(default=None, ge=1, le=MAX_MAP_SIZE)
+    kernel: int | None = Field(default=None, ge=1, le=MAX_MAP_SIZE)
+    stride: int | None = Field(default=None, ge=1, le=MAX_MAP_SIZE)
 
     @model_validator(mode="after")
     def _size_or_window(self) -> PoolLayer:
@@ -113,7 +129,7 @@ class ActivationLayer(_Layer):
 
 class FcLayer(_Layer):
     kind: Literal["fc"]
-    out_features: int = Field(ge=1)
+    out_features: int = Field(ge=1, le=MAX_FEATURES)
 
 
 class LossLayer(_Layer):
@@ -149,10 +165,10 @@ class Workload(_Spec):
     name: str
     description: str = ""
     input: InputSpec
-    batch_size: int = Field(ge=1)
+    batch_size: int = Field(ge=1, le=MAX_BATCH_SIZE)
     domain: Domain = Domain.SPECTRAL
     training: TrainingSpec = TrainingSpec()
-    layers: tuple[Layer, ...] = Field(min_length=1)
+    layers: tuple[Layer, ...] = Field(min_length=1, max_length=MAX_LAYERS)
 
     @model_validator(mode="after")
     def _structure(self) -> Workload:
