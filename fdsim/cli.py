@@ -177,8 +177,9 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     note = linearity_note(result.summary["linearity"])
     if note and not args.quiet:
         print(f"note: {note}")
+    files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, summary.json"
     extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
-    print(f"wrote {out}/report.md, layers.csv, traffic.csv, summary.json{extra}")
+    print(f"wrote {out}/{files}{extra}")
     return 0
 
 

@@ -186,17 +186,22 @@ def test_arguments_in_the_wrong_order(golden_files, capsys, tmp_path) -> None:  
     out = tmp_path / "out"
     assert _fails(["run", str(workload), str(hardware), "--out", str(out)], capsys) == (
         f"{workload}: is a workload, expected a hardware config (arguments go hardware first, "
-        "then workload: fdsim run HARDWARE WORKLOAD)"
+        "then workload: fdsim run|train HARDWARE WORKLOAD)"
     )
     assert _fails(["run", str(hardware), str(hardware), "--out", str(out)], capsys) == (
         f"{hardware}: is a hardware config, expected a workload (arguments go hardware first, "
-        "then workload: fdsim run HARDWARE WORKLOAD)"
+        "then workload: fdsim run|train HARDWARE WORKLOAD)"
     )
     table = tmp_path / "energy/45nm.yaml"
     assert _fails(["run", str(table), str(workload), "--out", str(out)], capsys) == (
         f"{table}: is an energy table, expected a hardware config"
     )
     assert not out.exists()
+    # the same files and message for fdsim train
+    assert _fails(["train", str(workload), str(hardware), "--out", str(out)], capsys) == (
+        f"{workload}: is a workload, expected a hardware config (arguments go hardware first, "
+        "then workload: fdsim run|train HARDWARE WORKLOAD)"
+    )
 
 
 def test_energy_table_missing_names_the_hardware_line(golden_files, run_args, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -265,7 +265,7 @@ class FftCoreSpec(_Frozen):
     output_width_bits: int = Field(ge=2, le=62)
     samples_per_clock: int = Field(ge=1, description="complex samples in (and out) per clock")
     latency_clocks: int = Field(
-        ge=0, description="clocks from registering input sample 0 to bin 0 on the output"
+        ge=0, le=10**6, description="clocks from registering input sample 0 to bin 0 on the output"
     )
     arithmetic: FftArithmeticSpec
 

@@ -67,6 +67,7 @@ class FftSpec(_Spec):
     samples_per_cycle: int = Field(ge=1, description="complex samples in and out per clock")
     multiplier_pipeline_cycles: int = Field(
         ge=0,
+        le=MAX_LATENCY_CYCLES,
         description=(
             "pipeline depth of a stage's twiddle multiplier; the engine's latency is derived "
             "from it and the stage structure (fdsim/fixedpoint/fft_timing.py)"

@@ -284,7 +284,7 @@ _KINDS = (
     _Kind("int_mult", "energy table", "an energy table", EnergyTable),
     _Kind("arithmetic", "FFT core", "an FFT core", FftCoreSpec),
 )
-_ORDER_HINT = " (arguments go hardware first, then workload: fdsim run HARDWARE WORKLOAD)"
+_ORDER_HINT = " (arguments go hardware first, then workload: fdsim run|train HARDWARE WORKLOAD)"
 
 
 def load_model(path: Path, model: type[ModelT]) -> Loaded[ModelT]:
