@@ -46,7 +46,10 @@ def cases() -> Iterator[tuple[str, list[str]]]:
             yield f"{hw.stem}--{wl.stem}--fwd", [*base, "--phases", "fwd"]
     default_hw = "hwconfigs/fdtrain_28nm.yaml"
     for wl in ("lenet5", "digits_cnn"):
-        yield f"fdtrain_28nm--{wl}--functional", [default_hw, f"workloads/{wl}.yaml", "--functional"]
+        yield (
+            f"fdtrain_28nm--{wl}--functional",
+            [default_hw, f"workloads/{wl}.yaml", "--functional"],
+        )
 
 
 def _numbers(node: Any, path: str = "") -> dict[str, Any]:
@@ -99,15 +102,22 @@ def _diff(stored: Path, fresh: Path) -> list[str]:
     stored_files = {p.name for p in stored.iterdir()}
     fresh_files = {p.name for p in fresh.iterdir()}
     for missing in sorted(stored_files ^ fresh_files):
-        problems.append(f"{stored.name}: {missing} only in {'stored' if missing in stored_files else 'fresh'}")
+        problems.append(
+            f"{stored.name}: {missing} only in {'stored' if missing in stored_files else 'fresh'}"
+        )
     for name in sorted(stored_files & fresh_files):
         old = (stored / name).read_text(encoding="utf-8").splitlines()
         new = (fresh / name).read_text(encoding="utf-8").splitlines()
         if old != new:
-            first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+            first = next(
+                (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+                min(len(old), len(new)),
+            )
             shown_old = old[first] if first < len(old) else "<end>"
             shown_new = new[first] if first < len(new) else "<end>"
-            problems.append(f"{stored.name}/{name}:{first + 1}: stored {shown_old!r}, now {shown_new!r}")
+            problems.append(
+                f"{stored.name}/{name}:{first + 1}: stored {shown_old!r}, now {shown_new!r}"
+            )
     return problems
 
 
@@ -128,7 +138,9 @@ def main() -> int:
         problems = []
         for name in sorted(names):
             if not (STORED / name).exists() or not (fresh / name).exists():
-                problems.append(f"{name}: case only in {'fresh' if (fresh / name).exists() else 'stored'}")
+                problems.append(
+                    f"{name}: case only in {'fresh' if (fresh / name).exists() else 'stored'}"
+                )
                 continue
             problems.extend(_diff(STORED / name, fresh / name))
     for problem in problems:
