@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fdsim.spec.origin import Located
+
 MAX_OPERAND_BITS = 128
 MAX_WIDTH_EXPONENT = 4.0
 MAX_TABLE_BANK_BYTES = 1 << 40
@@ -89,7 +91,7 @@ class LogicLeakage(_Spec):
     source: str = Field(min_length=1)
 
 
-class EnergyTable(_Spec):
+class EnergyTable(_Spec, Located):
     name: str
     technology_node_nm: int = Field(gt=0, le=10_000)
     source: str = Field(min_length=1, description="where the table as a whole comes from")

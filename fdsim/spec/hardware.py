@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from fdsim.spec.fft_arithmetic import FftArithmeticSpec
 from fdsim.spec.numerics import QFormat
+from fdsim.spec.origin import Located
 
 MAX_CLOCK_HZ = 10**11
 MAX_FFT_POINTS = 1 << 16
@@ -211,7 +212,7 @@ class NumericsSpec(_Spec):
     )
 
 
-class HardwareSpec(_Spec):
+class HardwareSpec(_Spec, Located):
     """A whole accelerator. Unit entries left out mean the accelerator has no such unit."""
 
     name: str

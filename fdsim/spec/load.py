@@ -37,6 +37,7 @@ from fdsim.spec.fft_arithmetic import FftCoreSpec
 from fdsim.spec.files import NOT_TEXT, read_bytes, spec_text
 from fdsim.spec.hardware import HardwareSpec, is_energy_table_name
 from fdsim.spec.messages import describe, shown
+from fdsim.spec.origin import Located, Origin, located
 from fdsim.spec.workload import Workload
 
 MAX_NESTING_DEPTH = 64
@@ -51,32 +52,9 @@ SpecT = TypeVar("SpecT")
 
 
 @dataclass(frozen=True)
-class Origin:
-    """Where a spec came from: its file and the line of each of its fields."""
-
-    path: str
-    lines: dict[FieldPath, int]
-
-    def line_of(self, field: FieldPath) -> int | None:
-        """Line of ``field``, or of its nearest ancestor that has one."""
-        for end in range(len(field), -1, -1):
-            line = self.lines.get(tuple(field[:end]))
-            if line is not None:
-                return line
-        return None
-
-    def error(self, problem: SpecFieldError) -> ConfigError:
-        return ConfigError(
-            self.path,
-            problem.message,
-            line=self.line_of(problem.path),
-            field=format_field_path(problem.path),
-        )
-
-
-@dataclass(frozen=True)
 class Loaded(Generic[SpecT]):
-    """A validated spec with its origin."""
+    """A validated spec with its origin (a top-level spec also carries it itself:
+    :class:`fdsim.spec.origin.Located`)."""
 
     spec: SpecT
     origin: Origin
@@ -215,11 +193,11 @@ def _plain(node: Any, path: FieldPath, lines: dict[FieldPath, int], where: str) 
     return node
 
 
-def read_yaml(path: Path) -> tuple[dict[str, Any], Origin]:
+def read_yaml(path: str | Path) -> tuple[dict[str, Any], Origin]:
     """Parse a spec file whose top level is a mapping (see the module docstring for what is
     refused); every error is a ``ConfigError`` naming the file and, where known, the line."""
     where = str(path)
-    document = _parse(where, spec_text(path, read_bytes(path)))
+    document = _parse(where, spec_text(Path(path), read_bytes(Path(path))))
     if not isinstance(document, dict):
         kind = "a list" if isinstance(document, list) else "a single value"
         kind = "an empty file" if document is None else kind
@@ -236,7 +214,8 @@ def _duplicate_key_name(error: DuplicateKeyError) -> str | None:
 
 
 def validate(data: dict[str, Any], model: type[ModelT], origin: Origin) -> ModelT:
-    """Validate ``data`` as ``model``; the first error (by line) becomes a ConfigError."""
+    """Validate ``data`` as ``model``; the first error (by line) becomes a ConfigError. A
+    top-level spec (:class:`Located`) keeps ``origin``."""
     try:
         spec = model.model_validate(data)
     except ValidationError as error:
@@ -247,7 +226,7 @@ def validate(data: dict[str, Any], model: type[ModelT], origin: Origin) -> Model
     if boolean is not None:
         path, value = boolean
         raise origin.error(SpecFieldError("", path, f"expected a number, got {value}"))
-    return spec
+    return located(spec, origin) if isinstance(spec, Located) else spec
 
 
 def _boolean_number(data: Any, spec: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
@@ -287,7 +266,7 @@ _KINDS = (
 _ORDER_HINT = " (arguments go hardware first, then workload: fdsim run|train HARDWARE WORKLOAD)"
 
 
-def load_model(path: Path, model: type[ModelT]) -> Loaded[ModelT]:
+def load_model(path: str | Path, model: type[ModelT]) -> Loaded[ModelT]:
     """Read and validate ``path`` as ``model``; a file of another kind (a workload given where
     the hardware goes) is refused as such, not by the first field it lacks."""
     data, origin = read_yaml(path)
@@ -304,19 +283,19 @@ def load_model(path: Path, model: type[ModelT]) -> Loaded[ModelT]:
     return Loaded(validate(data, model, origin), origin)
 
 
-def load_hardware(path: Path) -> Loaded[HardwareSpec]:
+def load_hardware(path: str | Path) -> Loaded[HardwareSpec]:
     return load_model(path, HardwareSpec)
 
 
-def load_workload(path: Path) -> Loaded[Workload]:
+def load_workload(path: str | Path) -> Loaded[Workload]:
     return load_model(path, Workload)
 
 
-def load_energy_table(path: Path) -> Loaded[EnergyTable]:
+def load_energy_table(path: str | Path) -> Loaded[EnergyTable]:
     return load_model(path, EnergyTable)
 
 
-def load_fft_core(path: Path) -> Loaded[FftCoreSpec]:
+def load_fft_core(path: str | Path) -> Loaded[FftCoreSpec]:
     return load_model(path, FftCoreSpec)
 
 
@@ -331,19 +310,34 @@ def energy_table_path(hardware: Loaded[HardwareSpec]) -> Path:
     spec refuses absolute paths and ``..``). A table that does not exist is a ``ConfigError``
     on the hardware file's ``energy_table`` line."""
     value = hardware.spec.energy_table
-    shipped = ", ".join(shipped_energy_tables())
     if is_energy_table_name(value):
         path = _as_given(SHIPPED_ENERGY_TABLES / f"{value}.yaml")
-        problem = f"no shipped energy table named {value!r} (shipped: {shipped})"
+        problem = _no_shipped_table(value)
     else:
         path = Path(hardware.origin.path).parent / value
         problem = (
             f"file not found: {path} (a path is relative to this file's folder; "
-            f"shipped tables by name: {shipped})"
+            f"shipped tables by name: {', '.join(shipped_energy_tables())})"
         )
     if not path.exists():
         raise hardware.origin.error(SpecFieldError("hardware", ("energy_table",), problem))
     return path
+
+
+def energy_table_file(name_or_path: str | Path) -> Path:
+    """The file of an energy table given by name or path: a ``str`` that is a name (letters,
+    digits, ``_`` and ``-``, as ``28nm``) is a shipped table, anything else (and any ``Path``)
+    a file. An unknown name is a ``ConfigError`` listing the shipped ones."""
+    if isinstance(name_or_path, str) and is_energy_table_name(name_or_path):
+        path = _as_given(SHIPPED_ENERGY_TABLES / f"{name_or_path}.yaml")
+        if not path.exists():
+            raise ConfigError(name_or_path, _no_shipped_table(name_or_path))
+        return path
+    return Path(name_or_path)
+
+
+def _no_shipped_table(name: str) -> str:
+    return f"no shipped energy table named {name!r} (shipped: {', '.join(shipped_energy_tables())})"
 
 
 def _as_given(path: Path) -> Path:
@@ -355,7 +349,7 @@ def _as_given(path: Path) -> Path:
         return path
 
 
-def detect_and_load(path: Path) -> str:
+def detect_and_load(path: str | Path) -> str:
     """Validate a spec file of any kind, telling the kind from its fields, and a hardware
     config's energy table with it; returns the kind."""
     data, origin = read_yaml(path)

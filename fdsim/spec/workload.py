@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fdsim.spec.origin import Located
+
 MAX_CHANNELS = 1 << 16
 """Largest channel count (input channels, out_channels)."""
 MAX_MAP_SIZE = 1 << 16
@@ -159,7 +161,7 @@ Layer = Annotated[
 ]
 
 
-class Workload(_Spec):
+class Workload(_Spec, Located):
     """A network and how it is run: batch size and default domain."""
 
     name: str
