@@ -1,7 +1,10 @@
 """The pipeline, top to bottom: load → compile → (compute) → simulate → count → price → collect.
 
-Every public entry point of fdsim goes through ``run``; the CLI only parses arguments and
-writes what this returns. ``fdsim train`` (:mod:`fdsim.training`) reuses its steps.
+The public API works on specs: ``load_hardware``/``load_workload``/``load_energy_table`` read
+them (keeping each field's file and line), ``fdsim.spec.override.override`` changes fields,
+``simulate`` runs them. The CLI parses arguments, calls these and writes what ``simulate``
+returns; ``run`` is the same from two paths. ``fdsim train`` (:mod:`fdsim.training`) reuses
+the steps.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import replace
 from enum import StrEnum
 from hashlib import sha256
 from pathlib import Path
@@ -20,35 +23,30 @@ from fdsim.errors import ConfigError, LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
 from fdsim.nn.datasets import DatasetSource
-from fdsim.nn.linearity import affine_spans, is_linear_classifier
-from fdsim.nn.model import Model, build_model
+from fdsim.nn.model import build_model
 from fdsim.results import RunResult, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase, Schedule
 from fdsim.sim.counters import count
-from fdsim.sim.engine import simulate
+from fdsim.sim.engine import simulate as simulate_schedule
 from fdsim.sim.functional import (
     dataset_batch,
     functional_numerics,
     reduction_tiles_of,
     seeded_batch,
 )
+from fdsim.spec import load
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.load import (
-    Loaded,
-    canonical_hash,
-    energy_table_path,
-    load_energy_table,
-    load_hardware,
-    load_workload,
-)
+from fdsim.spec.linearity import linearity_summary
+from fdsim.spec.load import canonical_hash, energy_table_file, energy_table_path
+from fdsim.spec.origin import Located, Origin, origin_or_placeholder
 from fdsim.spec.workload import Workload
 
 
 class Stage(StrEnum):
-    """The steps of :func:`run` a progress display names, in order."""
+    """The steps of :func:`simulate` a progress display names, in order."""
 
     COMPILE = "compile"
     FUNCTIONAL = "functional"  # only with functional=True
@@ -56,9 +54,33 @@ class Stage(StrEnum):
     PRICE = "price"
 
 
+def load_hardware(path: str | Path) -> HardwareSpec:
+    """The hardware config at ``path``, validated; it keeps its file and field lines, so a
+    later error on one of its fields names ``file:line: field``. Raises ``ConfigError``."""
+    return load.load_hardware(path).spec
+
+
+def load_workload(path: str | Path) -> Workload:
+    """The workload at ``path``, validated, keeping its origin (as :func:`load_hardware`)."""
+    return load.load_workload(path).spec
+
+
+def load_energy_table(path_or_name: str | Path) -> EnergyTable:
+    """An energy table: a shipped one by name (``"28nm"``, ``"45nm"``: a ``str`` of letters,
+    digits, ``_`` and ``-``) or the file at a path. Raises ``ConfigError``."""
+    return load.load_energy_table(energy_table_file(path_or_name)).spec
+
+
+def hardware_energy_table(hardware: HardwareSpec) -> EnergyTable:
+    """The table ``hardware.energy_table`` names: a shipped table, or a file relative to the
+    hardware file's folder (to the current folder for a spec built in Python)."""
+    path = energy_table_path(load.Loaded(hardware, _origin(hardware, "hardware")))
+    return load.load_energy_table(path).spec
+
+
 def run(
-    hardware_path: Path,
-    workload_path: Path,
+    hardware_path: str | Path,
+    workload_path: str | Path,
     phases: Iterable[Phase] = TRAINING_STEP,
     *,
     functional: bool = False,
@@ -66,73 +88,86 @@ def run(
     dataset: DatasetSource | None = None,
     on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
-    """Simulate one training step of a workload on a hardware configuration: the selected
-    ``phases`` (default all: fwd, bwd_data, bwd_weight, update; ``{Phase.FORWARD}`` is
-    inference). With ``functional``, a mini-batch also runs through the bit-true datapath
-    with the schedule's tiling — seeded uniform data (``seed``), or the first hold-out
-    mini-batch of ``dataset`` — and the result carries per-layer SQNR against the float64
-    reference and overflow counts per datapath site (``RunResult.numerics``); the cycles do
-    not change. ``on_stage`` is called as each :class:`Stage` begins. Raises
-    ``PhaseSelectionError`` for a selection missing a needed phase and ``ConfigError`` for
-    bad input files (or, when ``functional``, a hardware whose datapath the bit-true model
-    cannot compute)."""
-    hardware = load_hardware(hardware_path)
-    workload = load_workload(workload_path)
-    table = load_energy_table(energy_table_path(hardware))
+    """:func:`simulate` of the specs at two paths, with the hardware's own energy table."""
+    hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
+    return simulate(
+        hardware,
+        workload,
+        phases=phases,
+        functional=functional,
+        seed=seed,
+        dataset=dataset,
+        on_stage=on_stage,
+    )
+
+
+def simulate(
+    hardware: HardwareSpec,
+    workload: Workload,
+    *,
+    energy: EnergyTable | None = None,
+    phases: Iterable[Phase] = TRAINING_STEP,
+    functional: bool = False,
+    seed: int = 0,
+    dataset: DatasetSource | None = None,
+    on_stage: Callable[[Stage], None] | None = None,
+) -> RunResult:
+    """Simulate one training step of ``workload`` on ``hardware``: the selected ``phases``
+    (default all: fwd, bwd_data, bwd_weight, update; ``{Phase.FORWARD}`` is inference),
+    priced with ``energy`` (default: the table ``hardware.energy_table`` names). With
+    ``functional``, a mini-batch also runs through the bit-true datapath with the schedule's
+    tiling — seeded uniform data (``seed``), or the first hold-out mini-batch of ``dataset``
+    — and the result carries per-layer SQNR against the float64 reference and overflow
+    counts per datapath site (``RunResult.numerics``); the cycles do not change. A
+    timing-only run builds no numerical model. ``on_stage`` is called as each
+    :class:`Stage` begins. Raises ``PhaseSelectionError`` for a selection missing a needed
+    phase and ``ConfigError`` naming ``file:line: field`` for a spec the compiler refuses
+    (or, when ``functional``, a hardware whose datapath the bit-true model cannot compute)."""
+    table = hardware_energy_table(hardware) if energy is None else energy
     _begin(on_stage, Stage.COMPILE)
-    schedule = compile_loaded(hardware, workload, phases)
-    with bit_true_limits(hardware, workload):
-        model = build_model(workload.spec)
+    schedule = compile_specs(hardware, workload, phases)
     numerics = None
     if functional:
+        with bit_true_limits(hardware, workload):
+            model = build_model(workload)
         require_bit_true(hardware, "--functional")
         _begin(on_stage, Stage.FUNCTIONAL)
         batch = (
-            seeded_batch(workload.spec, seed)
+            seeded_batch(workload, seed)
             if dataset is None
-            else dataset_batch(dataset, workload.spec, seed)
+            else dataset_batch(dataset, workload, seed)
         )
         tiles = reduction_tiles_of(schedule)
         selected = {phase.value for phase in schedule.phases}
         with bit_true_limits(hardware, workload):
-            numerics = functional_numerics(model, hardware.spec, tiles, selected, batch, seed)
+            numerics = functional_numerics(model, hardware, tiles, selected, batch, seed)
     options = run_options(phases, functional=functional, seed=seed, dataset=dataset)
-    result = simulate_compiled(hardware, workload, table, schedule, model, options, on_stage)
+    result = simulate_compiled(hardware, workload, table, schedule, options, on_stage)
     return result if numerics is None else with_numerics(result, numerics)
 
 
 def simulate_compiled(
-    hardware: Loaded[HardwareSpec],
-    workload: Loaded[Workload],
-    table: Loaded[EnergyTable],
+    hardware: HardwareSpec,
+    workload: Workload,
+    table: EnergyTable,
     schedule: Schedule,
-    model: Model,
     options: Mapping[str, Any],
     on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate, count, bound and price a compiled ``schedule``; the summary also says which
-    layers of ``model`` compose to one affine map (:mod:`fdsim.nn.linearity`). ``options``
-    (JSON values) are the choices beside the specs that change the run's outcome: they go
-    into the manifest and its run id. ``on_stage``: as :func:`run`."""
+    layers of ``workload`` compose to one affine map (:mod:`fdsim.spec.linearity`).
+    ``options`` (JSON values) are the choices beside the specs that change the run's
+    outcome: they go into the manifest and its run id. ``on_stage``: as :func:`simulate`."""
     _begin(on_stage, Stage.SIMULATE)
-    trace = simulate(schedule, hardware.spec)
+    trace = simulate_schedule(schedule, hardware)
     counts = count(schedule, trace)
-    bounds = layer_bounds(schedule, hardware.spec)
+    bounds = layer_bounds(schedule, hardware)
     _begin(on_stage, Stage.PRICE)
     manifest = _manifest(options, hardware, workload, table)
     result = collect(
-        schedule,
-        counts,
-        bounds,
-        trace.total_cycles,
-        hardware.spec,
-        table.spec,
-        manifest,
-        workload.spec,
+        schedule, counts, bounds, trace.total_cycles, hardware, table, manifest, workload
     )
-    spans = [asdict(span) for span in affine_spans(model)]
-    linearity = {"linear_classifier": is_linear_classifier(model), "affine_spans": spans}
-    return replace(result, summary={**result.summary, "linearity": linearity})
+    return replace(result, summary={**result.summary, "linearity": linearity_summary(workload)})
 
 
 def _begin(on_stage: Callable[[Stage], None] | None, stage: Stage) -> None:
@@ -140,39 +175,39 @@ def _begin(on_stage: Callable[[Stage], None] | None, stage: Stage) -> None:
         on_stage(stage)
 
 
-def compile_loaded(
-    hardware: Loaded[HardwareSpec],
-    workload: Loaded[Workload],
-    phases: Iterable[Phase] = TRAINING_STEP,
+def _origin(spec: Located, kind: str) -> Origin:
+    return origin_or_placeholder(spec, kind)
+
+
+def compile_specs(
+    hardware: HardwareSpec, workload: Workload, phases: Iterable[Phase] = TRAINING_STEP
 ) -> Schedule:
     """:func:`compile_schedule` with a compile-time problem mapped to the ``ConfigError``
     naming the file, line and field it comes from."""
     try:
-        return compile_schedule(workload.spec, hardware.spec, phases)
+        return compile_schedule(workload, hardware, phases)
     except SpecFieldError as problem:
         raise _located(problem, hardware, workload) from None
 
 
-def _located(
-    problem: SpecFieldError, hardware: Loaded[HardwareSpec], workload: Loaded[Workload]
-) -> ConfigError:
+def _located(problem: SpecFieldError, hardware: HardwareSpec, workload: Workload) -> ConfigError:
     """``problem`` as the ``ConfigError`` naming the file and line of its spec's field."""
-    origins = {"hardware": hardware.origin, "workload": workload.origin}
-    return origins[problem.spec].error(problem)
+    specs: dict[str, Located] = {"hardware": hardware, "workload": workload}
+    return _origin(specs[problem.spec], problem.spec).error(problem)
 
 
-def require_bit_true(hardware: Loaded[HardwareSpec], purpose: str) -> None:
+def require_bit_true(hardware: HardwareSpec, purpose: str) -> None:
     """``ConfigError`` on ``fft.arithmetic`` unless the hardware describes its FFT bit-true."""
-    fft = hardware.spec.fft
+    fft = hardware.fft
     if fft is None or fft.arithmetic is None:
         missing = SpecFieldError(
             "hardware", ("fft", "arithmetic"), f"required for {purpose}, missing"
         )
-        raise hardware.origin.error(missing)
+        raise _origin(hardware, "hardware").error(missing)
 
 
 @contextmanager
-def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) -> Iterator[None]:
+def bit_true_limits(hardware: HardwareSpec, workload: Workload) -> Iterator[None]:
     """Turn what the bit-true model cannot compute — a layer it has no kernel for (a crop of
     a grid an earlier crop left at a size that is not a power of two), a grid the FFT core's
     radix cannot transform, formats whose intermediates exceed int64 — and a spec problem
@@ -182,9 +217,7 @@ def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) 
     except SpecFieldError as problem:
         raise _located(problem, hardware, workload) from None
     except LayerSupportError as problem:
-        index = next(
-            i for i, layer in enumerate(workload.spec.layers) if layer.name == problem.layer
-        )
+        index = next(i for i, layer in enumerate(workload.layers) if layer.name == problem.layer)
         field = SpecFieldError("workload", ("layers", index, problem.field), problem.message)
         raise _located(field, hardware, workload) from None
     except TransformSizeError as problem:
@@ -197,12 +230,15 @@ def bit_true_limits(hardware: Loaded[HardwareSpec], workload: Loaded[Workload]) 
         raise _located(field, hardware, workload) from None
 
 
-def _manifest(options: Mapping[str, Any], *specs: Loaded[Any]) -> dict[str, Any]:
+def _manifest(options: Mapping[str, Any], *specs: Located) -> dict[str, Any]:
     kinds = ("hardware", "workload", "energy_table")
-    hashes = {kind: canonical_hash(loaded.spec) for kind, loaded in zip(kinds, specs, strict=True)}
+    hashes = {kind: canonical_hash(spec) for kind, spec in zip(kinds, specs, strict=True)}
     return {
         "fdsim_version": __version__,
-        "inputs": {kind: loaded.origin.path for kind, loaded in zip(kinds, specs, strict=True)},
+        "inputs": {
+            kind: _origin(spec, kind.replace("_", " ")).path
+            for kind, spec in zip(kinds, specs, strict=True)
+        },
         "spec_sha256": hashes,
         "options": dict(options),
         "run_id": canonical_run_id(hashes, options),

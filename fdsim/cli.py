@@ -106,7 +106,7 @@ def parse_phases(text: str) -> frozenset[Phase]:
 def _run(args: argparse.Namespace, session: _Session) -> int:
     if args.out is not None:  # first: a refusal should not wait, an interrupt can name it
         session.target(args.out, OutputKind.RUN, args.force)
-    from fdsim.api import run
+    from fdsim.api import load_hardware, load_workload, simulate
     from fdsim.progress import StageProgress
     from fdsim.report.markdown import write_report
     from fdsim.report.notes import linearity_note
@@ -122,10 +122,10 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     workload = args.workload or _default(DEFAULT_WORKLOAD)
     progress = StageProgress("fdsim run", quiet=args.quiet)
     try:
-        result = run(
-            hardware,
-            workload,
-            phases,
+        result = simulate(
+            load_hardware(hardware),
+            load_workload(workload),
+            phases=phases,
             functional=args.functional,
             seed=args.seed,
             dataset=dataset,

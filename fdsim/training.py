@@ -20,8 +20,11 @@ import pandas as pd
 
 from fdsim.api import (
     bit_true_limits,
-    compile_loaded,
+    compile_specs,
     dataset_identity,
+    hardware_energy_table,
+    load_hardware,
+    load_workload,
     require_bit_true,
     simulate_compiled,
 )
@@ -33,7 +36,6 @@ from fdsim.nn.model_float import FloatBackend
 from fdsim.nn.train import BatchRecord, EpochRecord, train
 from fdsim.schedule.ops import Phase
 from fdsim.sim.functional import reduction_tiles_of
-from fdsim.spec.load import energy_table_path, load_energy_table, load_hardware, load_workload
 from fdsim.spec.workload import Workload
 
 
@@ -65,12 +67,12 @@ def train_workload(
     """Train ``workload`` for ``epochs`` on ``source`` bit-true (and in float64 when
     ``reference``), both from the parameters drawn with ``seed``."""
     hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
-    table = load_energy_table(energy_table_path(hardware))
+    table = hardware_energy_table(hardware)
     require_bit_true(hardware, "bit-true training")
-    schedule = compile_loaded(hardware, workload)
+    schedule = compile_specs(hardware, workload)
     with bit_true_limits(hardware, workload):
-        model = build_model(workload.spec)
-    data = load_dataset(source, workload.spec.input, seed)
+        model = build_model(workload)
+    data = load_dataset(source, workload.input, seed)
     options = {
         "phases": [phase.value for phase in Phase if phase in schedule.phases],
         "dataset": dataset_identity(source),
@@ -78,9 +80,9 @@ def train_workload(
         "seed": seed,
         "reference": reference,
     }
-    step = simulate_compiled(hardware, workload, table, schedule, model, options)
-    batch = workload.spec.batch_size
-    fixed = FixedBackend(hardware.spec, batch, reduction_tiles_of(schedule))
+    step = simulate_compiled(hardware, workload, table, schedule, options)
+    batch = workload.batch_size
+    fixed = FixedBackend(hardware, batch, reduction_tiles_of(schedule))
     runs: list[tuple[Arithmetic, Backend[Any]]] = [(Arithmetic.FIXED, fixed)]
     if reference:
         runs.append((Arithmetic.FLOAT, FloatBackend()))
@@ -93,7 +95,7 @@ def train_workload(
                     model,
                     backend,
                     data,
-                    workload.spec,
+                    workload,
                     arithmetic,
                     epochs,
                     seed,
@@ -103,15 +105,15 @@ def train_workload(
             )
     curves = pd.DataFrame(rows)
     summary = {
-        "workload": workload.spec.name,
-        "hardware": hardware.spec.name,
+        "workload": workload.name,
+        "hardware": hardware.name,
         "dataset": data.source,
         "train_images": len(data.train),
         "holdout_images": len(data.holdout),
         "epochs": epochs,
         "seed": seed,
         "batch_size": batch,
-        "training": workload.spec.training.model_dump(mode="json"),
+        "training": workload.training.model_dump(mode="json"),
         "final": {
             arithmetic: {
                 "holdout_accuracy": float(group["holdout_accuracy"].iloc[-1]),

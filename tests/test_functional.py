@@ -277,7 +277,7 @@ def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type
     # A 4 KiB gradients buffer makes the compiler split conv1's batch reduction (bwd_weight)
     # into two image tiles whose partial sums are spilled at 24 bits (12 fraction) and read
     # back: the bit-true weight gradient is the one of that tiling, not of one long sum.
-    from fdsim.api import compile_loaded
+    from fdsim.api import compile_specs
     from fdsim.nn.model import backward, build_model, forward, initial_param_values
     from fdsim.nn.model_backend import TensorClass
     from fdsim.nn.model_fixed import FixedBackend, untiled
@@ -294,7 +294,7 @@ def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type
     )
     hardware = load_hardware(small)
     workload = load_workload(ROOT / "workloads" / "digits_cnn.yaml")
-    schedule = compile_loaded(hardware, workload)
+    schedule = compile_specs(hardware.spec, workload.spec)
     plans = {(plan.name, plan.phase.value): plan.reduction_tiles for plan in schedule.layers}
     assert plans[("conv1", "bwd_weight")] == (16, 16)
     model = build_model(workload.spec)
