@@ -43,9 +43,15 @@ class Origin:
 
 class Located(BaseModel):
     """A top-level spec that may know the file it was read from (not a field: it is not
-    validated, dumped or hashed, so equal contents from two files hash alike)."""
+    validated, dumped, compared or hashed, so equal contents from two files are equal)."""
 
     _origin: Origin | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields, wherever each was read from (pydantic would compare origins too)."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
 
     @property
     def origin(self) -> Origin | None:
