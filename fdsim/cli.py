@@ -108,9 +108,8 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
         session.target(args.out, OutputKind.RUN, args.force)
     from fdsim.api import load_hardware, load_workload, simulate
     from fdsim.progress import StageProgress
+    from fdsim.report.console import run_text
     from fdsim.report.markdown import write_report
-    from fdsim.report.notes import linearity_note
-    from fdsim.report.table import format_phase_totals, format_table, layer_table, step_line
     from fdsim.results import write_tables
     from fdsim.schedule.ops import TRAINING_STEP
 
@@ -146,45 +145,11 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
 
     write_output(out, OutputKind.RUN, write, force=args.force, on_committed=session.committed)
     if not args.quiet:
-        summary = result.summary
-        print(format_table(layer_table(result.layers)))
-        print()
-        print(format_phase_totals(summary["phases"]))
-        print(f"\n{step_line(summary)}")
-        if result.numerics is not None:
-            numerics = summary["numerics"]
-            worst = ", ".join(
-                f"{phase} {_db(low['sqnr_db'])} ({low['tensor']} of {low['layer']})"
-                for phase, low in numerics["lowest_sqnr_by_phase"].items()
-            )
-            print(f"bit-true vs float64, lowest SQNR per phase: {worst}")
-            sites = numerics["overflow_events_by_site"]
-            print(
-                f"{numerics['overflow_events']:,} overflow events of "
-                f"{numerics['values_checked']:,} values fitted"
-                + (f", at {', '.join(f'{s} ({n:,})' for s, n in sites.items())}" if sites else "")
-                + f"; {numerics['underflow_events']:,} underflow events (nonzero rounded to zero)"
-            )
-            lost = numerics["information_lost"]
-            if lost["tensors"]:
-                print(
-                    f"information lost: varying-part SQNR below {lost['threshold_db']:g} dB in "
-                    + ", ".join(
-                        f"{t['layer']} ({t['phase']} {t['tensor']})" for t in lost["tensors"]
-                    )
-                    + " (report.md)"
-                )
-    note = linearity_note(result.summary["linearity"])
-    if note and not args.quiet:
-        print(f"note: {note}")
+        print(run_text(result))
     files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, summary.json"
     extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
     print(f"wrote {out}/{files}{extra}")
     return 0
-
-
-def _db(value: float | None) -> str:
-    return "exact" if value is None else f"{value:.1f} dB"
 
 
 def _dataset_source(args: argparse.Namespace) -> DatasetSource | None:

@@ -29,7 +29,7 @@ def batch_bar(total: int, label: str, stream: TextIO | None = None) -> tqdm[Neve
 
 class StageProgress:
     """One line naming the pipeline stage under way and the time since the start: pass
-    :meth:`show` as ``on_stage`` to :func:`fdsim.api.run`; :meth:`close` at the end clears it.
+    :meth:`show` as ``on_stage`` to :func:`fdsim.api.simulate`; :meth:`close` at the end clears it.
     The simulation reports no progress of its own, so the line moves stage by stage."""
 
     def __init__(self, label: str, stream: TextIO | None = None, *, quiet: bool = False) -> None:
