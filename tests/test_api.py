@@ -73,52 +73,47 @@ def test_override_of_a_list_entry(lenet) -> None:  # type: ignore[no-untyped-def
     assert changed.layers[1:] == lenet.layers[1:]
 
 
+_NOT_A_PATH = (
+    "not a field path: write fields with dots and list entries as [i], e.g. layers[2].kernel"
+)
+
+
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("spec", "changes", "message"),
     [
         (
+            "hardware",
             {"cmac.lanes": -3},
             ":52: cmac.lanes: must be greater than or equal to 1, got -3",
         ),
-        ({"cmac.lanes": True}, ":52: cmac.lanes: expected a number, got true"),
+        ("hardware", {"cmac.lanes": True}, ":52: cmac.lanes: expected a number, got true"),
         (
+            "hardware",
             {"cmac.lane": 128},
             ":51: cmac.lane: unknown field (known: lanes, multiplier, pipeline_latency_cycles)",
         ),
         (
+            "hardware",
             {"buffers.activations.size_bytes": 16},
             ":64: buffers.activations: size_bytes (16) must be a multiple of banks × word_bytes "
             "(8 × 32)",
         ),
+        ("hardware", {"cmac..lanes": 1}, f": 'cmac..lanes': {_NOT_A_PATH}"),
+        ("lenet", {"layers[12].kernel": 3}, ":23: layers[12]: no such entry (there are 12)"),
+        ("lenet", {"layers.0.kernel": 3}, f": 'layers.0.kernel': {_NOT_A_PATH}"),
         (
-            {"cmac..lanes": 1},
-            ": 'cmac..lanes': not a field path: write fields with dots and list entries as [i], "
-            "e.g. layers[2].kernel",
-        ),
-    ],
-)
-def test_a_bad_override_is_one_line_at_the_files_line(hardware, changes, message) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(fdsim.ConfigError) as refused:
-        fdsim.override(hardware, changes)
-    assert str(refused.value) == f"{HARDWARE}{message}"
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"layers[12].kernel": 3}, ":23: layers[12]: no such entry (there are 12)"),
-        ({"layers.0.kernel": 3}, ": 'layers.0.kernel': not a field path"),
-        (
+            "lenet",
             {"layers[0].kernal": 3},
             ":24: layers[0].kernal: unknown field (known: name, domain, kind, out_channels, "
             "kernel, stride, padding)",
         ),
     ],
 )
-def test_unknown_or_malformed_paths_are_named(lenet, changes, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_override_is_one_line_at_the_files_line(request, spec, changes, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(fdsim.ConfigError) as refused:
-        fdsim.override(lenet, changes)
-    assert str(refused.value).startswith(f"{LENET}{message}")
+        fdsim.override(request.getfixturevalue(spec), changes)
+    path = HARDWARE if spec == "hardware" else LENET
+    assert str(refused.value) == f"{path}{message}"
 
 
 def test_a_field_under_an_absent_sub_spec_is_refused(hardware) -> None:  # type: ignore[no-untyped-def]
@@ -254,23 +249,9 @@ def test_the_readme_example_runs(monkeypatch) -> None:  # type: ignore[no-untype
 
 
 def test_the_public_names() -> None:
-    assert sorted(fdsim.__all__) == sorted(
-        [
-            "ConfigError",
-            "EnergyTable",
-            "FdsimError",
-            "HardwareSpec",
-            "Phase",
-            "RunResult",
-            "Workload",
-            "__version__",
-            "load_energy_table",
-            "load_hardware",
-            "load_workload",
-            "override",
-            "simulate",
-        ]
-    )
+    public = "ConfigError EnergyTable FdsimError HardwareSpec Phase RunResult Workload __version__"
+    public += " load_energy_table load_hardware load_workload override simulate"
+    assert sorted(fdsim.__all__) == public.split()
     for name in fdsim.__all__:
         assert getattr(fdsim, name) is not None
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
