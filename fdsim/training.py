@@ -29,10 +29,11 @@ from fdsim.api import (
     simulate_compiled,
 )
 from fdsim.nn.datasets import DatasetSource, Split, load_dataset
-from fdsim.nn.model import Model, build_model, init_params
+from fdsim.nn.fixed.backend import FixedBackend
+from fdsim.nn.model import Model, build_model
 from fdsim.nn.model_backend import Backend, T
-from fdsim.nn.model_fixed import FixedBackend
 from fdsim.nn.model_float import FloatBackend
+from fdsim.nn.passes import init_params
 from fdsim.nn.train import BatchRecord, EpochRecord, train
 from fdsim.schedule.ops import Phase
 from fdsim.sim.functional import reduction_tiles_of

@@ -278,9 +278,11 @@ def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type
     # into two image tiles whose partial sums are spilled at 24 bits (12 fraction) and read
     # back: the bit-true weight gradient is the one of that tiling, not of one long sum.
     from fdsim.api import compile_specs
-    from fdsim.nn.model import backward, build_model, forward, initial_param_values
+    from fdsim.nn.fixed.backend import FixedBackend
+    from fdsim.nn.fixed.datapath import untiled
+    from fdsim.nn.model import build_model
     from fdsim.nn.model_backend import TensorClass
-    from fdsim.nn.model_fixed import FixedBackend, untiled
+    from fdsim.nn.passes import backward, forward, initial_param_values
     from fdsim.sim.functional import reduction_tiles_of, seeded_batch
     from fdsim.spec.load import load_hardware, load_workload
 
@@ -310,7 +312,9 @@ def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type
 
     compiled = weight_gradient(reduction_tiles_of(schedule))
     explicit = weight_gradient(
-        lambda layer, phase, length: (16, 16) if (layer, phase) == ("conv1", "bwd_weight") else None
+        lambda layer, phase, length: (
+            (16, 16) if (layer, phase) == ("conv1", Phase.BACKWARD_WEIGHT) else None
+        )
     )
     one_sum = weight_gradient(untiled)
     assert compiled.layout == explicit.layout == one_sum.layout

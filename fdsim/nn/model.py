@@ -24,23 +24,17 @@ computation.
 
 Parameters (:class:`ParamSpec`): conv weights are spectral half-spectra of k×k kernels on the
 layer's grid (``"<layer>.weight"``), FC layers have a real ``"<layer>.weight"`` ``(out, in)``
-and ``"<layer>.bias"``. :func:`forward`, :func:`backward` and :func:`update` run the model on any
+and ``"<layer>.bias"``. :mod:`fdsim.nn.passes` runs the model (forward, backward, update) on any
 :class:`~fdsim.nn.model_backend.Backend`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic
-
-import numpy as np
-import numpy.typing as npt
 
 from fdsim.errors import FieldPath, SpecFieldError
-from fdsim.nn.conv import kernel_spectrum
-from fdsim.nn.model_backend import Backend, Coefficients, PoolWindows, T, TensorClass
+from fdsim.nn.model_backend import Coefficients, PoolWindows
 from fdsim.nn.model_ops import (
     AvgPool,
     Crop,
@@ -63,15 +57,10 @@ from fdsim.spec.workload import (
     ConvLayer,
     Domain,
     FcLayer,
-    LossLayer,
     PoolLayer,
     PoolMethod,
-    TrainingSpec,
     Workload,
 )
-
-INPUT_NAME = "input"
-"""The name the backend receives when the network input is converted (:func:`forward`)."""
 
 
 @dataclass(frozen=True)
@@ -143,19 +132,6 @@ class Model:
         return self.workload.input.classes
 
 
-@dataclass(frozen=True)
-class ForwardCache(Generic[T]):
-    """What :func:`forward` keeps for :func:`backward`: each layer's output by layer name (the
-    loss layer's output is the logits it receives), and each op's input, per layer."""
-
-    outputs: Mapping[str, T]
-    op_inputs: tuple[tuple[T, ...], ...]
-
-    @property
-    def logits(self) -> T:
-        return self.op_inputs[-1][-1]
-
-
 def build_model(workload: Workload) -> Model:
     """The network ``workload`` describes; raises ``SpecFieldError`` (spec ``"workload"``) for
     a layer the representation rules reject, as the compiler does."""
@@ -174,7 +150,7 @@ def build_model(workload: Workload) -> Model:
         elif isinstance(layer, FcLayer):
             builder.fc(layer)
         else:
-            builder.loss(index, layer)
+            builder.loss(index)
         kind = LayerKind(layer.kind)
         ops = tuple(builder.ops)
         layers.append(ModelLayer(layer.name, kind, domain, rep_in, builder.rep, ops))
@@ -320,7 +296,7 @@ class _Builder:
         self.ops.append(Dense(weight, bias, in_shape))
         self.rep = TensorRep(out, 1)
 
-    def loss(self, index: int, layer: LossLayer) -> None:
+    def loss(self, index: int) -> None:
         self.to_spatial()
         features = self.rep.channels * self.rep.size * self.rep.size
         classes = self.workload.input.classes
@@ -340,120 +316,3 @@ def _coefficients(layer: ActivationLayer) -> Coefficients:
     if layer.function is ActivationFunction.AFFINE:
         return (c[0], c[1], 0.0)
     return (c[0], c[1], c[2])
-
-
-def initial_param_values(model: Model, seed: int) -> dict[str, npt.NDArray[np.generic]]:
-    """Float64 initial parameters: conv kernels k×k ~ N(0, 2/fan_in) (He) as their spectra on
-    the layer's grid, FC weights ~ N(0, 2/fan_in), biases 0. One generator seeded by ``seed``
-    draws the parameters in model order."""
-    rng = np.random.default_rng(seed)
-    values: dict[str, npt.NDArray[np.generic]] = {}
-    for spec in model.params:
-        scale = np.sqrt(2.0 / spec.fan_in)
-        if spec.role is ParamRole.CONV_WEIGHT:
-            out, channels = spec.shape[0], spec.shape[1]
-            kernels = scale * rng.standard_normal((out, channels, spec.kernel, spec.kernel))
-            values[spec.name] = kernel_spectrum(kernels, spec.grid)
-        elif spec.role is ParamRole.FC_WEIGHT:
-            values[spec.name] = scale * rng.standard_normal(spec.shape)
-        else:
-            values[spec.name] = np.zeros(spec.shape)
-    return values
-
-
-def init_params(model: Model, backend: Backend[T], seed: int) -> dict[str, T]:
-    """:func:`initial_param_values` converted by the backend (``TensorClass.WEIGHTS``)."""
-    return {
-        name: backend.from_float(name, value, TensorClass.WEIGHTS)
-        for name, value in initial_param_values(model, seed).items()
-    }
-
-
-def forward(
-    model: Model, backend: Backend[T], params: Mapping[str, T], x: T
-) -> tuple[T, ForwardCache[T]]:
-    """Run the network on a batch ``x`` (maps ``(B, C, n, n)``, already converted by the
-    backend, e.g. ``backend.from_float(INPUT_NAME, images, TensorClass.ACTIVATIONS)``).
-    Returns the logits (the loss layer's input, ``(B, classes, 1, 1)`` after an FC) and the
-    cache; ``cache.outputs[layer_name]`` is each layer's output tensor."""
-    outputs: dict[str, T] = {}
-    op_inputs = []
-    for layer in model.layers:
-        inputs = []
-        for op in layer.ops:
-            inputs.append(x)
-            x = op.forward(backend, layer.name, params, x)
-        op_inputs.append(tuple(inputs))
-        outputs[layer.name] = x
-    cache = ForwardCache(outputs, tuple(op_inputs))
-    return cache.logits, cache
-
-
-def backward(
-    model: Model,
-    backend: Backend[T],
-    params: Mapping[str, T],
-    cache: ForwardCache[T],
-    labels: npt.NDArray[np.int64],
-) -> tuple[float, dict[str, T]]:
-    """The mean softmax cross-entropy over the batch and the gradient of every parameter (batch
-    means; conv weight gradients projected onto their k×k support). Phases no parameter needs
-    (the input gradient of the first parameterised op and everything before it) are skipped."""
-    loss, grads, _ = backward_trace(model, backend, params, cache, labels)
-    return loss, grads
-
-
-def backward_trace(
-    model: Model,
-    backend: Backend[T],
-    params: Mapping[str, T],
-    cache: ForwardCache[T],
-    labels: npt.NDArray[np.int64],
-) -> tuple[float, dict[str, T], dict[str, T]]:
-    """:func:`backward`, and the gradient of each layer's input (its ``bwd_data`` result)
-    keyed by layer name, for the layers whose input gradient is computed."""
-    loss_layer = model.layers[-1]
-    loss, g = backend.softmax_cross_entropy(loss_layer.name, cache.logits, labels)
-    ops = [
-        (layer.name, op, x)
-        for layer, inputs in zip(model.layers, cache.op_inputs, strict=True)
-        for op, x in zip(layer.ops, inputs, strict=True)
-    ]
-    first_param = next(
-        (i for i, (_, op, _) in enumerate(ops) if isinstance(op, SpectralConv | Dense)), len(ops)
-    )
-    grads: dict[str, T] = {}
-    input_grads: dict[str, T] = {loss_layer.name: g}
-    for position in range(len(ops) - 1, first_param - 1, -1):
-        name, op, x = ops[position]
-        if isinstance(op, SoftmaxCrossEntropy):
-            continue
-        g_in, op_grads = op.backward(backend, name, params, x, g, position > first_param)
-        grads.update(op_grads)
-        if g_in is not None:
-            g = g_in
-            # Ops run last-first, so a layer's entry ends as its first op's input gradient.
-            input_grads[name] = g
-    return loss, grads, input_grads
-
-
-def update(
-    model: Model,
-    backend: Backend[T],
-    params: Mapping[str, T],
-    grads: Mapping[str, T],
-    velocities: Mapping[str, T],
-    training: TrainingSpec,
-) -> tuple[dict[str, T], dict[str, T]]:
-    """One SGD step on every parameter; ``velocities`` (empty at the start, and always with
-    momentum 0) is the optimizer state. Returns the new parameters and velocities."""
-    new_params: dict[str, T] = {}
-    new_velocities: dict[str, T] = {}
-    for spec in model.params:
-        param, velocity = backend.sgd_update(
-            spec.name, params[spec.name], grads[spec.name], velocities.get(spec.name), training
-        )
-        new_params[spec.name] = param
-        if velocity is not None:
-            new_velocities[spec.name] = velocity
-    return new_params, new_velocities

@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from fdsim.nn.datasets import LabelledImages, Split
-from fdsim.nn.model import INPUT_NAME, Model, backward, forward, update
+from fdsim.nn.model import Model
 from fdsim.nn.model_backend import Backend, T, TensorClass
+from fdsim.nn.passes import INPUT_NAME, backward, forward, update
 from fdsim.spec.workload import TrainingSpec
 
 

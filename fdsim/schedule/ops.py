@@ -11,23 +11,7 @@ from enum import StrEnum
 
 from fdsim.spec.hardware import BufferSpec, HardwareSpec
 from fdsim.spec.workload import ActivationFunction
-
-
-class Phase(StrEnum):
-    """A training phase, in the order a training step runs them. Each phase needs the results
-    of every phase before it (``needs``): a selection of phases must be such a prefix."""
-
-    FORWARD = "fwd"
-    BACKWARD_DATA = "bwd_data"
-    BACKWARD_WEIGHT = "bwd_weight"
-    UPDATE = "update"
-
-    @property
-    def needs(self) -> tuple[Phase, ...]:
-        """The phases whose results this one consumes (directly or not)."""
-        order = list(Phase)
-        return tuple(order[: order.index(self)])
-
+from fdsim.vocabulary import Phase as Phase  # re-exported: the compiler's name for it
 
 TRAINING_STEP: frozenset[Phase] = frozenset(Phase)
 

@@ -3,7 +3,7 @@ reference, reporting per layer and phase how far the hardware's numbers are from
 
 The pass computes the compiled training step layer by layer (forward, then the backward in
 reverse layer order, then the update) with the schedule's reduction tiles as the rounding
-points of every multiply-accumulate (:mod:`fdsim.nn.model_fixed`): wherever the compiled ops
+points of every multiply-accumulate (:mod:`fdsim.nn.fixed.backend`): wherever the compiled ops
 spill partial sums, the bit-true model rounds them to the stored width, so the integers follow
 the schedule's tiling as the hardware's would. Timing never reads data, so the cycles of a run
 are the same with or without this pass (tested).
@@ -44,21 +44,17 @@ import pandas as pd
 from fdsim.errors import ConfigError
 from fdsim.fixedpoint import OverflowCounter
 from fdsim.nn.datasets import DatasetSource, load_dataset
-from fdsim.nn.model import (
-    INPUT_NAME,
-    Model,
-    backward_trace,
-    forward,
-    initial_param_values,
-    update,
-)
+from fdsim.nn.fixed.backend import FixedBackend
+from fdsim.nn.fixed.datapath import ReductionTiles, layer_of
+from fdsim.nn.model import Model
 from fdsim.nn.model_backend import Backend, T, TensorClass
-from fdsim.nn.model_fixed import FixedBackend, ReductionTiles
 from fdsim.nn.model_float import FloatBackend
-from fdsim.schedule.ops import Phase, Schedule
+from fdsim.nn.passes import INPUT_NAME, backward_trace, forward, initial_param_values, update
+from fdsim.schedule.ops import Schedule
 from fdsim.schedule.tiling import split
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import Workload
+from fdsim.vocabulary import Phase
 
 INPUT_GRADIENT = "input_gradient"
 
@@ -78,7 +74,7 @@ INFORMATION_LOST_DB = 10.0
 """A varying part below 10 dB (error power above a tenth of the image-to-image signal power)
 is flagged "information lost"."""
 
-BATCHED_PHASES = (Phase.FORWARD.value, Phase.BACKWARD_DATA.value)
+BATCHED_PHASES = (Phase.FORWARD, Phase.BACKWARD_DATA)
 """Phases whose compared tensors have the batch on axis 0."""
 
 
@@ -145,12 +141,12 @@ def reduction_tiles_of(schedule: Schedule) -> ReductionTiles:
     length (a smaller last mini-batch) is split by the compiler's rule with the same largest
     tile."""
     tiles = {
-        (plan.name, plan.phase.value): plan.reduction_tiles
+        (plan.name, plan.phase): plan.reduction_tiles
         for plan in schedule.layers
         if plan.reduction_tiles
     }
 
-    def lookup(layer: str, phase: str, length: int) -> tuple[int, ...] | None:
+    def lookup(layer: str, phase: Phase, length: int) -> tuple[int, ...] | None:
         compiled = tiles.get((layer, phase))
         if compiled is None:
             return None
@@ -189,24 +185,26 @@ def functional_numerics(
     seed: int,
 ) -> FunctionalNumerics:
     """``batch`` through ``model`` on the bit-true datapath of ``hardware`` and on the float64
-    reference for the ``phases`` simulated (values of :class:`fdsim.schedule.ops.Phase`),
-    parameters drawn with ``seed``."""
+    reference for the ``phases`` simulated (:class:`~fdsim.vocabulary.Phase` members or their
+    values), parameters drawn with ``seed``."""
+    selected = frozenset(Phase(phase) for phase in phases)
     workload = model.workload
     values = initial_param_values(model, seed)
     fixed = FixedBackend(hardware, workload.batch_size, tiles)
     exact = FloatBackend()
-    fixed_run = _run(model, fixed, values, batch, phases)
-    exact_run = _run(model, exact, values, batch, phases)
+    fixed_run = _run(model, fixed, values, batch, selected)
+    exact_run = _run(model, exact, values, batch, selected)
     rows = []
     for (layer, phase, tensor), reference in exact_run.items():
         expected = exact.to_float(reference)
         got = fixed.to_float(fixed_run[(layer, phase, tensor)])
         peak = float(np.max(np.abs(expected))) if expected.size else 0.0
         varying = sqnr_varying_db(expected, got) if phase in BATCHED_PHASES else math.nan
-        rows.append((layer, phase, tensor, sqnr_db(expected, got), varying, peak))
+        rows.append((layer, phase.value, tensor, sqnr_db(expected, got), varying, peak))
     overflows = _overflows(fixed.counter)
     # The model computes bwd_data and bwd_weight together; report only the phases simulated.
-    overflows = overflows[overflows["phase"].isin(phases)].reset_index(drop=True)
+    kept = [phase.value for phase in selected]
+    overflows = overflows[overflows["phase"].isin(kept)].reset_index(drop=True)
     return FunctionalNumerics(
         pd.DataFrame(rows, columns=SQNR_COLUMNS), overflows, batch.source, seed
     )
@@ -234,30 +232,23 @@ def _run(
     backend: Backend[T],
     values: dict[str, np.ndarray],
     batch: FunctionalBatch,
-    phases: Collection[str],
-) -> dict[tuple[str, str, str], T]:
+    phases: Collection[Phase],
+) -> dict[tuple[str, Phase, str], T]:
     """The tensors compared, keyed (layer, phase, tensor name), in program order."""
     params = {name: backend.from_float(name, v, TensorClass.WEIGHTS) for name, v in values.items()}
     x = backend.from_float(INPUT_NAME, batch.images, TensorClass.ACTIVATIONS)
     _, cache = forward(model, backend, params, x)
-    out: dict[tuple[str, str, str], Any] = {
-        (layer, Phase.FORWARD.value, "output"): tensor for layer, tensor in cache.outputs.items()
+    out: dict[tuple[str, Phase, str], Any] = {
+        (layer, Phase.FORWARD, "output"): tensor for layer, tensor in cache.outputs.items()
     }
-    if Phase.BACKWARD_DATA.value not in phases:
+    if Phase.BACKWARD_DATA not in phases:
         return out
     _, grads, input_grads = backward_trace(model, backend, params, cache, batch.labels)
-    out |= {
-        (layer, Phase.BACKWARD_DATA.value, INPUT_GRADIENT): g for layer, g in input_grads.items()
-    }
-    if Phase.BACKWARD_WEIGHT.value not in phases:
+    out |= {(layer, Phase.BACKWARD_DATA, INPUT_GRADIENT): g for layer, g in input_grads.items()}
+    if Phase.BACKWARD_WEIGHT not in phases:
         return out
-    out |= {(_layer(name), Phase.BACKWARD_WEIGHT.value, name): g for name, g in grads.items()}
-    if Phase.UPDATE.value in phases:
+    out |= {(layer_of(name), Phase.BACKWARD_WEIGHT, name): g for name, g in grads.items()}
+    if Phase.UPDATE in phases:
         new_params, _ = update(model, backend, params, grads, {}, model.workload.training)
-        out |= {(_layer(name), Phase.UPDATE.value, name): p for name, p in new_params.items()}
+        out |= {(layer_of(name), Phase.UPDATE, name): p for name, p in new_params.items()}
     return out
-
-
-def _layer(param: str) -> str:
-    """``"<layer>.weight"`` → ``"<layer>"``: split at the last dot, a layer name may hold dots."""
-    return param.rsplit(".", 1)[0]

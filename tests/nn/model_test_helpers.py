@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from fdsim.nn.conv import kernel_spectrum
-from fdsim.nn.model import INPUT_NAME, Model, ParamRole, forward
+from fdsim.nn.model import Model, ParamRole
 from fdsim.nn.model_backend import TensorClass
 from fdsim.nn.model_float import FloatBackend
+from fdsim.nn.passes import INPUT_NAME, forward
 from fdsim.spec.workload import Workload
 
 Array = np.ndarray[Any, Any]

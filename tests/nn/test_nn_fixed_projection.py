@@ -9,7 +9,7 @@ import pytest
 
 from fdsim.fixedpoint import OverflowCounter, OverflowSite
 from fdsim.nn.fixed import FixedTensor, ReductionNumerics, TensorFormat
-from fdsim.nn.model_fixed_spatial import kernel_projection_fixed
+from fdsim.nn.fixed.spatial import kernel_projection_fixed
 from fdsim.nn.sinc import sinc_interpolate, sinc_project
 from fdsim.sim.functional import sqnr_db
 from fdsim.spec.numerics import QFormat

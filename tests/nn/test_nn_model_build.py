@@ -10,18 +10,11 @@ import pytest
 from model_test_helpers import BACKEND, workload
 
 from fdsim.errors import SpecFieldError
-from fdsim.nn.model import (
-    INPUT_NAME,
-    LayerKind,
-    ParamRole,
-    build_model,
-    forward,
-    init_params,
-    initial_param_values,
-)
+from fdsim.nn.model import LayerKind, ParamRole, build_model
 from fdsim.nn.model_backend import Backend, PoolWindows, TensorClass
 from fdsim.nn.model_float import Array, FloatBackend
 from fdsim.nn.model_ops import Crop, Fold, SpectralConv, ToMaps, ToSpectra
+from fdsim.nn.passes import INPUT_NAME, forward, init_params, initial_param_values
 from fdsim.schedule.lower import lower
 from fdsim.spec.load import load_hardware, load_workload
 

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from fdsim.nn.datasets import load_digits_split
-from fdsim.nn.model import INPUT_NAME, Model, backward, build_model, forward, initial_param_values
-from fdsim.nn.model import update as sgd_update
+from fdsim.nn.fixed.backend import FixedBackend
+from fdsim.nn.model import Model, build_model
 from fdsim.nn.model_backend import TensorClass
-from fdsim.nn.model_fixed import FixedBackend
 from fdsim.nn.model_float import FloatBackend
+from fdsim.nn.passes import INPUT_NAME, backward, forward, initial_param_values
+from fdsim.nn.passes import update as sgd_update
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import load_hardware, load_workload
 from fdsim.spec.numerics import QFormat

@@ -16,9 +16,10 @@ from model_test_helpers import (
     workload,
 )
 
-from fdsim.nn.model import INPUT_NAME, backward, build_model, forward, init_params
+from fdsim.nn.model import build_model
 from fdsim.nn.model_backend import TensorClass
 from fdsim.nn.model_ops import ToMaps
+from fdsim.nn.passes import INPUT_NAME, backward, forward, init_params
 
 QUADRATIC = [0.188, 0.5, 0.234]
 

@@ -12,8 +12,9 @@ from model_test_helpers import BACKEND, kernels, workload
 from fdsim.nn.crop import NyquistMode
 from fdsim.nn.dense import dense_backward_data, dense_backward_params, dense_forward
 from fdsim.nn.loss import softmax_cross_entropy_backward
-from fdsim.nn.model import INPUT_NAME, Model, backward, build_model, forward, init_params, update
+from fdsim.nn.model import Model, build_model
 from fdsim.nn.model_backend import TensorClass
+from fdsim.nn.passes import INPUT_NAME, backward, forward, init_params, update
 from fdsim.nn.reference import (
     circular_conv2d,
     circular_conv2d_backward_data,

@@ -8,8 +8,9 @@ import numpy as np
 from model_test_helpers import BACKEND, loss_of, workload
 
 from fdsim.nn.datasets import LabelledImages, Split, load_digits_split
-from fdsim.nn.model import INPUT_NAME, backward, build_model, forward, init_params, update
+from fdsim.nn.model import build_model
 from fdsim.nn.model_backend import TensorClass
+from fdsim.nn.passes import INPUT_NAME, backward, forward, init_params, update
 from fdsim.nn.train import BatchRecord, EpochRecord, evaluate, train
 from fdsim.spec.load import load_workload
 from fdsim.spec.workload import TrainingSpec

@@ -34,8 +34,7 @@ from fdsim.nn.fixed import (
     relu_backward_fixed,
     relu_fixed,
 )
-from fdsim.nn.model_backend import PoolWindows
-from fdsim.nn.model_fixed_spatial import (
+from fdsim.nn.fixed.spatial import (
     avg_pool_backward_fixed,
     avg_pool_fixed,
     kernel_projection_fixed,
@@ -44,6 +43,7 @@ from fdsim.nn.model_fixed_spatial import (
     polynomial_backward_fixed,
     polynomial_fixed,
 )
+from fdsim.nn.model_backend import PoolWindows
 from fdsim.nn.sinc import dirichlet_matrix
 from fdsim.spec.numerics import QFormat
 
