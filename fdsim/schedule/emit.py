@@ -16,7 +16,15 @@ from typing import Protocol
 
 from fdsim.schedule.links import ChainIo, ElementBytes, Link
 from fdsim.schedule.lower import Rep, StepPlan, Tail
-from fdsim.schedule.ops import Allocation, Buffer, OpKind, Phase, Tensor, buffer_capacities
+from fdsim.schedule.ops import (
+    Allocation,
+    Buffer,
+    OpKind,
+    Phase,
+    Tensor,
+    buffer_capacities,
+    buffering_factors,
+)
 from fdsim.schedule.program import Holds, ProgramBuilder, Traffic
 from fdsim.schedule.spectral_bins import half_bins
 from fdsim.schedule.stash import StashPlan, StashSlot, stash_bits_per_element
@@ -53,6 +61,7 @@ class Emitter:
         self.bytes = ElementBytes.of(hardware)
         self.stash = stash
         self.capacity = buffer_capacities(hardware)
+        self.buffering = buffering_factors(hardware)
         self.out_buffer = Buffer.OUTPUTS if Buffer.OUTPUTS in self.capacity else Buffer.ACTIVATIONS
         self.program = ProgramBuilder(self._activation_of, self.out_buffer)
         self.plan_keys: list[tuple[int, Phase]] = []
@@ -188,7 +197,7 @@ class Emitter:
                     per.get(Buffer.ACTIVATIONS, 0) + link.n_in * link.operand_eb
                 )
         name = self.names[self.plan_keys[head_layer][0]]
-        tile = largest_fitting(items, per, self.capacity, layer=name, what=what)
+        tile = largest_fitting(items, per, self.capacity, self.buffering, layer=name, what=what)
         for _start, count in split(items, tile):
             in_bytes = count * in_elems * in_eb
             prev = program.load(head_layer, in_bytes, io.in_tensor, io.in_buffer, True)

@@ -46,20 +46,26 @@ def emit_spectral_conv_backward(
     conv_plan = data_plan if data else weight_plan
     cap = emitter.capacity
     # One bin's weight-gradient accumulators may take a quarter of the gradients buffer
-    # (counted twice here, and twice again by double-buffering), leaving room for G tiles.
+    # (counted twice here, and again by the buffering factor), leaving room for G tiles.
     per_channel: dict[Buffer, int] = {}
     if data:
         per_channel[Buffer.WEIGHTS] = co * s2 * wsb
     if weight:
         per_channel[Buffer.GRADIENTS] = 2 * co * s2 * psb
     ci_tile = largest_fitting(
-        ci, per_channel, cap, layer=name, what="bin of one input channel's weights (backward)"
+        ci,
+        per_channel,
+        cap,
+        emitter.buffering,
+        layer=name,
+        what="bin of one input channel's weights (backward)",
     )
     dw_per_bin = co * ci_tile * s2 * psb if weight else 0
     w_bins = largest_fitting(
         bins,
         {Buffer.WEIGHTS: co * ci_tile * s2 * wsb if data else 0},
         cap,
+        emitter.buffering,
         layer=name,
         what="bin of weights (backward)",
     )
@@ -69,13 +75,21 @@ def emit_spectral_conv_backward(
     if data:
         per_image[emitter.out_buffer] = per_image.get(emitter.out_buffer, 0) + ci_tile * s2 * gsb
     room = dict(cap)
-    room[Buffer.GRADIENTS] -= 2 * dw_per_bin
+    room[Buffer.GRADIENTS] -= emitter.buffering[Buffer.GRADIENTS] * dw_per_bin
     images = largest_fitting(
-        emitter.batch, per_image, room, layer=name, what="bin of one image's gradient"
+        emitter.batch,
+        per_image,
+        room,
+        emitter.buffering,
+        layer=name,
+        what="bin of one image's gradient",
     )
     per_bin = {buffer: images * n for buffer, n in per_image.items()}
     per_bin[Buffer.GRADIENTS] += dw_per_bin
-    tile_bins = min(w_bins, largest_fitting(bins, per_bin, cap, layer=name, what="gradient bin"))
+    tile_bins = min(
+        w_bins,
+        largest_fitting(bins, per_bin, cap, emitter.buffering, layer=name, what="gradient bin"),
+    )
     bin_tiles, ci_tiles = split(bins, tile_bins), split(ci, ci_tile)
     image_tiles = split(emitter.batch, images)
     shape = (
@@ -225,7 +239,12 @@ def _project(
     per = emitter.per_item(bins_in * gsb, bins_out * gsb, Buffer.GRADIENTS)
     name = emitter.names[plan.head_layer]
     tile = largest_fitting(
-        kernels, per, emitter.capacity, layer=name, what="kernel's weight gradient"
+        kernels,
+        per,
+        emitter.capacity,
+        emitter.buffering,
+        layer=name,
+        what="kernel's weight gradient",
     )
     emitter.note(weight_plan, f"project: {tile} kernels per tile, k={min(layer.kernel, grid)}")
     program = emitter.program

@@ -62,6 +62,7 @@ def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
         f_in,
         {Buffer.WEIGHTS: f_out * wb},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="input feature's weights (backward)",
     )
@@ -69,6 +70,7 @@ def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
         emitter.batch,
         emitter.per_item(f_out * gb, fi_tile * gb, Buffer.GRADIENTS),
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="image's gradient",
     )
@@ -134,6 +136,7 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
         min(f_out, max(1, budget // (col_tile * pb))),
         {Buffer.GRADIENTS: col_tile * pb},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="output feature's weight gradient",
     )
@@ -143,6 +146,7 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
         emitter.batch,
         {Buffer.GRADIENTS: fo_tile * gb, Buffer.ACTIVATIONS: col_tile * ab},
         room,
+        emitter.buffering,
         layer=name,
         what="image's gradient and input (beside the weight gradient)",
     )

@@ -74,11 +74,12 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
     bins = computed.size
     weight_per_bin = co * ci * s2 * wsb
     co_tile = co
-    if 2 * weight_per_bin > emitter.capacity[Buffer.WEIGHTS]:
+    if emitter.buffering[Buffer.WEIGHTS] * weight_per_bin > emitter.capacity[Buffer.WEIGHTS]:
         co_tile = largest_fitting(
             co,
             {Buffer.WEIGHTS: ci * s2 * wsb},
             emitter.capacity,
+            emitter.buffering,
             layer=name,
             what="bin of one output channel's weights",
         )
@@ -86,16 +87,23 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
         bins,
         {Buffer.WEIGHTS: co_tile * ci * s2 * wsb},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="bin of weights",
     )
     per_image_bin = emitter.per_item(ci * s2 * sb, co_tile * s2 * sb)
     images = largest_fitting(
-        emitter.batch, per_image_bin, emitter.capacity, layer=name, what="bin of one image"
+        emitter.batch,
+        per_image_bin,
+        emitter.capacity,
+        emitter.buffering,
+        layer=name,
+        what="bin of one image",
     )
     per_bin = {buffer: images * b for buffer, b in per_image_bin.items()}
     tile_bins = min(
-        w_bins, largest_fitting(bins, per_bin, emitter.capacity, layer=name, what="bin")
+        w_bins,
+        largest_fitting(bins, per_bin, emitter.capacity, emitter.buffering, layer=name, what="bin"),
     )
     bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
     image_tiles = split(emitter.batch, images)

@@ -26,6 +26,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         f_out,
         {Buffer.WEIGHTS: per_feature},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="output feature's weights and bias",
     )
@@ -35,7 +36,9 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
             per_image[Buffer.GRADIENTS] = (
                 per_image.get(Buffer.GRADIENTS, 0) + slot.tiling_bytes_per_item
             )
-    images = largest_fitting(emitter.batch, per_image, emitter.capacity, layer=name, what="image")
+    images = largest_fitting(
+        emitter.batch, per_image, emitter.capacity, emitter.buffering, layer=name, what="image"
+    )
     fo_tiles, image_tiles = split(f_out, fo_tile), split(emitter.batch, images)
     resident = len(fo_tiles) == 1
     emitter.reductions[plan.head_layer] = (f_in,)

@@ -54,7 +54,9 @@ def emit_update(
         plan = emitter.plan(layer, Phase.UPDATE)
         name = emitter.names[layer]
         total = values[layer]
-        tile = largest_fitting(total, per, emitter.capacity, layer=name, what="parameter update")
+        tile = largest_fitting(
+            total, per, emitter.capacity, emitter.buffering, layer=name, what="parameter update"
+        )
         tiles = split(total, tile)
         emitter.note(
             plan,

@@ -116,6 +116,15 @@ def buffer_capacities(hardware: HardwareSpec) -> dict[Buffer, int]:
     }
 
 
+def buffering_factors(hardware: HardwareSpec) -> dict[Buffer, int]:
+    """Tiles every buffer the hardware has holds at once (``BufferSpec.buffering``)."""
+    return {
+        buffer: spec.buffering
+        for buffer in Buffer
+        if isinstance(spec := getattr(hardware.buffers, buffer.value), BufferSpec)
+    }
+
+
 class Tensor(StrEnum):
     """What moves, for traffic accounting."""
 
