@@ -88,7 +88,12 @@ class Emitter:
         self.capacity[buffer] = buffer_capacities(self.hardware)[buffer] - nbytes
 
     def note(self, plan: int, text: str) -> None:
+        """Add ``text`` to the mapping a plan reports (``LayerPlan.mapping``)."""
         self.mappings.setdefault(plan, []).append(text)
+
+    def record_reductions(self, plan: int, tiles: tuple[int, ...]) -> None:
+        """The reduction-axis tile sizes of a plan (``LayerPlan.reduction_tiles``)."""
+        self.reductions[plan] = tiles
 
     def per_item(
         self, in_bytes: int, out_bytes: int, in_buffer: Buffer = Buffer.ACTIVATIONS

@@ -97,10 +97,10 @@ def emit_spectral_conv_backward(
         f"≤{ci_tile} × {len(image_tiles)} image tiles of ≤{images}"
     )
     if data:
-        emitter.reductions[data_plan] = (co,)
+        emitter.record_reductions(data_plan, (co,))
         emitter.note(data_plan, f"cmac Σ_o G·W: {shape}")
     if weight:
-        emitter.reductions[weight_plan] = tuple(n for _start, n in image_tiles)
+        emitter.record_reductions(weight_plan, tuple(n for _start, n in image_tiles))
         emitter.note(
             weight_plan,
             f"cmac Σ_b X·conj(G): {shape}; partial sums kept in the gradients buffer between "

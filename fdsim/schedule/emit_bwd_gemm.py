@@ -76,7 +76,7 @@ def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
     )
     fi_tiles, image_tiles = split(f_in, fi_tile), split(emitter.batch, images)
     resident = len(fi_tiles) == 1
-    emitter.reductions[layer] = (f_out,)
+    emitter.record_reductions(layer, (f_out,))
     emitter.note(
         layer,
         f"gemm g·W: {len(image_tiles)} image tiles of ≤{images} × {len(fi_tiles)} "
@@ -152,7 +152,7 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
     )
     fo_tiles, col_tiles = split(f_out, fo_tile), split(columns, col_tile)
     image_tiles = split(emitter.batch, images)
-    emitter.reductions[layer] = tuple(n for _start, n in image_tiles)
+    emitter.record_reductions(layer, tuple(n for _start, n in image_tiles))
     emitter.note(
         layer,
         f"gemm gᵀ·[x 1]: {len(fo_tiles)} output-feature tiles of ≤{fo_tile} × {len(col_tiles)} "

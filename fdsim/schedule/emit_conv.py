@@ -107,7 +107,7 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
     )
     bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
     image_tiles = split(emitter.batch, images)
-    emitter.reductions[plan.head_layer] = (ci,)
+    emitter.record_reductions(plan.head_layer, (ci,))
     emitter.note(
         plan.head_layer,
         (

@@ -41,7 +41,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
     )
     fo_tiles, image_tiles = split(f_out, fo_tile), split(emitter.batch, images)
     resident = len(fo_tiles) == 1
-    emitter.reductions[plan.head_layer] = (f_in,)
+    emitter.record_reductions(plan.head_layer, (f_in,))
     emitter.note(
         plan.head_layer,
         (

@@ -197,37 +197,36 @@ class FftOp(ComputeOp):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CmacOp(ComputeOp):
-    """Complex MACs (kind CMAC or SELF_CONV): ``images`` × ``out_channels`` outputs per bin
-    over ``bins`` bins, each reduced over ``in_channels``. The per-lane operand is read from
-    ``operand`` (None: the weights buffer; a self-convolution: ``src``) at
-    ``weight_element_bytes`` (0: the input's); a split reduction reads ``partial_in_bytes`` of
-    partial sums back from ``dst`` before accumulating."""
+class LanesOp(ComputeOp):
+    """Multiply-accumulates on the CMAC lanes: ``images`` × ``out_channels`` outputs, each
+    reduced over ``in_channels``. The per-lane operand is read from ``operand`` (None: the
+    weights buffer) at ``weight_element_bytes``; a split reduction reads ``partial_in_bytes``
+    of partial sums back from ``dst`` before accumulating."""
 
     images: int
     in_channels: int
     out_channels: int
-    bins: int
     weight_element_bytes: int = 0
     operand: Buffer | None = None
     partial_in_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GemmOp(ComputeOp):
-    """A real matrix product (FC and both of its backward products) on the CMAC lanes:
-    ``real_macs`` multiply-accumulates, ``images`` × ``out_channels`` outputs reduced over
-    ``in_channels``, ``bias_elements`` outputs that add their bias; operand and partial sums
-    as in ``CmacOp``."""
+class CmacOp(LanesOp):
+    """Complex MACs (kind CMAC or SELF_CONV) over ``bins`` bins per output. A
+    self-convolution without ``operand`` reads its second operand from ``src``;
+    ``weight_element_bytes`` 0 means the input's element size."""
 
-    images: int
-    in_channels: int
-    out_channels: int
+    bins: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GemmOp(LanesOp):
+    """A real matrix product (FC and both of its backward products): ``real_macs``
+    multiply-accumulates, ``bias_elements`` outputs that add their bias."""
+
     real_macs: int
     bias_elements: int = 0
-    weight_element_bytes: int = 0
-    operand: Buffer | None = None
-    partial_in_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
