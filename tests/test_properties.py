@@ -17,7 +17,7 @@ from fdsim.errors import SpecFieldError
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.lower import lower
-from fdsim.schedule.ops import Buffer, OpKind, Phase, Tensor
+from fdsim.schedule.ops import Buffer, ComputeOp, OpKind, Phase, Tensor
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.spec.hardware import (
@@ -243,7 +243,7 @@ def _spilling(workload: Workload, hardware: HardwareSpec, fraction: float) -> Ha
     it, if the step compiles there; else unchanged (a stash too small to spill before the
     backward's tiles stop fitting)."""
     schedule = compile_schedule(workload, hardware)
-    total = sum(op.stash_write_bytes for op in schedule.ops)
+    total = sum(op.stash_write_bytes for op in schedule.ops if isinstance(op, ComputeOp))
     if not total:
         return hardware
     for size in (int(2 * total * fraction), 2 * total - 1):
@@ -338,11 +338,12 @@ def test_in_step_stash_is_read_back_exactly_once(case) -> None:  # type: ignore[
     loaded: dict[str, int] = {}
     for op in schedule.ops:
         name = names[op.layer]
-        written[name] = written.get(name, 0) + op.stash_write_bytes
-        read[name] = read.get(name, 0) + op.stash_read_bytes
-        if op.tensor is Tensor.STASH and op.kind is OpKind.STORE:
+        if isinstance(op, ComputeOp):
+            written[name] = written.get(name, 0) + op.stash_write_bytes
+            read[name] = read.get(name, 0) + op.stash_read_bytes
+        elif op.tensor is Tensor.STASH and op.kind is OpKind.STORE:
             stored[name] = stored.get(name, 0) + op.bytes
-        if op.tensor is Tensor.STASH and op.kind is OpKind.LOAD and op.dst is Buffer.GRADIENTS:
+        elif op.tensor is Tensor.STASH and op.kind is OpKind.LOAD and op.dst is Buffer.GRADIENTS:
             loaded[name] = loaded.get(name, 0) + op.bytes
     assert read == written
     assert set(stored) <= {name for name, nbytes in written.items() if nbytes}

@@ -26,7 +26,7 @@ from fdsim.api import run
 from fdsim.schedule import compile as compile_module
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.lower import Tail, TailKind
-from fdsim.schedule.ops import Buffer, OpKind, Phase, Tensor
+from fdsim.schedule.ops import Buffer, ComputeOp, DmaOp, OpKind, Phase, Tensor
 from fdsim.schedule.stash import StashPlan, stash_bits_per_element
 from fdsim.spec.load import load_hardware, load_workload
 from fdsim.spec.workload import ActivationLayer, PoolLayer
@@ -98,11 +98,12 @@ def _stash_bytes(schedule, layer: str) -> dict[str, int]:  # type: ignore[no-unt
         if schedule.layers[op.layer].name != layer:
             continue
         forward = schedule.layers[op.layer].phase is Phase.FORWARD
-        totals["written"] += op.stash_write_bytes
-        totals["read"] += op.stash_read_bytes
-        if forward and op.kind not in (OpKind.LOAD, OpKind.STORE):
-            totals["allocated"] += sum(n for b, n in op.allocate if b is Buffer.GRADIENTS)
-        if op.tensor is Tensor.STASH:
+        if isinstance(op, ComputeOp):
+            totals["written"] += op.stash_write_bytes
+            totals["read"] += op.stash_read_bytes
+            if forward:
+                totals["allocated"] += sum(n for b, n in op.allocate if b is Buffer.GRADIENTS)
+        elif op.tensor is Tensor.STASH:
             totals["stored" if op.kind is OpKind.STORE else "loaded"] += op.bytes
     return totals
 
@@ -286,7 +287,8 @@ def test_spilled_stash_goes_through_dram(golden_files, plans) -> None:  # type: 
     stores = [
         op.bytes
         for op in schedule.ops
-        if op.tensor is Tensor.STASH
+        if isinstance(op, DmaOp)
+        and op.tensor is Tensor.STASH
         and op.kind is OpKind.STORE
         and schedule.layers[op.layer].name == "act"
     ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_bwd_conv import emit_spectral_conv_backward
 from fdsim.schedule.emit_bwd_gemm import emit_gemm_backward
+from fdsim.schedule.forward import forward_links
 from fdsim.schedule.links import GRADIENT_IO, ChainIo, Link
 from fdsim.schedule.lower import Lowered, StepKind, StepPlan, TailKind
 from fdsim.schedule.ops import Buffer, OpKind, Phase, Tensor
@@ -62,13 +63,13 @@ def _loss(emitter: Emitter, plan: StepPlan) -> None:
     link = Link(OpKind.LOSS_GRAD, layer, classes, classes, emitter.bytes.gradient, False)
     tile = emitter.chain(layer, items, classes, logit_bytes, [link], LOGITS_IO, "image")
     emitter.note(layer, f"loss_grad: {tile} images per tile")
-    emitter.end_step()
+    emitter.program.end_step()
 
 
 def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
     """A map-tiled step backwards: its needed links in reverse, each as its adjoint."""
     items, _elems, _eb, vectors = emitter.map_items(plan.rep_in)
-    forward = [link for link in emitter.forward_links(plan, items) if link.layer > first_param]
+    forward = [link for link in forward_links(emitter, plan, items) if link.layer > first_param]
     if not forward:
         return
     b = emitter.bytes
@@ -113,4 +114,4 @@ def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
             emitter.note(
                 link.layer, f"fused into {emitter.names[emitter.plan_keys[head][0]]}'s tiles"
             )
-    emitter.end_step()
+    emitter.program.end_step()

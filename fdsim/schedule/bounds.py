@@ -13,7 +13,18 @@ from __future__ import annotations
 from collections import defaultdict
 from fractions import Fraction
 
-from fdsim.schedule.ops import LayerBound, OpKind, Schedule, Unit
+from fdsim.schedule.ops import (
+    CmacOp,
+    DmaOp,
+    FftOp,
+    GemmOp,
+    LayerBound,
+    ProjectOp,
+    Schedule,
+    StreamOp,
+    Unit,
+    UpdateOp,
+)
 from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.spec.hardware import HardwareSpec
 
@@ -24,37 +35,38 @@ def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]
     dram_bytes = [0] * len(schedule.layers)
     for op in schedule.ops:
         unit_work = work[op.layer]
-        if op.unit is Unit.DMA:
-            dram_bytes[op.layer] += op.bytes
-        elif op.unit is Unit.FFT:
-            fft = hardware.fft
-            assert fft is not None
-            samples = op.maps * (op.points + 1) * op.points
-            unit_work[Unit.FFT] += Fraction(samples, fft.count * fft.samples_per_cycle)
-        elif op.kind is OpKind.PROJECT:
-            cmac = hardware.cmac
-            assert cmac is not None
-            macs = op.maps * sinc_projection_macs(op.points, op.kernel)
-            unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
-        elif op.kind is OpKind.GEMM:
-            cmac = hardware.cmac
-            assert cmac is not None
-            rate = cmac.lanes * cmac.multiplier.real_macs_per_cycle
-            unit_work[Unit.CMAC] += Fraction(op.real_macs, rate)
-        elif op.unit is Unit.CMAC:
-            cmac = hardware.cmac
-            assert cmac is not None
-            macs = op.images * op.out_channels * op.in_channels * op.bins
-            unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
-        else:
-            stream = {
-                Unit.CROP: hardware.crop,
-                Unit.ACTIVATION: hardware.activation,
-                Unit.UPDATE: hardware.update,
-            }[op.unit]
-            assert stream is not None
-            elements = max(op.in_elements, op.out_elements)
-            unit_work[op.unit] += Fraction(elements, stream.elements_per_cycle)
+        match op:
+            case DmaOp():
+                dram_bytes[op.layer] += op.bytes
+            case FftOp():
+                fft = hardware.fft
+                assert fft is not None
+                samples = op.maps * (op.points + 1) * op.points
+                unit_work[Unit.FFT] += Fraction(samples, fft.count * fft.samples_per_cycle)
+            case ProjectOp():
+                cmac = hardware.cmac
+                assert cmac is not None
+                macs = op.maps * sinc_projection_macs(op.points, op.kernel)
+                unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
+            case GemmOp():
+                cmac = hardware.cmac
+                assert cmac is not None
+                rate = cmac.lanes * cmac.multiplier.real_macs_per_cycle
+                unit_work[Unit.CMAC] += Fraction(op.real_macs, rate)
+            case CmacOp():
+                cmac = hardware.cmac
+                assert cmac is not None
+                macs = op.images * op.out_channels * op.in_channels * op.bins
+                unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
+            case StreamOp() | UpdateOp():
+                stream = {
+                    Unit.CROP: hardware.crop,
+                    Unit.ACTIVATION: hardware.activation,
+                    Unit.UPDATE: hardware.update,
+                }[op.unit]
+                assert stream is not None
+                elements = max(op.in_elements, op.out_elements)
+                unit_work[op.unit] += Fraction(elements, stream.elements_per_cycle)
     bounds = []
     for unit_work, nbytes in zip(work, dram_bytes, strict=True):
         dram = Fraction(nbytes * hardware.clock_hz, hardware.dram.bandwidth_bytes_per_s)

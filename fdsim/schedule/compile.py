@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from fdsim.schedule.backward import emit_backward
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_update import emit_update
+from fdsim.schedule.forward import emit_forward_step
 from fdsim.schedule.lower import Rep, lower
 from fdsim.schedule.ops import TRAINING_STEP, Buffer, LayerPlan, Phase, Schedule
 from fdsim.schedule.stash import StashPlan
@@ -51,7 +52,7 @@ def compile_schedule(
         # in-step stash kept in the gradients buffer is reserved for the whole forward
         emitter.reserve(Buffer.GRADIENTS, stash.budget_bytes)
     for step in lowered.steps:
-        emitter.step(step)
+        emit_forward_step(emitter, step)
         for tail in step.tails:
             if tail.layer != step.head_layer:
                 emitter.note(tail.layer, f"fused into {emitter.names[step.head_layer]}'s tiles")
@@ -74,7 +75,7 @@ def compile_schedule(
         )
         for plan, (index, phase) in enumerate(emitter.plan_keys)
     )
-    return Schedule(plans, tuple(emitter.ops), chosen)
+    return Schedule(plans, emitter.program.ops, chosen)
 
 
 def _reported_domain(declared: Domain, output: Rep) -> str:

@@ -17,17 +17,14 @@ only those are computed, as in the forward.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_conv import stage_tables, track_bins
 from fdsim.schedule.lower import StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Phase, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, OpKind, Phase, Tensor
+from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.spectral_bins import half_bins
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.workload import ConvLayer
-
-if TYPE_CHECKING:
-    from fdsim.schedule.emit import Emitter
 
 
 def emit_spectral_conv_backward(
@@ -49,20 +46,26 @@ def emit_spectral_conv_backward(
     conv_plan = data_plan if data else weight_plan
     cap = emitter.capacity
     # One bin's weight-gradient accumulators may take a quarter of the gradients buffer
-    # (counted twice here, and twice again by double-buffering), leaving room for G tiles.
+    # (counted twice here, and again by the buffering factor), leaving room for G tiles.
     per_channel: dict[Buffer, int] = {}
     if data:
         per_channel[Buffer.WEIGHTS] = co * s2 * wsb
     if weight:
         per_channel[Buffer.GRADIENTS] = 2 * co * s2 * psb
     ci_tile = largest_fitting(
-        ci, per_channel, cap, layer=name, what="bin of one input channel's weights (backward)"
+        ci,
+        per_channel,
+        cap,
+        emitter.buffering,
+        layer=name,
+        what="bin of one input channel's weights (backward)",
     )
     dw_per_bin = co * ci_tile * s2 * psb if weight else 0
     w_bins = largest_fitting(
         bins,
         {Buffer.WEIGHTS: co * ci_tile * s2 * wsb if data else 0},
         cap,
+        emitter.buffering,
         layer=name,
         what="bin of weights (backward)",
     )
@@ -72,13 +75,21 @@ def emit_spectral_conv_backward(
     if data:
         per_image[emitter.out_buffer] = per_image.get(emitter.out_buffer, 0) + ci_tile * s2 * gsb
     room = dict(cap)
-    room[Buffer.GRADIENTS] -= 2 * dw_per_bin
+    room[Buffer.GRADIENTS] -= emitter.buffering[Buffer.GRADIENTS] * dw_per_bin
     images = largest_fitting(
-        emitter.batch, per_image, room, layer=name, what="bin of one image's gradient"
+        emitter.batch,
+        per_image,
+        room,
+        emitter.buffering,
+        layer=name,
+        what="bin of one image's gradient",
     )
     per_bin = {buffer: images * n for buffer, n in per_image.items()}
     per_bin[Buffer.GRADIENTS] += dw_per_bin
-    tile_bins = min(w_bins, largest_fitting(bins, per_bin, cap, layer=name, what="gradient bin"))
+    tile_bins = min(
+        w_bins,
+        largest_fitting(bins, per_bin, cap, emitter.buffering, layer=name, what="gradient bin"),
+    )
     bin_tiles, ci_tiles = split(bins, tile_bins), split(ci, ci_tile)
     image_tiles = split(emitter.batch, images)
     shape = (
@@ -86,10 +97,10 @@ def emit_spectral_conv_backward(
         f"≤{ci_tile} × {len(image_tiles)} image tiles of ≤{images}"
     )
     if data:
-        emitter.reductions[data_plan] = (co,)
+        emitter.record_reductions(data_plan, (co,))
         emitter.note(data_plan, f"cmac Σ_o G·W: {shape}")
     if weight:
-        emitter.reductions[weight_plan] = tuple(n for _start, n in image_tiles)
+        emitter.record_reductions(weight_plan, tuple(n for _start, n in image_tiles))
         emitter.note(
             weight_plan,
             f"cmac Σ_b X·conj(G): {shape}; partial sums kept in the gradients buffer between "
@@ -97,15 +108,15 @@ def emit_spectral_conv_backward(
         )
     for tail_plan in tail_plans:
         emitter.note(tail_plan, f"fused into {name}'s backward tiles")
-    barrier = emitter.barrier
-    first_op = len(emitter.ops)
+    program = emitter.program
+    first_op = program.mark()
     for b0, nb in bin_tiles:
         counts = [(table.kind, *table.counts(b0, nb)) for table in tables]
         kept = counts[-1][2] if counts else nb
         for _c0, nci in ci_tiles:
             w_bytes = co * nci * s2 * nb * wsb
             w_load = (
-                emitter.load(data_plan, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+                program.load(data_plan, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
                 if data
                 else -1
             )
@@ -117,7 +128,7 @@ def emit_spectral_conv_backward(
                 maps = nim * co
                 g_room = maps * s2 * nb * gsb
                 head = tail_plans[0] if tail_plans else conv_plan
-                g = emitter.load(
+                g = program.load(
                     head,
                     maps * kept * gsb,
                     Tensor.GRADIENTS,
@@ -127,11 +138,11 @@ def emit_spectral_conv_backward(
                 )
                 x_bytes = nim * nci * s2 * nb * sb
                 x = (
-                    emitter.load(weight_plan, x_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False)
+                    program.load(weight_plan, x_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False)
                     if weight
                     else -1
                 )
-                emitter.flush()
+                program.flush()
                 prev, n = g, kept
                 for tail_plan, (kind, n_read, n_kept) in zip(
                     tail_plans, reversed(counts), strict=True
@@ -164,71 +175,53 @@ def emit_spectral_conv_backward(
                     release: tuple[Allocation, ...] = () if weight else (g_release,)
                     if last:
                         release += ((Buffer.WEIGHTS, w_bytes),)
-                    dx = emitter.add(
-                        Op(
-                            0,
-                            data_plan,
-                            OpKind.CMAC,
-                            (prev, w_load),
-                            images=nim,
-                            in_channels=co,
-                            out_channels=nci,
-                            bins=s2 * nb,
-                            in_elements=maps * s2 * nb,
-                            out_elements=nim * nci * s2 * nb,
-                            in_element_bytes=gsb,
-                            out_element_bytes=gsb,
-                            weight_element_bytes=wsb,
-                            src=Buffer.GRADIENTS,
-                            dst=emitter.out_buffer,
-                            allocate=(out_alloc,),
-                            release=release,
-                        )
+                    dx = program.cmac(
+                        data_plan,
+                        (prev, w_load),
+                        Traffic(
+                            Buffer.GRADIENTS,
+                            emitter.out_buffer,
+                            (maps * s2 * nb, nim * nci * s2 * nb),
+                            (gsb, gsb),
+                        ),
+                        images=nim,
+                        in_channels=co,
+                        out_channels=nci,
+                        bins=s2 * nb,
+                        weight_element_bytes=wsb,
+                        holds=Holds((out_alloc,), release),
                     )
-                    emitter.store(data_plan, dx, out_bytes, (out_alloc,), Tensor.GRADIENTS)
+                    program.store(data_plan, dx, out_bytes, (out_alloc,), Tensor.GRADIENTS)
                 if weight:
-                    dw = emitter.add(
-                        Op(
-                            0,
-                            weight_plan,
-                            OpKind.CMAC,
-                            (prev, x) if first else (prev, x, dw),
-                            images=1,
-                            in_channels=nim,
-                            out_channels=co * nci,
-                            bins=s2 * nb,
-                            in_elements=nim * nci * s2 * nb,
-                            out_elements=co * nci * s2 * nb,
-                            in_element_bytes=sb,
-                            out_element_bytes=gsb if last else psb,
-                            weight_element_bytes=gsb,
-                            operand=Buffer.GRADIENTS,
-                            partial_in_bytes=0 if first else dw_bytes,
-                            src=Buffer.ACTIVATIONS,
-                            dst=Buffer.GRADIENTS,
-                            allocate=(dw_alloc,) if first else (),
-                            release=((Buffer.ACTIVATIONS, x_bytes), g_release),
-                        )
+                    dw = program.cmac(
+                        weight_plan,
+                        (prev, x) if first else (prev, x, dw),
+                        Traffic(
+                            Buffer.ACTIVATIONS,
+                            Buffer.GRADIENTS,
+                            (nim * nci * s2 * nb, co * nci * s2 * nb),
+                            (sb, gsb if last else psb),
+                        ),
+                        images=1,
+                        in_channels=nim,
+                        out_channels=co * nci,
+                        bins=s2 * nb,
+                        weight_element_bytes=gsb,
+                        operand=Buffer.GRADIENTS,
+                        partial_in_bytes=0 if first else dw_bytes,
+                        holds=Holds(
+                            (dw_alloc,) if first else (), ((Buffer.ACTIVATIONS, x_bytes), g_release)
+                        ),
                     )
             if weight:
                 final = co * nci * s2 * nb * gsb
-                emitter.store(
+                program.store(
                     weight_plan, dw, final, (dw_alloc,), Tensor.GRADIENTS, Buffer.GRADIENTS
                 )
-    emitter.flush()
-    data_stores = [
-        op.index
-        for op in emitter.ops[first_op:]
-        if op.kind is OpKind.STORE and op.layer == data_plan
-    ]
-    dw_stores = [
-        op.index
-        for op in emitter.ops[first_op:]
-        if op.kind is OpKind.STORE and op.layer == weight_plan
-    ]
+    data_stores = program.stores_since(first_op, data_plan)
+    dw_stores = program.stores_since(first_op, weight_plan)
     stores = _project(emitter, plan, weight_plan, dw_stores, s2 * bins) if weight else []
-    emitter.sinks = []
-    emitter.barrier = emitter.last_of(data_stores) or barrier
+    program.end_step_on(data_stores)
     return stores
 
 
@@ -246,37 +239,36 @@ def _project(
     per = emitter.per_item(bins_in * gsb, bins_out * gsb, Buffer.GRADIENTS)
     name = emitter.names[plan.head_layer]
     tile = largest_fitting(
-        kernels, per, emitter.capacity, layer=name, what="kernel's weight gradient"
+        kernels,
+        per,
+        emitter.capacity,
+        emitter.buffering,
+        layer=name,
+        what="kernel's weight gradient",
     )
     emitter.note(weight_plan, f"project: {tile} kernels per tile, k={min(layer.kernel, grid)}")
-    first_op = len(emitter.ops)
+    program = emitter.program
+    first_op = program.mark()
     for _start, count in split(kernels, tile):
         in_bytes = count * bins_in * gsb
-        load = emitter.load(
-            weight_plan, in_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, False, emitter.last_of(deps)
+        load = program.load(
+            weight_plan, in_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, False, program.last_of(deps)
         )
-        emitter.flush()
+        program.flush()
         out_alloc: Allocation = (emitter.out_buffer, count * bins_out * gsb)
-        project = emitter.add(
-            Op(
-                0,
-                weight_plan,
-                OpKind.PROJECT,
-                (load,),
-                maps=count,
-                points=grid,
-                kernel=min(layer.kernel, grid),
-                in_elements=count * bins_in,
-                out_elements=count * bins_out,
-                in_element_bytes=gsb,
-                out_element_bytes=gsb,
-                spectral=True,
-                src=Buffer.GRADIENTS,
-                dst=emitter.out_buffer,
-                allocate=(out_alloc,),
-                release=((Buffer.GRADIENTS, in_bytes),),
-            )
+        project = program.project(
+            weight_plan,
+            (load,),
+            Traffic(
+                Buffer.GRADIENTS,
+                emitter.out_buffer,
+                (count * bins_in, count * bins_out),
+                (gsb, gsb),
+            ),
+            maps=count,
+            points=grid,
+            kernel=min(layer.kernel, grid),
+            holds=Holds((out_alloc,), ((Buffer.GRADIENTS, in_bytes),)),
         )
-        emitter.store(weight_plan, project, count * bins_out * gsb, (out_alloc,), Tensor.GRADIENTS)
-    emitter.flush()
-    return [op.index for op in emitter.ops[first_op:] if op.kind is OpKind.STORE]
+        program.store(weight_plan, project, count * bins_out * gsb, (out_alloc,), Tensor.GRADIENTS)
+    return program.stores_since(first_op)

@@ -12,15 +12,13 @@ GEMMs on the CMAC lanes.
 from __future__ import annotations
 
 from math import isqrt
-from typing import TYPE_CHECKING
 
+from fdsim.schedule.emit import Emitter
 from fdsim.schedule.links import GRADIENT_IO, Link
 from fdsim.schedule.lower import StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Phase, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, OpKind, Phase, Tensor
+from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.tiling import largest_fitting, split
-
-if TYPE_CHECKING:
-    from fdsim.schedule.emit import Emitter
 
 
 def emit_gemm_backward(emitter: Emitter, plan: StepPlan, *, data: bool, weight: bool) -> list[int]:
@@ -30,12 +28,9 @@ def emit_gemm_backward(emitter: Emitter, plan: StepPlan, *, data: bool, weight: 
     f_out = plan.rep_head.channels
     if plan.tails:
         _tails(emitter, plan, f_out)
-    barrier = emitter.barrier
     data_stores = _data(emitter, plan, f_in, f_out) if data else []
-    emitter.barrier = barrier
     weight_stores = _weight(emitter, plan, f_in, f_out) if weight else []
-    emitter.sinks = []
-    emitter.barrier = emitter.last_of(data_stores) or barrier
+    emitter.program.end_step_on(data_stores)
     return weight_stores
 
 
@@ -56,16 +51,7 @@ def _tails(emitter: Emitter, plan: StepPlan, f_out: int) -> None:
     gb = emitter.bytes.gradient
     tile = emitter.chain(links[0].layer, emitter.batch, f_out, gb, links, GRADIENT_IO, "image")
     emitter.note(links[0].layer, f"activate_bwd: {tile} images per tile")
-    emitter.end_step()
-
-
-def _stores(emitter: Emitter, first_op: int, plan_index: int) -> list[int]:
-    emitter.flush()
-    return [
-        op.index
-        for op in emitter.ops[first_op:]
-        if op.kind is OpKind.STORE and op.layer == plan_index
-    ]
+    emitter.program.end_step()
 
 
 def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
@@ -76,6 +62,7 @@ def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
         f_in,
         {Buffer.WEIGHTS: f_out * wb},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="input feature's weights (backward)",
     )
@@ -83,61 +70,53 @@ def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
         emitter.batch,
         emitter.per_item(f_out * gb, fi_tile * gb, Buffer.GRADIENTS),
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="image's gradient",
     )
     fi_tiles, image_tiles = split(f_in, fi_tile), split(emitter.batch, images)
     resident = len(fi_tiles) == 1
-    emitter.reductions[layer] = (f_out,)
+    emitter.record_reductions(layer, (f_out,))
     emitter.note(
         layer,
         f"gemm g·W: {len(image_tiles)} image tiles of ≤{images} × {len(fi_tiles)} "
         f"input-feature tiles of ≤{fi_tile}; weights "
         f"{'loaded once' if resident else 'streamed per image tile'}",
     )
-    first_op = len(emitter.ops)
+    program = emitter.program
+    out = emitter.out_buffer
+    first_op = program.mark()
     w_load, w_bytes = -1, f_out * f_in * wb
     if resident:
-        w_load = emitter.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+        w_load = program.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
     for i_pos, (_i0, nim) in enumerate(image_tiles):
         g_bytes = nim * f_out * gb
-        g_load = emitter.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
-        emitter.flush()
+        g_load = program.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
+        program.flush()
         for f_pos, (_f0, nfi) in enumerate(fi_tiles):
             release: tuple[Allocation, ...] = ()
             if not resident:
                 w_bytes = nfi * f_out * wb
-                w_load = emitter.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+                w_load = program.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
                 release += ((Buffer.WEIGHTS, w_bytes),)
-                emitter.flush()
+                program.flush()
             elif i_pos == len(image_tiles) - 1:
                 release += ((Buffer.WEIGHTS, w_bytes),)
             if f_pos == len(fi_tiles) - 1:
                 release += ((Buffer.GRADIENTS, g_bytes),)
-            out_alloc: Allocation = (emitter.out_buffer, nim * nfi * gb)
-            gemm = emitter.add(
-                Op(
-                    0,
-                    layer,
-                    OpKind.GEMM,
-                    (g_load, w_load),
-                    images=nim,
-                    in_channels=f_out,
-                    out_channels=nfi,
-                    real_macs=nim * f_out * nfi,
-                    in_elements=nim * f_out,
-                    out_elements=nim * nfi,
-                    in_element_bytes=gb,
-                    out_element_bytes=gb,
-                    weight_element_bytes=wb,
-                    src=Buffer.GRADIENTS,
-                    dst=emitter.out_buffer,
-                    allocate=(out_alloc,),
-                    release=release,
-                )
+            out_alloc: Allocation = (out, nim * nfi * gb)
+            gemm = program.gemm(
+                layer,
+                (g_load, w_load),
+                Traffic(Buffer.GRADIENTS, out, (nim * f_out, nim * nfi), (gb, gb)),
+                images=nim,
+                in_channels=f_out,
+                out_channels=nfi,
+                weight_element_bytes=wb,
+                holds=Holds((out_alloc,), release),
             )
-            emitter.store(layer, gemm, nim * nfi * gb, (out_alloc,), Tensor.GRADIENTS)
-    return _stores(emitter, first_op, layer)
+            program.store(layer, gemm, nim * nfi * gb, (out_alloc,), Tensor.GRADIENTS)
+    return program.stores_since(first_op, layer)
 
 
 def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
@@ -157,6 +136,7 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
         min(f_out, max(1, budget // (col_tile * pb))),
         {Buffer.GRADIENTS: col_tile * pb},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="output feature's weight gradient",
     )
@@ -166,19 +146,21 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
         emitter.batch,
         {Buffer.GRADIENTS: fo_tile * gb, Buffer.ACTIVATIONS: col_tile * ab},
         room,
+        emitter.buffering,
         layer=name,
         what="image's gradient and input (beside the weight gradient)",
     )
     fo_tiles, col_tiles = split(f_out, fo_tile), split(columns, col_tile)
     image_tiles = split(emitter.batch, images)
-    emitter.reductions[layer] = tuple(n for _start, n in image_tiles)
+    emitter.record_reductions(layer, tuple(n for _start, n in image_tiles))
     emitter.note(
         layer,
         f"gemm gᵀ·[x 1]: {len(fo_tiles)} output-feature tiles of ≤{fo_tile} × {len(col_tiles)} "
         f"input-feature tiles of ≤{col_tile} × {len(image_tiles)} image tiles of ≤{images}; "
         "partial sums kept in the gradients buffer",
     )
-    first_op = len(emitter.ops)
+    program = emitter.program
+    first_op = program.mark()
     for _f0, nfo in fo_tiles:
         for c0, ncol in col_tiles:
             x_columns = min(ncol, f_in - c0)  # the bias column needs no x
@@ -188,33 +170,30 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
             for position, (_i0, nim) in enumerate(image_tiles):
                 first, last = position == 0, position == len(image_tiles) - 1
                 x_bytes, g_bytes = nim * x_columns * ab, nim * nfo * gb
-                x_load = emitter.load(layer, x_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False)
-                g_load = emitter.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
-                emitter.flush()
-                gemm = emitter.add(
-                    Op(
-                        0,
-                        layer,
-                        OpKind.GEMM,
-                        (x_load, g_load) if first else (x_load, g_load, gemm),
-                        images=1,
-                        in_channels=nim,
-                        out_channels=outputs,
-                        real_macs=nim * outputs,
-                        in_elements=nim * nfo,
-                        out_elements=outputs,
-                        in_element_bytes=gb,
-                        out_element_bytes=gb if last else pb,
-                        weight_element_bytes=ab,
-                        operand=Buffer.ACTIVATIONS,
-                        partial_in_bytes=0 if first else outputs * pb,
-                        src=Buffer.GRADIENTS,
-                        dst=Buffer.GRADIENTS,
-                        allocate=(dw_alloc,) if first else (),
-                        release=((Buffer.ACTIVATIONS, x_bytes), (Buffer.GRADIENTS, g_bytes)),
-                    )
+                x_load = program.load(layer, x_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False)
+                g_load = program.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
+                program.flush()
+                gemm = program.gemm(
+                    layer,
+                    (x_load, g_load) if first else (x_load, g_load, gemm),
+                    Traffic(
+                        Buffer.GRADIENTS,
+                        Buffer.GRADIENTS,
+                        (nim * nfo, outputs),
+                        (gb, gb if last else pb),
+                    ),
+                    images=1,
+                    in_channels=nim,
+                    out_channels=outputs,
+                    weight_element_bytes=ab,
+                    operand=Buffer.ACTIVATIONS,
+                    partial_in_bytes=0 if first else outputs * pb,
+                    holds=Holds(
+                        (dw_alloc,) if first else (),
+                        ((Buffer.ACTIVATIONS, x_bytes), (Buffer.GRADIENTS, g_bytes)),
+                    ),
                 )
-            emitter.store(
+            program.store(
                 layer, gemm, outputs * gb, (dw_alloc,), Tensor.GRADIENTS, Buffer.GRADIENTS
             )
-    return _stores(emitter, first_op, layer)
+    return program.stores_since(first_op, layer)

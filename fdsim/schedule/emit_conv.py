@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fdsim.schedule.emit import Emitter
 from fdsim.schedule.lower import StepPlan, Tail, TailKind
-from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, OpKind, Tensor
+from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.spectral_bins import BoolArray, IntArray, crop_counts, half_bins
 from fdsim.schedule.tiling import largest_fitting, split
-
-if TYPE_CHECKING:
-    from fdsim.schedule.emit import Emitter
-
 
 Stage = tuple[Tail, IntArray, BoolArray]  # a fused tail, bins alive before it, bins it reads
 
@@ -77,11 +74,12 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
     bins = computed.size
     weight_per_bin = co * ci * s2 * wsb
     co_tile = co
-    if 2 * weight_per_bin > emitter.capacity[Buffer.WEIGHTS]:
+    if emitter.buffering[Buffer.WEIGHTS] * weight_per_bin > emitter.capacity[Buffer.WEIGHTS]:
         co_tile = largest_fitting(
             co,
             {Buffer.WEIGHTS: ci * s2 * wsb},
             emitter.capacity,
+            emitter.buffering,
             layer=name,
             what="bin of one output channel's weights",
         )
@@ -89,20 +87,27 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
         bins,
         {Buffer.WEIGHTS: co_tile * ci * s2 * wsb},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="bin of weights",
     )
     per_image_bin = emitter.per_item(ci * s2 * sb, co_tile * s2 * sb)
     images = largest_fitting(
-        emitter.batch, per_image_bin, emitter.capacity, layer=name, what="bin of one image"
+        emitter.batch,
+        per_image_bin,
+        emitter.capacity,
+        emitter.buffering,
+        layer=name,
+        what="bin of one image",
     )
     per_bin = {buffer: images * b for buffer, b in per_image_bin.items()}
     tile_bins = min(
-        w_bins, largest_fitting(bins, per_bin, emitter.capacity, layer=name, what="bin")
+        w_bins,
+        largest_fitting(bins, per_bin, emitter.capacity, emitter.buffering, layer=name, what="bin"),
     )
     bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
     image_tiles = split(emitter.batch, images)
-    emitter.reductions[plan.head_layer] = (ci,)
+    emitter.record_reductions(plan.head_layer, (ci,))
     emitter.note(
         plan.head_layer,
         (
@@ -112,41 +117,37 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
             f"weights stay for all image tiles"
         ),
     )
+    program = emitter.program
     for b0, nb in bin_tiles:
         for _c0, nco in co_tiles:
             w_bytes = nco * ci * s2 * nb * wsb
-            w_load = emitter.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+            w_load = program.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
             for position, (_i0, nim) in enumerate(image_tiles):
                 last_images = position == len(image_tiles) - 1
                 x_bytes = nim * ci * s2 * nb * sb
-                x_load = emitter.load(
+                x_load = program.load(
                     plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
                 )
-                emitter.flush()
+                program.flush()
                 out_alloc: Allocation = (emitter.out_buffer, nim * nco * s2 * nb * sb)
                 release: tuple[Allocation, ...] = ((Buffer.ACTIVATIONS, x_bytes),)
                 if last_images:
                     release += ((Buffer.WEIGHTS, w_bytes),)
-                prev = emitter.add(
-                    Op(
-                        0,
-                        plan.head_layer,
-                        OpKind.CMAC,
-                        (x_load, w_load),
-                        images=nim,
-                        in_channels=ci,
-                        out_channels=nco,
-                        bins=nb * s2,
-                        in_elements=nim * ci * s2 * nb,
-                        out_elements=nim * nco * s2 * nb,
-                        in_element_bytes=sb,
-                        out_element_bytes=sb,
-                        weight_element_bytes=wsb,
-                        src=Buffer.ACTIVATIONS,
-                        dst=emitter.out_buffer,
-                        allocate=(out_alloc,),
-                        release=release,
-                    )
+                prev = program.cmac(
+                    plan.head_layer,
+                    (x_load, w_load),
+                    Traffic(
+                        Buffer.ACTIVATIONS,
+                        emitter.out_buffer,
+                        (nim * ci * s2 * nb, nim * nco * s2 * nb),
+                        (sb, sb),
+                    ),
+                    images=nim,
+                    in_channels=ci,
+                    out_channels=nco,
+                    bins=nb * s2,
+                    weight_element_bytes=wsb,
+                    holds=Holds((out_alloc,), release),
                 )
                 maps = nim * nco
                 if plan.stride > 1:
@@ -169,4 +170,4 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
                         sb,
                         spectral=True,
                     )
-                emitter.store(emitter.last_layer(plan), prev, maps * kept * sb, (out_alloc,))
+                program.store(emitter.last_layer(plan), prev, maps * kept * sb, (out_alloc,))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import partial
 
+from fdsim.schedule.emit import Emitter
 from fdsim.schedule.lower import StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, OpKind, Tensor
+from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.tiling import largest_fitting, split
-
-if TYPE_CHECKING:
-    from fdsim.schedule.emit import Emitter
 
 
 def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
@@ -27,6 +26,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         f_out,
         {Buffer.WEIGHTS: per_feature},
         emitter.capacity,
+        emitter.buffering,
         layer=name,
         what="output feature's weights and bias",
     )
@@ -36,10 +36,12 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
             per_image[Buffer.GRADIENTS] = (
                 per_image.get(Buffer.GRADIENTS, 0) + slot.tiling_bytes_per_item
             )
-    images = largest_fitting(emitter.batch, per_image, emitter.capacity, layer=name, what="image")
+    images = largest_fitting(
+        emitter.batch, per_image, emitter.capacity, emitter.buffering, layer=name, what="image"
+    )
     fo_tiles, image_tiles = split(f_out, fo_tile), split(emitter.batch, images)
     resident = len(fo_tiles) == 1
-    emitter.reductions[plan.head_layer] = (f_in,)
+    emitter.record_reductions(plan.head_layer, (f_in,))
     emitter.note(
         plan.head_layer,
         (
@@ -48,64 +50,52 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
             f"{'loaded once' if resident else 'streamed per image tile'}"
         ),
     )
+    program = emitter.program
+    out = emitter.out_buffer
     w_load = -1
     w_bytes = f_out * per_feature
     if resident:
-        w_load = emitter.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+        w_load = program.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
     for i_pos, (_i0, nim) in enumerate(image_tiles):
         x_bytes = nim * f_in * ab
-        x_load = emitter.load(
+        x_load = program.load(
             plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
         )
-        emitter.flush()
+        program.flush()
         for f_pos, (_f0, nfo) in enumerate(fo_tiles):
             release: tuple[Allocation, ...] = ()
             if not resident:
                 w_bytes = nfo * per_feature
-                w_load = emitter.load(
+                w_load = program.load(
                     plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False
                 )
                 release += ((Buffer.WEIGHTS, w_bytes),)
-                emitter.flush()
+                program.flush()
             elif i_pos == len(image_tiles) - 1:
                 release += ((Buffer.WEIGHTS, w_bytes),)
             if f_pos == len(fo_tiles) - 1:
                 release += ((Buffer.ACTIVATIONS, x_bytes),)
-            out_alloc: Allocation = (emitter.out_buffer, nim * nfo * ab)
-            prev = emitter.add(
-                Op(
-                    0,
-                    plan.head_layer,
-                    OpKind.GEMM,
-                    (x_load, w_load),
-                    images=nim,
-                    in_channels=f_in,
-                    out_channels=nfo,
-                    real_macs=nim * f_in * nfo,
-                    bias_elements=nim * nfo,
-                    in_elements=nim * f_in,
-                    out_elements=nim * nfo,
-                    in_element_bytes=ab,
-                    out_element_bytes=ab,
-                    weight_element_bytes=wb,
-                    src=Buffer.ACTIVATIONS,
-                    dst=emitter.out_buffer,
-                    allocate=(out_alloc,),
-                    release=release,
-                )
+            out_alloc: Allocation = (out, nim * nfo * ab)
+            prev = program.gemm(
+                plan.head_layer,
+                (x_load, w_load),
+                Traffic(Buffer.ACTIVATIONS, out, (nim * f_in, nim * nfo), (ab, ab)),
+                images=nim,
+                in_channels=f_in,
+                out_channels=nfo,
+                weight_element_bytes=wb,
+                bias=True,
+                holds=Holds((out_alloc,), release),
             )
+            activations = Traffic(out, out, (nim * nfo, nim * nfo), (ab, ab))
             for tail, slot in zip(plan.tails, slots, strict=True):
-                op = Op(
-                    0,
+                emit = partial(
+                    program.stream,
                     tail.layer,
                     OpKind.ACTIVATE,
                     (prev,),
-                    in_elements=nim * nfo,
-                    out_elements=nim * nfo,
-                    in_element_bytes=ab,
-                    out_element_bytes=ab,
-                    src=emitter.out_buffer,
-                    dst=emitter.out_buffer,
+                    activations,
+                    spectral=False,
                 )
-                prev = emitter.add_with_stash_write(op, slot, nim * nfo)
-            emitter.store(emitter.last_layer(plan), prev, nim * nfo * ab, (out_alloc,))
+                prev = emitter.with_stash_write(tail.layer, slot, nim * nfo, Holds(), emit)
+            program.store(emitter.last_layer(plan), prev, nim * nfo * ab, (out_alloc,))

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.lower import Lowered, StepKind
-from fdsim.schedule.ops import Allocation, Buffer, Op, OpKind, Phase, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, Phase, Tensor
+from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.spectral_bins import half_bins
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.workload import TrainingSpec
@@ -48,11 +49,14 @@ def emit_update(
     copy_b = b.weight if numerics.master_weights is not None else 0
     gb = b.gradient
     per = {Buffer.WEIGHTS: master_b + velocity_b + copy_b, Buffer.GRADIENTS: gb}
+    program = emitter.program
     for layer in sorted(values, reverse=True):
         plan = emitter.plan(layer, Phase.UPDATE)
         name = emitter.names[layer]
         total = values[layer]
-        tile = largest_fitting(total, per, emitter.capacity, layer=name, what="parameter update")
+        tile = largest_fitting(
+            total, per, emitter.capacity, emitter.buffering, layer=name, what="parameter update"
+        )
         tiles = split(total, tile)
         emitter.note(
             plan,
@@ -61,42 +65,32 @@ def emit_update(
             f"{'; weight decay' if training.weight_decay > 0 else ''}"
             f"{'; master weights + rounded copy' if copy_b else ''}",
         )
-        deps = emitter.last_of(gradient_stores.get(layer, []))
+        deps = program.last_of(gradient_stores.get(layer, []))
         for _start, n in tiles:
-            w = emitter.load(plan, n * master_b, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
+            w = program.load(plan, n * master_b, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
             loads = [w]
             if velocity_b:
                 loads.append(
-                    emitter.load(plan, n * velocity_b, Tensor.VELOCITY, Buffer.WEIGHTS, False)
+                    program.load(plan, n * velocity_b, Tensor.VELOCITY, Buffer.WEIGHTS, False)
                 )
             loads.append(
-                emitter.load(plan, n * gb, Tensor.GRADIENTS, Buffer.GRADIENTS, False, deps)
+                program.load(plan, n * gb, Tensor.GRADIENTS, Buffer.GRADIENTS, False, deps)
             )
-            emitter.flush()
+            program.flush()
             copy: tuple[Allocation, ...] = ((Buffer.WEIGHTS, n * copy_b),) if copy_b else ()
-            update = emitter.add(
-                Op(
-                    0,
-                    plan,
-                    OpKind.UPDATE,
-                    tuple(loads),
-                    in_elements=n,
-                    out_elements=n,
-                    in_element_bytes=gb,
-                    out_element_bytes=copy_b,
-                    weight_element_bytes=master_b,
-                    state_element_bytes=velocity_b,
-                    weight_decay=training.weight_decay > 0,
-                    src=Buffer.GRADIENTS,
-                    dst=Buffer.WEIGHTS,
-                    allocate=copy,
-                    release=((Buffer.GRADIENTS, n * gb),),
-                )
+            update = program.update(
+                plan,
+                tuple(loads),
+                Traffic(Buffer.GRADIENTS, Buffer.WEIGHTS, (n, n), (gb, copy_b)),
+                weight_element_bytes=master_b,
+                state_element_bytes=velocity_b,
+                weight_decay=training.weight_decay > 0,
+                holds=Holds(copy, ((Buffer.GRADIENTS, n * gb),)),
             )
             stores = [(n * master_b, Tensor.WEIGHTS), (n * velocity_b, Tensor.VELOCITY)]
             stores.append((n * copy_b, Tensor.WEIGHTS))
             for nbytes, tensor in stores:
                 if nbytes:
                     released: Allocation = (Buffer.WEIGHTS, nbytes)
-                    emitter.store(plan, update, nbytes, (released,), tensor, Buffer.WEIGHTS)
-        emitter.end_step()
+                    program.store(plan, update, nbytes, (released,), tensor, Buffer.WEIGHTS)
+        program.end_step()

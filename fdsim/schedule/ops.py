@@ -100,6 +100,15 @@ def buffer_capacities(hardware: HardwareSpec) -> dict[Buffer, int]:
     }
 
 
+def buffering_factors(hardware: HardwareSpec) -> dict[Buffer, int]:
+    """Tiles every buffer the hardware has holds at once (``BufferSpec.buffering``)."""
+    return {
+        buffer: spec.buffering
+        for buffer in Buffer
+        if isinstance(spec := getattr(hardware.buffers, buffer.value), BufferSpec)
+    }
+
+
 class Tensor(StrEnum):
     """What moves, for traffic accounting."""
 
@@ -118,58 +127,19 @@ class MemoryLevel(StrEnum):
 Allocation = tuple[Buffer, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One tile of work on one unit.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpBase:
+    """What every op has: its place in the program, its dependencies and the SRAM it holds.
 
-    Geometry fields are zero where they do not apply. ``allocate`` is acquired (bytes of SRAM)
-    before the op starts and ``release`` returned when it ends, which is how double buffering
-    and buffer-full stalls arise in the engine.
+    ``allocate`` is acquired (bytes of SRAM) before the op starts and ``release`` returned when
+    it ends, which is how double buffering and buffer-full stalls arise in the engine. Ops are
+    built only by ``ProgramBuilder`` (``schedule/program.py``), which numbers them.
     """
 
     index: int
     layer: int  # index into Schedule.layers
     kind: OpKind
     deps: tuple[int, ...] = ()
-    # DMA
-    bytes: int = 0
-    tensor: Tensor | None = None
-    # transforms: `maps` 2-D transforms of points × points
-    maps: int = 0
-    points: int = 0
-    # complex MAC tile: images × out_channels outputs per bin, reduced over in_channels
-    images: int = 0
-    in_channels: int = 0
-    out_channels: int = 0
-    bins: int = 0
-    # real GEMM (FC): real multiply-accumulates, and the outputs that add their bias
-    real_macs: int = 0
-    bias_elements: int = 0
-    # streaming units and SRAM traffic of every compute op
-    in_elements: int = 0
-    out_elements: int = 0
-    # spatial pool and unpool: input elements summed over all windows (overlaps count twice),
-    # and the map elements inside at least one window
-    window_elements: int = 0
-    covered_elements: int = 0
-    in_element_bytes: int = 0
-    out_element_bytes: int = 0
-    weight_element_bytes: int = 0
-    # the buffer of the per-lane operand of a CMAC/GEMM (None: the weights buffer)
-    operand: Buffer | None = None
-    # reduction split into tiles: partial sums read back from ``dst`` before accumulating
-    partial_in_bytes: int = 0
-    # stash bytes written (forward) or read (backward) in the gradients buffer
-    stash_write_bytes: int = 0
-    stash_read_bytes: int = 0
-    # sinc projection: kernel side k (``points`` is the grid N, ``maps`` the kernels)
-    kernel: int = 0
-    # SGD: bytes of one velocity value (0: no momentum) and whether weight decay is applied
-    state_element_bytes: int = 0
-    weight_decay: bool = False
-    spectral: bool = False  # elements are complex spectral bins (else real spatial values)
-    # activation ops (and their backwards): the function, which decides their arithmetic
-    activation: ActivationFunction | None = None
     src: Buffer | None = None
     dst: Buffer | None = None
     allocate: tuple[Allocation, ...] = ()
@@ -178,6 +148,109 @@ class Op:
     @property
     def unit(self) -> Unit:
         return UNIT_OF_KIND[self.kind]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DmaOp(OpBase):
+    """A load (DRAM -> ``dst``) or store (``src`` -> DRAM) of ``bytes`` of ``tensor``."""
+
+    bytes: int
+    tensor: Tensor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputeOp(OpBase):
+    """An op on a compute unit: ``in_elements`` read from ``src``, ``out_elements`` written to
+    ``dst`` (the SRAM traffic of every compute op), and the stash bytes it writes (forward) or
+    reads (backward) in the gradients buffer."""
+
+    in_elements: int = 0
+    out_elements: int = 0
+    in_element_bytes: int = 0
+    out_element_bytes: int = 0
+    stash_write_bytes: int = 0
+    stash_read_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FftOp(ComputeOp):
+    """``maps`` 2-D transforms of ``points`` × ``points`` (kind FFT or IFFT)."""
+
+    maps: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LanesOp(ComputeOp):
+    """Multiply-accumulates on the CMAC lanes: ``images`` × ``out_channels`` outputs, each
+    reduced over ``in_channels``. The per-lane operand is read from ``operand`` (None: the
+    weights buffer) at ``weight_element_bytes``; a split reduction reads ``partial_in_bytes``
+    of partial sums back from ``dst`` before accumulating."""
+
+    images: int
+    in_channels: int
+    out_channels: int
+    weight_element_bytes: int = 0
+    operand: Buffer | None = None
+    partial_in_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CmacOp(LanesOp):
+    """Complex MACs (kind CMAC or SELF_CONV) over ``bins`` bins per output. A
+    self-convolution without ``operand`` reads its second operand from ``src``;
+    ``weight_element_bytes`` 0 means the input's element size."""
+
+    bins: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GemmOp(LanesOp):
+    """A real matrix product (FC and both of its backward products): ``real_macs``
+    multiply-accumulates, ``bias_elements`` outputs that add their bias."""
+
+    real_macs: int
+    bias_elements: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectOp(ComputeOp):
+    """Sinc projection of ``maps`` kernels' weight gradients on a ``points`` grid onto their
+    ``kernel`` × ``kernel`` support."""
+
+    maps: int
+    points: int
+    kernel: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamOp(ComputeOp):
+    """An elementwise or data-movement op on the crop or activation unit (fold, unfold, crop,
+    pad, pool, unpool, activate and its backward, loss and its gradient). ``spectral``: the
+    elements are complex bins. Spatial pool and unpool: ``window_elements`` input elements
+    summed over all windows (overlaps count twice), ``covered_elements`` map elements inside
+    at least one window. Activation ops carry their ``activation`` function (None: a pool
+    fused into an FC step, on 1×1 maps)."""
+
+    spectral: bool = False
+    window_elements: int = 0
+    covered_elements: int = 0
+    activation: ActivationFunction | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateOp(ComputeOp):
+    """SGD on ``in_elements`` parameter values: weights of ``weight_element_bytes`` (and a
+    velocity of ``state_element_bytes``, 0: no momentum) read and written in ``dst``."""
+
+    weight_element_bytes: int
+    state_element_bytes: int = 0
+    weight_decay: bool = False
+
+
+Op = DmaOp | FftOp | CmacOp | GemmOp | ProjectOp | StreamOp | UpdateOp
+"""One tile of work on one unit: a tagged union, one type per kind of unit work (``kind``
+tells the ops of one type apart)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Choosing tile sizes so that double-buffered tiles fit the SRAM buffers."""
+"""Choosing tile sizes so that buffered tiles fit the SRAM buffers."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ from collections.abc import Mapping
 from fdsim.errors import SpecFieldError
 from fdsim.schedule.ops import Buffer
 
-# Each buffer holds the tile being worked on and the next one being loaded (double buffering).
-BUFFERING = 2
+_BUFFERED = {1: "single", 2: "double", 3: "triple", 4: "quadruple"}
 
 
 def largest_fitting(
     total: int,
     bytes_per_item: Mapping[Buffer, int],
     capacity_bytes: Mapping[Buffer, int],
+    buffering: Mapping[Buffer, int],
     *,
     layer: str,
     what: str,
 ) -> int:
-    """The largest number of items (≤ ``total``) whose double-buffered bytes fit every buffer.
+    """The largest number of items (≤ ``total``) whose buffered bytes fit every buffer: a
+    buffer holds ``buffering[buffer]`` tiles at once (2: the tile being worked on and the next
+    one being loaded, double buffering).
 
     ``bytes_per_item`` may name a buffer more than once through its sum. Raises a
     ``SpecFieldError`` on the buffer's ``size_bytes`` when not even one item fits.
@@ -28,13 +30,14 @@ def largest_fitting(
     for buffer, per_item in bytes_per_item.items():
         if per_item <= 0:
             continue
-        fits = capacity_bytes[buffer] // (BUFFERING * per_item)
+        factor = buffering[buffer]
+        fits = capacity_bytes[buffer] // (factor * per_item)
         if fits < 1:
             raise SpecFieldError(
                 "hardware",
                 ("buffers", buffer.value, "size_bytes"),
-                f"too small for layer {layer}: one {what} needs {BUFFERING} × {per_item} bytes "
-                f"(double-buffered), the buffer holds {capacity_bytes[buffer]}",
+                f"too small for layer {layer}: one {what} needs {factor} × {per_item} bytes "
+                f"({_BUFFERED[factor]}-buffered), the buffer holds {capacity_bytes[buffer]}",
             )
         best = min(best, fits)
     return max(1, best)

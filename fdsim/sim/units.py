@@ -11,7 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from math import ceil
 
-from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit, buffer_spec
+from fdsim.schedule.ops import (
+    Buffer,
+    CmacOp,
+    ComputeOp,
+    DmaOp,
+    FftOp,
+    GemmOp,
+    Op,
+    OpKind,
+    ProjectOp,
+    StreamOp,
+    Tensor,
+    Unit,
+    UpdateOp,
+    buffer_spec,
+)
 from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.sim.actions import Arith, ArithKey
 from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
@@ -47,17 +62,17 @@ def dram_latency_cycles(hardware: HardwareSpec) -> int:
     return ceil(hardware.dram.latency_ns * hardware.clock_hz / 1e9)
 
 
-def _stash_traffic(op: Op) -> Counter[tuple[Buffer | None, str]]:
-    """Bytes an op reads and writes in SRAM besides its operands: its stash and the partial
-    sums it reads back."""
+def _stash_traffic(op: ComputeOp, partial_in_bytes: int = 0) -> Counter[tuple[Buffer | None, str]]:
+    """Bytes an op reads and writes in SRAM besides its operands: its stash and the
+    ``partial_in_bytes`` of partial sums it reads back from ``dst``."""
     traffic: Counter[tuple[Buffer | None, str]] = Counter()
     traffic[(Buffer.GRADIENTS, "write")] += op.stash_write_bytes
     traffic[(Buffer.GRADIENTS, "read")] += op.stash_read_bytes
-    traffic[(op.dst, "read")] += op.partial_in_bytes
+    traffic[(op.dst, "read")] += partial_in_bytes
     return traffic
 
 
-def _sram(op: Op, hardware: HardwareSpec) -> tuple[Counter[SramKey], int]:
+def _sram(op: ComputeOp, hardware: HardwareSpec) -> tuple[Counter[SramKey], int]:
     """SRAM traffic of a streaming op and the cycles its ports need for it."""
     traffic = _stash_traffic(op)
     traffic[(op.src, "read")] += op.in_elements * op.in_element_bytes
@@ -93,8 +108,7 @@ def _finish(
     return Activity(busy, max(0, sram_cycles - compute), arith, sram, Counter())
 
 
-def dma(op: Op, hardware: HardwareSpec) -> Activity:
-    assert op.tensor is not None
+def dma(op: DmaOp, hardware: HardwareSpec) -> Activity:
     loading = op.kind is OpKind.LOAD
     buffer = op.dst if loading else op.src
     sram, sram_cycles = _port_cycles(hardware, {(buffer, "write" if loading else "read"): op.bytes})
@@ -111,7 +125,7 @@ def dma(op: Op, hardware: HardwareSpec) -> Activity:
     )
 
 
-def fft(op: Op, hardware: HardwareSpec) -> Activity:
+def fft(op: FftOp, hardware: HardwareSpec) -> Activity:
     """Real 2-D transforms by row–column decomposition: two real rows packed into one complex
     FFT (points/2 row transforms) and points/2+1 column transforms, i.e. points+1 1-D
     transforms of ``points`` samples per map, streamed at ``samples_per_cycle`` per engine;
@@ -139,7 +153,7 @@ def _operand_bits(hardware: HardwareSpec, buffer: Buffer | None, data_bits: int)
     return data_bits
 
 
-def cmac(op: Op, hardware: HardwareSpec) -> Activity:
+def cmac(op: CmacOp, hardware: HardwareSpec) -> Activity:
     """Output-stationary complex MACs: lanes hold (output, bin) accumulators, spread over
     outputs first; each pass streams the reduction axis (``in_channels``). The broadcast input
     (``src``) is read once per output group, every lane reads its own operand (weights, or
@@ -180,7 +194,7 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
     per_mac = op.images * op.in_channels * op.bins
     x_reads = (per_mac if self_conv else op.in_elements) * out_groups * op.in_element_bytes
     weight_bytes = op.weight_element_bytes or op.in_element_bytes
-    traffic = _stash_traffic(op)
+    traffic = _stash_traffic(op, op.partial_in_bytes)
     traffic[(op.src, "read")] += x_reads
     traffic[(weight_buffer, "read")] += macs * weight_bytes
     traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
@@ -188,7 +202,7 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
 
-def gemm(op: Op, hardware: HardwareSpec) -> Activity:
+def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
     """Real matrix product (FC) on the CMAC lanes, outputs spread over lanes, each lane
     retiring ``multiplier.real_macs_per_cycle`` multiply-accumulates per cycle of the
     reduction (``in_channels``); traffic as in ``cmac``. The forward adds each output's bias
@@ -214,7 +228,7 @@ def gemm(op: Op, hardware: HardwareSpec) -> Activity:
         }
     )
     weight_reads = op.real_macs + op.bias_elements
-    traffic = _stash_traffic(op)
+    traffic = _stash_traffic(op, op.partial_in_bytes)
     traffic[(op.src, "read")] += op.in_elements * out_groups * op.in_element_bytes
     traffic[(op.operand or Buffer.WEIGHTS, "read")] += weight_reads * op.weight_element_bytes
     traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
@@ -222,7 +236,7 @@ def gemm(op: Op, hardware: HardwareSpec) -> Activity:
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
 
-def stream(op: Op, hardware: HardwareSpec) -> Activity:
+def stream(op: StreamOp, hardware: HardwareSpec) -> Activity:
     """Crop, fold, pool, activation, loss and their backwards: ``elements_per_cycle`` elements
     per cycle of the larger of input and output.
 
@@ -280,17 +294,17 @@ _SPATIAL_ACTIVATION_OPS = {
 }
 
 
-def _spatial_activation_ops(op: Op) -> tuple[int, int]:
+def _spatial_activation_ops(op: StreamOp) -> tuple[int, int]:
     """(multiplies, adds) per element of a spatial activation op or its backward. Without a
-    function (``Emitter.add`` tags every activation layer's ops) the op is a pool fused into an
-    FC step: on 1×1 maps its windows hold one element, so there is nothing to compute."""
+    function (``ProgramBuilder.stream`` tags every activation layer's ops) the op is a pool
+    fused into an FC step: on 1×1 maps its windows hold one element, so nothing is computed."""
     if op.activation is None:
         return 0, 0
     forward, backward = _SPATIAL_ACTIVATION_OPS[op.activation]
     return backward if op.kind is OpKind.ACTIVATE_BWD else forward
 
 
-def project(op: Op, hardware: HardwareSpec) -> Activity:
+def project(op: ProjectOp, hardware: HardwareSpec) -> Activity:
     """Sinc projection of ``maps`` kernels' weight gradients on the CMAC lanes, all lanes busy:
     ``sinc_projection_macs(points, kernel)`` complex MACs per kernel (the Dirichlet matrix
     is a small constant table: its reads are not counted); reads the gradient tile, writes
@@ -312,7 +326,7 @@ def project(op: Op, hardware: HardwareSpec) -> Activity:
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
 
-def update(op: Op, hardware: HardwareSpec) -> Activity:
+def update(op: UpdateOp, hardware: HardwareSpec) -> Activity:
     """SGD on ``in_elements`` real parameter values at ``elements_per_cycle``. Per value:
     ``w − lr·v`` (1 multiply, 1 add), plus ``momentum·v +`` (1 + 1) with momentum and
     ``+ weight_decay·w`` (1 + 1) with decay, at the stored weight width. Reads w (and v) from
@@ -338,17 +352,18 @@ def update(op: Op, hardware: HardwareSpec) -> Activity:
 
 def execute(op: Op, hardware: HardwareSpec) -> Activity:
     """The activity of ``op`` on its unit."""
-    unit = op.unit
-    if unit is Unit.DMA:
-        return dma(op, hardware)
-    if unit is Unit.FFT:
-        return fft(op, hardware)
-    if unit is Unit.UPDATE:
-        return update(op, hardware)
-    if op.kind is OpKind.PROJECT:
-        return project(op, hardware)
-    if op.kind is OpKind.GEMM:
-        return gemm(op, hardware)
-    if unit is Unit.CMAC:
-        return cmac(op, hardware)
-    return stream(op, hardware)
+    match op:
+        case DmaOp():
+            return dma(op, hardware)
+        case FftOp():
+            return fft(op, hardware)
+        case CmacOp():
+            return cmac(op, hardware)
+        case GemmOp():
+            return gemm(op, hardware)
+        case ProjectOp():
+            return project(op, hardware)
+        case StreamOp():
+            return stream(op, hardware)
+        case UpdateOp():
+            return update(op, hardware)

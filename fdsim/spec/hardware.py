@@ -160,6 +160,12 @@ class BufferSpec(_Spec):
         gt=0, le=MAX_BUFFER_BYTES, description="read+write port bandwidth, all banks together"
     )
     word_bytes: int = Field(gt=0, le=MAX_BUFFER_BYTES, description="access granularity")
+    buffering: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description="tiles held at once when the compiler sizes tiles (2: double buffering)",
+    )
 
     @model_validator(mode="after")
     def _geometry(self) -> BufferSpec:

@@ -1,0 +1,96 @@
+"""The forward phase, step by step: a spectral convolution, an FC layer, or a map-tiled chain
+(a head transform, then its fused tails) per lowered step."""
+
+from __future__ import annotations
+
+from fdsim.schedule.emit import Emitter
+from fdsim.schedule.emit_conv import emit_spectral_conv
+from fdsim.schedule.emit_gemm import emit_gemm
+from fdsim.schedule.links import FORWARD_IO, Link
+from fdsim.schedule.lower import StepKind, StepPlan, Tail, TailKind
+from fdsim.schedule.ops import OpKind
+from fdsim.schedule.spectral_bins import half_bins
+from fdsim.schedule.stash import pool_covered_elements, pool_window_elements
+from fdsim.spec.workload import PoolLayer
+
+
+def emit_forward_step(emitter: Emitter, plan: StepPlan) -> None:
+    """Emit one forward step and close it (the next step's inputs wait for its stores)."""
+    if plan.kind is StepKind.SPECTRAL_CONV:
+        emit_spectral_conv(emitter, plan)
+    elif plan.kind is StepKind.GEMM:
+        emit_gemm(emitter, plan)
+    else:
+        _maps(emitter, plan)
+    emitter.program.end_step()
+
+
+def _maps(emitter: Emitter, plan: StepPlan) -> None:
+    items, in_elems, in_eb, vectors = emitter.map_items(plan.rep_in)
+    links = forward_links(emitter, plan, items)
+    what = "image" if vectors else "map"
+    tile = emitter.chain(plan.head_layer, items, in_elems, in_eb, links, FORWARD_IO, what)
+    emitter.note(plan.head_layer, f"{plan.head or links[0].kind.value}: {tile} {what}s per tile")
+
+
+def forward_links(emitter: Emitter, plan: StepPlan, items: int) -> list[Link]:
+    """The forward chain of a map-tiled step, per item: head transform, then tails."""
+    rep_in = plan.rep_in
+    _items, in_elems, in_eb, _vectors = emitter.map_items(rep_in)
+    sizes = emitter.bytes
+    links: list[Link] = []
+    elems, eb, spectral = in_elems, in_eb, rep_in.spectral
+    if plan.head == "fft":
+        out = half_bins(plan.points)
+        links.append(
+            Link(OpKind.FFT, plan.head_layer, elems, out, sizes.spectral, False, plan.points)
+        )
+        elems, eb, spectral = out, sizes.spectral, True
+    elif plan.head == "ifft":
+        out = plan.rep_head.size * plan.rep_head.size
+        links.append(
+            Link(OpKind.IFFT, plan.head_layer, elems, out, sizes.spatial, False, plan.points)
+        )
+        elems, eb, spectral = out, sizes.spatial, False
+    for tail in plan.tails:
+        kind, out, products = _tail_per_item(tail, elems)
+        link_spectral = spectral
+        if tail.kind is TailKind.LOSS:
+            eb, spectral = sizes.spatial, False
+        slot = emitter.stash_slot(tail, elems, out, items)
+        window = covered = 0
+        if tail.kind is TailKind.POOL:
+            layer = emitter.layers[tail.layer]
+            assert isinstance(layer, PoolLayer)
+            window = pool_window_elements(layer, tail.spatial_in, tail.spatial_out)
+            covered = pool_covered_elements(layer, tail.spatial_in, tail.spatial_out)
+        links.append(
+            Link(
+                kind,
+                tail.layer,
+                elems,
+                out,
+                eb,
+                link_spectral,
+                products=products,
+                stash=slot,
+                window_elements=window,
+                covered_elements=covered,
+            )
+        )
+        elems = out
+    return links
+
+
+def _tail_per_item(tail: Tail, elems: int) -> tuple[OpKind, int, int]:
+    """(op kind, output elements per item, self-convolution products per bin)."""
+    if tail.kind is TailKind.CROP:
+        return OpKind.CROP, half_bins(tail.grid_out), 0
+    if tail.kind is TailKind.POOL:
+        return OpKind.POOL, tail.spatial_out * tail.spatial_out, 0
+    if tail.kind is TailKind.SELF_CONV:
+        # Each stored output bin sums grid² products of full-spectrum bins.
+        return OpKind.SELF_CONV, elems, tail.grid_in**2
+    if tail.kind is TailKind.LOSS:
+        return OpKind.LOSS, 1, 0
+    return OpKind.ACTIVATE, elems, 0
