@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -375,13 +376,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print(session.interrupted(), file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted(session, EXIT_INTERRUPTED)
     except Terminated:
-        print(session.interrupted(), file=sys.stderr)
-        return EXIT_TERMINATED
+        return _interrupted(session, EXIT_TERMINATED)
     return code
 
 
+def _interrupted(session: _Session, code: int) -> int:
+    """One line for an interrupt, and no second one: a signal arriving while Python shuts
+    down (or a repeated Ctrl-C) would end the process with a traceback or as killed."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    print(session.interrupted(), file=sys.stderr)
+    return code
+
+
+def entry() -> NoReturn:
+    """The ``fdsim`` command: :func:`main`, then exit. After an interrupt the process ends at
+    once (its line printed, streams flushed, staging already removed): a signal that arrives
+    again while Python shuts down would otherwise end it as killed by SIGINT, not 130."""
+    code = main()
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
