@@ -6,7 +6,6 @@ writes what this returns. ``fdsim train`` (:mod:`fdsim.training`) reuses its ste
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, replace
@@ -22,7 +21,7 @@ from fdsim.fixedpoint.spectral_maps import TransformSizeError
 from fdsim.nn.datasets import DatasetSource
 from fdsim.nn.linearity import affine_spans, is_linear_classifier
 from fdsim.nn.model import Model, build_model
-from fdsim.results import RunResult, collect, with_numerics
+from fdsim.results import RunResult, canonical_run_id, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase, Schedule
@@ -234,10 +233,3 @@ def dataset_identity(source: DatasetSource) -> dict[str, str]:
         if path is not None:
             identity[key] = sha256(path.read_bytes()).hexdigest()
     return identity
-
-
-def canonical_run_id(hashes: Mapping[str, str], options: Mapping[str, Any]) -> str:
-    """A short id of everything that decides a run's result: the canonical specs (whatever
-    their file names) and the ``options``. Equal specs and options, equal ids."""
-    canonical = json.dumps({"spec_sha256": hashes, "options": options}, sort_keys=True)
-    return sha256(canonical.encode()).hexdigest()[:12]

@@ -11,17 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from math import ceil
 
-from fdsim.schedule.ops import Buffer, Op, OpKind, Tensor, Unit, buffer_spec
+from fdsim.counts import Arith, ArithKey, Direction, DramKey, SramKey
+from fdsim.schedule.ops import Buffer, Op, OpKind, Unit, buffer_spec
 from fdsim.schedule.spectral_bins import sinc_projection_macs
-from fdsim.sim.actions import Arith, ArithKey
 from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import ActivationFunction
 
 __all__ = ["Activity", "Arith", "ArithKey", "DramKey", "SramKey", "execute"]
-
-SramKey = tuple[Buffer, str]  # (buffer, "read" | "write")
-DramKey = tuple[Tensor, str]  # (tensor, "read" | "write")
 
 
 @dataclass(frozen=True)
@@ -47,26 +44,26 @@ def dram_latency_cycles(hardware: HardwareSpec) -> int:
     return ceil(hardware.dram.latency_ns * hardware.clock_hz / 1e9)
 
 
-def _stash_traffic(op: Op) -> Counter[tuple[Buffer | None, str]]:
+def _stash_traffic(op: Op) -> Counter[tuple[Buffer | None, Direction]]:
     """Bytes an op reads and writes in SRAM besides its operands: its stash and the partial
     sums it reads back."""
-    traffic: Counter[tuple[Buffer | None, str]] = Counter()
-    traffic[(Buffer.GRADIENTS, "write")] += op.stash_write_bytes
-    traffic[(Buffer.GRADIENTS, "read")] += op.stash_read_bytes
-    traffic[(op.dst, "read")] += op.partial_in_bytes
+    traffic: Counter[tuple[Buffer | None, Direction]] = Counter()
+    traffic[(Buffer.GRADIENTS, Direction.WRITE)] += op.stash_write_bytes
+    traffic[(Buffer.GRADIENTS, Direction.READ)] += op.stash_read_bytes
+    traffic[(op.dst, Direction.READ)] += op.partial_in_bytes
     return traffic
 
 
 def _sram(op: Op, hardware: HardwareSpec) -> tuple[Counter[SramKey], int]:
     """SRAM traffic of a streaming op and the cycles its ports need for it."""
     traffic = _stash_traffic(op)
-    traffic[(op.src, "read")] += op.in_elements * op.in_element_bytes
-    traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
+    traffic[(op.src, Direction.READ)] += op.in_elements * op.in_element_bytes
+    traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
     return _port_cycles(hardware, traffic)
 
 
 def _port_cycles(
-    hardware: HardwareSpec, traffic: Mapping[tuple[Buffer | None, str], int]
+    hardware: HardwareSpec, traffic: Mapping[tuple[Buffer | None, Direction], int]
 ) -> tuple[Counter[SramKey], int]:
     counts: Counter[SramKey] = Counter()
     per_buffer: Counter[Buffer] = Counter()
@@ -97,9 +94,13 @@ def dma(op: Op, hardware: HardwareSpec) -> Activity:
     assert op.tensor is not None
     loading = op.kind is OpKind.LOAD
     buffer = op.dst if loading else op.src
-    sram, sram_cycles = _port_cycles(hardware, {(buffer, "write" if loading else "read"): op.bytes})
+    sram, sram_cycles = _port_cycles(
+        hardware, {(buffer, Direction.WRITE if loading else Direction.READ): op.bytes}
+    )
     transfer = dram_transfer_cycles(op.bytes, hardware)
-    dram: Counter[DramKey] = Counter({(op.tensor, "read" if loading else "write"): op.bytes})
+    dram: Counter[DramKey] = Counter(
+        {(op.tensor, Direction.READ if loading else Direction.WRITE): op.bytes}
+    )
     busy = max(transfer, sram_cycles)
     return Activity(
         busy,
@@ -181,9 +182,9 @@ def cmac(op: Op, hardware: HardwareSpec) -> Activity:
     x_reads = (per_mac if self_conv else op.in_elements) * out_groups * op.in_element_bytes
     weight_bytes = op.weight_element_bytes or op.in_element_bytes
     traffic = _stash_traffic(op)
-    traffic[(op.src, "read")] += x_reads
-    traffic[(weight_buffer, "read")] += macs * weight_bytes
-    traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
+    traffic[(op.src, Direction.READ)] += x_reads
+    traffic[(weight_buffer, Direction.READ)] += macs * weight_bytes
+    traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
@@ -215,9 +216,11 @@ def gemm(op: Op, hardware: HardwareSpec) -> Activity:
     )
     weight_reads = op.real_macs + op.bias_elements
     traffic = _stash_traffic(op)
-    traffic[(op.src, "read")] += op.in_elements * out_groups * op.in_element_bytes
-    traffic[(op.operand or Buffer.WEIGHTS, "read")] += weight_reads * op.weight_element_bytes
-    traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
+    traffic[(op.src, Direction.READ)] += op.in_elements * out_groups * op.in_element_bytes
+    traffic[(op.operand or Buffer.WEIGHTS, Direction.READ)] += (
+        weight_reads * op.weight_element_bytes
+    )
+    traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
@@ -327,10 +330,10 @@ def update(op: Op, hardware: HardwareSpec) -> Activity:
         {(Arith.MULT, bits): n * steps, (Arith.ADD, bits): n * steps}
     )
     weights_bytes = n * (op.weight_element_bytes + op.state_element_bytes)
-    traffic: Counter[tuple[Buffer | None, str]] = Counter()
-    traffic[(op.src, "read")] += n * op.in_element_bytes
-    traffic[(op.dst, "read")] += weights_bytes
-    traffic[(op.dst, "write")] += weights_bytes + n * op.out_element_bytes
+    traffic: Counter[tuple[Buffer | None, Direction]] = Counter()
+    traffic[(op.src, Direction.READ)] += n * op.in_element_bytes
+    traffic[(op.dst, Direction.READ)] += weights_bytes
+    traffic[(op.dst, Direction.WRITE)] += weights_bytes + n * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     compute = -(-n // spec.elements_per_cycle)
     return _finish(compute, 0, arith, sram, sram_cycles)
