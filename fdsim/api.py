@@ -131,7 +131,7 @@ def simulate_compiled(
     )
     spans = [asdict(span) for span in affine_spans(model)]
     linearity = {"linear_classifier": is_linear_classifier(model), "affine_spans": spans}
-    return replace(result, summary={**result.summary, "linearity": linearity})
+    return replace(result, summary=replace(result.summary, linearity=linearity))
 
 
 def _begin(on_stage: Callable[[Stage], None] | None, stage: Stage) -> None:

@@ -149,7 +149,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
         summary = result.summary
         print(format_table(layer_table(result.layers)))
         print()
-        print(format_phase_totals(summary["phases"]))
+        print(format_phase_totals(summary.phases))
         print(f"\n{step_line(summary)}")
         if result.numerics is not None:
             numerics = summary["numerics"]

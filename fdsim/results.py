@@ -10,8 +10,9 @@ velocity). ``counts`` (:data:`fdsim.counts.COUNT_COLUMNS`) keeps each unit's ari
 (operation, operand bits) and its bytes by (buffer or tensor, direction): what the energy
 columns are priced from (``cost/pricing.py``), so :func:`reprice` gives a stored run the
 energies of a fresh run under another table without re-simulating. The summary's totals are
-one training step (the phases simulated); ``phases`` splits them per phase;
-``schema_version`` is :data:`SCHEMA_VERSION`. A result carries the specs it was made from.
+one training step (the phases simulated), typed (:class:`fdsim.summary.Summary`); ``phases``
+splits them per phase; ``schema_version`` is :data:`SCHEMA_VERSION`. A result carries the
+specs it was made from.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import canonical_hash
 from fdsim.spec.workload import Workload
 from fdsim.step_totals import phase_overlap, spatial_equivalent_ops, throughput, union_cycles
+from fdsim.summary import Summary
 
 SCHEMA_VERSION = 1
 """Version of a saved run's layout (files, columns, summary keys); ``load_result`` refuses
@@ -72,7 +74,7 @@ class RunResult:
     layers: pd.DataFrame
     traffic: pd.DataFrame
     counts: pd.DataFrame
-    summary: dict[str, Any]
+    summary: Summary
     hardware: HardwareSpec
     workload: Workload
     energy_table: EnergyTable
@@ -92,7 +94,7 @@ class RunResult:
 def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
     """``result`` with a functional run's numerics and their totals in the summary
     (:func:`numerics_summary`)."""
-    summary = {**result.summary, "numerics": numerics_summary(numerics)}
+    summary = replace(result.summary, numerics=numerics_summary(numerics))
     return replace(result, summary=summary, numerics=numerics)
 
 
@@ -278,9 +280,9 @@ def collect(
         for phase in Phase
         if phase in schedule.phases
     }
-    summary = priced_summary(summary, layers, areas.values(), hardware)
+    priced = Summary.from_json(priced_summary(summary, layers, areas.values(), hardware))
     counts_frame = pd.DataFrame(counted, columns=COUNT_COLUMNS)
-    return RunResult(layers, traffic_frame, counts_frame, summary, hardware, workload, table)
+    return RunResult(layers, traffic_frame, counts_frame, priced, hardware, workload, table)
 
 
 def _phase_spans(
@@ -341,7 +343,7 @@ def reprice(result: RunResult, table: EnergyTable, *, source: str | None = None)
     layers = layers.copy()
     energies = pd.DataFrame(priced, index=layers.index)
     layers[energies.columns] = energies
-    manifest = result.summary["manifest"]
+    manifest = result.summary.manifest
     hashes = {**manifest["spec_sha256"], "energy_table": canonical_hash(table)}
     manifest = {
         **manifest,
@@ -349,9 +351,8 @@ def reprice(result: RunResult, table: EnergyTable, *, source: str | None = None)
         "spec_sha256": hashes,
         "run_id": canonical_run_id(hashes, manifest["options"]),
     }
-    summary = priced_summary(
-        {**result.summary, "manifest": manifest}, layers, areas.values(), hardware
-    )
+    unpriced = {**result.summary.to_json(), "manifest": manifest}
+    summary = Summary.from_json(priced_summary(unpriced, layers, areas.values(), hardware))
     return replace(result, layers=layers, summary=summary, energy_table=table)
 
 
@@ -378,5 +379,5 @@ def write_tables(result: RunResult, directory: Path) -> None:
             json.dumps(spec, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
     (directory / SUMMARY_FILE).write_text(
-        json.dumps(result.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        json.dumps(result.summary.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

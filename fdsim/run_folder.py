@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -27,6 +26,7 @@ from fdsim.results import (
     RunResult,
 )
 from fdsim.spec.load import load_energy_table, load_hardware, load_workload
+from fdsim.summary import Summary
 
 
 def load_result(directory: str | Path) -> RunResult:
@@ -41,13 +41,13 @@ def load_result(directory: str | Path) -> RunResult:
     # No NaN in these tables: an empty field is an empty string (``busiest_unit``, ``memory``).
     tables = {name: _csv(folder / file, na_filter=False) for name, file in TABLE_FILES.items()}
     numerics = None
-    if "numerics" in summary:
+    if summary.numerics is not None:
         frames = {name: _csv(folder / file) for name, file in NUMERICS_FILES.items()}
         numerics = FunctionalNumerics(
             frames["sqnr"],
             frames["overflows"],
-            summary["numerics"]["source"],
-            summary["numerics"]["seed"],
+            summary.numerics["source"],
+            summary.numerics["seed"],
         )
     paths = {name: _present(folder / file) for name, file in SPEC_FILES.items()}
     return RunResult(
@@ -76,7 +76,7 @@ def _csv(path: Path, *, na_filter: bool = True) -> pd.DataFrame:
         raise ConfigError(str(path), f"not a readable table: {problem}") from None
 
 
-def _summary(path: Path) -> dict[str, Any]:
+def _summary(path: Path) -> Summary:
     try:
         summary = json.loads(_present(path).read_text(encoding="utf-8"))
     except (ValueError, OSError) as problem:
@@ -91,4 +91,7 @@ def _summary(path: Path) -> dict[str, Any]:
             f"{found}, expected {SCHEMA_VERSION} (saved by another fdsim version: run it again)",
             field="schema_version",
         )
-    return summary
+    try:
+        return Summary.from_json(summary)
+    except (KeyError, TypeError, AttributeError) as problem:
+        raise ConfigError(str(path), f"not a run summary: {problem}") from None

@@ -19,6 +19,7 @@ from fdsim.counts import COUNT_COLUMNS
 from fdsim.results import SCHEMA_VERSION, RunResult, reprice
 from fdsim.run_folder import load_result
 from fdsim.spec.load import SHIPPED_ENERGY_TABLES, load_energy_table
+from fdsim.summary import Summary
 
 REPO = Path(__file__).resolve().parent.parent
 HARDWARE = REPO / "hwconfigs/fdtrain_28nm.yaml"
@@ -71,7 +72,8 @@ def _assert_same(loaded: RunResult, saved: RunResult) -> None:
 def test_counts_keep_every_width_and_add_up_to_the_layer_table(lenet5_28nm: RunResult) -> None:
     counts, layers = lenet5_28nm.counts, lenet5_28nm.layers
     assert list(counts.columns) == COUNT_COLUMNS
-    assert lenet5_28nm.summary["schema_version"] == SCHEMA_VERSION == 1
+    assert lenet5_28nm.summary.schema_version == SCHEMA_VERSION == 1
+    assert lenet5_28nm.summary["schema_version"] == 1  # the JSON's keys read too
     arith = counts[counts["kind"] == "arith"]
     # the layer table sums widths; counts keep them apart (the FFT adds at several widths)
     fft_adds = arith[(arith["unit"] == "fft") & (arith["action"] == "add")]
@@ -82,6 +84,15 @@ def test_counts_keep_every_width_and_add_up_to_the_layer_table(lenet5_28nm: RunR
         for direction in ("read", "write"):
             rows = counts[(counts["kind"] == level) & (counts["action"] == direction)]
             assert rows["count"].sum() == layers[f"{level}_{direction}_bytes"].sum()
+
+
+def test_the_typed_summary_is_summary_json(lenet5_28nm: RunResult, tmp_path: Path) -> None:
+    summary = lenet5_28nm.summary
+    assert Summary.from_json(summary.to_json()) == summary
+    assert summary.phases["fwd"].cycles == summary.to_json()["phases"]["fwd"]["cycles"] > 0
+    assert "numerics" not in summary.to_json() and summary.numerics is None
+    folder = lenet5_28nm.save(tmp_path / "run")
+    assert json.loads((folder / "summary.json").read_text()) == summary.to_json()
 
 
 def test_save_then_load_round_trips(lenet5_28nm: RunResult, tmp_path: Path) -> None:
@@ -117,24 +128,21 @@ def test_reprice_equals_a_fresh_run_with_that_table(
     table = load_energy_table(SHIPPED_ENERGY_TABLES / "45nm.yaml").spec
     stored = load_result(lenet5_28nm.save(tmp_path / "run"))
     repriced = reprice(stored, table)
-    assert repriced.summary["energy_pj"] != lenet5_28nm.summary["energy_pj"]
+    assert repriced.summary.energy_pj != lenet5_28nm.summary.energy_pj
     # exactly: every column (energies included) and every summary energy, to the last bit
     pd.testing.assert_frame_equal(repriced.layers, lenet5_45nm.layers, check_exact=True)
     pd.testing.assert_frame_equal(repriced.traffic, lenet5_45nm.traffic, check_exact=True)
     pd.testing.assert_frame_equal(repriced.counts, lenet5_45nm.counts, check_exact=True)
     for key in ENERGY_KEYS:
-        assert repriced.summary[key] == lenet5_45nm.summary[key], key
-    assert repriced.summary["phases"] == lenet5_45nm.summary["phases"]
-    fresh_manifest = lenet5_45nm.summary["manifest"]
-    assert (
-        repriced.summary["manifest"]["spec_sha256"]["energy_table"]
-        == fresh_manifest["spec_sha256"]["energy_table"]
-    )
+        assert getattr(repriced.summary, key) == getattr(lenet5_45nm.summary, key), key
+    assert repriced.summary.phases == lenet5_45nm.summary.phases
+    hashes = repriced.summary.manifest["spec_sha256"]
+    assert hashes["energy_table"] == lenet5_45nm.summary.manifest["spec_sha256"]["energy_table"]
     assert repriced.energy_table == lenet5_45nm.energy_table
     # and back: the original table gives the original energies
     back = reprice(repriced, lenet5_28nm.energy_table)
     pd.testing.assert_frame_equal(back.layers, lenet5_28nm.layers, check_exact=True)
-    assert back.summary["energy_pj"] == lenet5_28nm.summary["energy_pj"]
+    assert back.summary.energy_pj == lenet5_28nm.summary.energy_pj
 
 
 def test_fdsim_reprice_writes_a_new_run_folder(
@@ -153,13 +161,13 @@ def test_fdsim_reprice_writes_a_new_run_folder(
     assert {path.name: path.read_bytes() for path in stored.iterdir()} == before
     repriced = load_result(out)
     pd.testing.assert_frame_equal(repriced.layers, lenet5_45nm.layers, check_exact=True)
-    assert repriced.summary["energy_pj"] == lenet5_45nm.summary["energy_pj"]
+    assert repriced.summary.energy_pj == lenet5_45nm.summary.energy_pj
     assert (out / "report.md").is_file()
     # a table by path, into --out
     table = SHIPPED_ENERGY_TABLES / "28nm.yaml"
     assert main(["reprice", str(out), str(table), "--out", str(tmp_path / "back")]) == 0
     back = load_result(tmp_path / "back")
-    assert back.summary["energy_pj"] == lenet5_28nm.summary["energy_pj"]
+    assert back.summary.energy_pj == lenet5_28nm.summary.energy_pj
 
 
 def _fails(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -204,6 +212,11 @@ def test_fdsim_reprice_refuses_what_is_not_a_complete_run(
     assert _fails(["reprice", str(old), "45nm"], capsys) == (
         f"{old / 'summary.json'}: schema_version: missing, expected 1 "
         "(saved by another fdsim version: run it again)"
+    )
+    _edit_summary(old, {"schema_version": 1, "total_time_s": 1.0})
+    assert _fails(["reprice", str(old), "45nm"], capsys) == (
+        f"{old / 'summary.json'}: not a run summary: "
+        "Summary.__init__() got an unexpected keyword argument 'total_time_s'"
     )
     good = lenet5_28nm.save(tmp_path / "good")
     assert _fails(["reprice", str(good), "7nm"], capsys) == (
