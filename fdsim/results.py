@@ -112,19 +112,11 @@ def numerics_summary(numerics: FunctionalNumerics) -> dict[str, Any]:
         "seed": numerics.seed,
         "overflow_events": int(overflows["overflow_events"].sum()),
         "values_checked": int(overflows["values_checked"].sum()),
+        # an exact tensor (no noise at all) has an infinite SQNR: null
         "lowest_sqnr_by_phase": {
-            str(phase): {
-                "layer": str(layer),
-                "tensor": str(tensor),
-                # JSON has no infinity: an exact tensor (no noise at all) is null
-                "sqnr_db": value if math.isfinite(value) else None,
-            }
-            for phase, layer, tensor, value in zip(
-                worst["phase"],
-                worst["layer"],
-                worst["tensor"],
-                worst["sqnr_db"].astype(float),
-                strict=True,
+            str(phase): row
+            for phase, row in zip(
+                worst["phase"], _json_rows(worst, ("layer", "tensor"), "sqnr_db"), strict=True
             )
         },
         "overflow_events_by_site": {
@@ -140,24 +132,25 @@ def numerics_summary(numerics: FunctionalNumerics) -> dict[str, Any]:
         },
         "information_lost": {
             "threshold_db": INFORMATION_LOST_DB,
-            # -inf (nothing of the varying part survives) is not JSON: null
-            "tensors": [
-                {
-                    "layer": str(layer),
-                    "phase": str(phase),
-                    "tensor": str(tensor),
-                    "sqnr_varying_db": value if math.isfinite(value) else None,
-                }
-                for layer, phase, tensor, value in zip(
-                    lost["layer"],
-                    lost["phase"],
-                    lost["tensor"],
-                    lost["sqnr_varying_db"].astype(float),
-                    strict=True,
-                )
-            ],
+            # -inf (nothing of the varying part survives): null
+            "tensors": _json_rows(lost, ("layer", "phase", "tensor"), "sqnr_varying_db"),
         },
     }
+
+
+def _json_rows(frame: pd.DataFrame, names: tuple[str, ...], decibels: str) -> list[dict[str, Any]]:
+    """``frame``'s rows as JSON objects: the ``names`` columns as strings and the ``decibels``
+    column as a float, null where infinite (JSON has no infinity)."""
+    rows: list[dict[str, Any]] = []
+    for record in frame.to_dict("records"):
+        value = float(record[decibels])
+        rows.append(
+            {
+                **{name: str(record[name]) for name in names},
+                decibels: value if math.isfinite(value) else None,
+            }
+        )
+    return rows
 
 
 def collect(

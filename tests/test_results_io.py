@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from cli_errors import one_line_error
 
 from fdsim.api import run
 from fdsim.cli import main
@@ -170,15 +171,6 @@ def test_fdsim_reprice_writes_a_new_run_folder(
     assert back.summary.energy_pj == lenet5_28nm.summary.energy_pj
 
 
-def _fails(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(args)
-    captured = capsys.readouterr()
-    assert code == 2
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    return lines[0]
-
-
 def _edit_summary(folder: Path, change: dict[str, Any]) -> None:
     path = folder / "summary.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), **change}), encoding="utf-8")
@@ -188,42 +180,42 @@ def test_fdsim_reprice_refuses_what_is_not_a_complete_run(
     lenet5_28nm: RunResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "nowhere"
-    assert _fails(["reprice", str(missing), "45nm"], capsys) == (
+    assert one_line_error(["reprice", str(missing), "45nm"], capsys) == (
         f"{missing}: no such folder: expected an fdsim run folder"
     )
     plain = tmp_path / "plain"
     plain.mkdir()
     (plain / "layers.csv").write_text("layer\n")
-    assert _fails(["reprice", str(plain), "45nm"], capsys) == (
+    assert one_line_error(["reprice", str(plain), "45nm"], capsys) == (
         f"{plain}: is not an fdsim run folder (no fdsim run marker)"
     )
     incomplete = lenet5_28nm.save(tmp_path / "incomplete")
     (incomplete / "counts.csv").unlink()
-    assert _fails(["reprice", str(incomplete), "45nm"], capsys) == (
+    assert one_line_error(["reprice", str(incomplete), "45nm"], capsys) == (
         f"{incomplete / 'counts.csv'}: missing: the run folder is incomplete"
     )
     old = lenet5_28nm.save(tmp_path / "old")
     _edit_summary(old, {"schema_version": 0})
-    assert _fails(["reprice", str(old), "45nm"], capsys) == (
+    assert one_line_error(["reprice", str(old), "45nm"], capsys) == (
         f"{old / 'summary.json'}: schema_version: 0, expected 1 "
         "(saved by another fdsim version: run it again)"
     )
     _edit_summary(old, {"schema_version": None})
-    assert _fails(["reprice", str(old), "45nm"], capsys) == (
+    assert one_line_error(["reprice", str(old), "45nm"], capsys) == (
         f"{old / 'summary.json'}: schema_version: missing, expected 1 "
         "(saved by another fdsim version: run it again)"
     )
     _edit_summary(old, {"schema_version": 1, "total_time_s": 1.0})
-    assert _fails(["reprice", str(old), "45nm"], capsys) == (
+    assert one_line_error(["reprice", str(old), "45nm"], capsys) == (
         f"{old / 'summary.json'}: not a run summary: "
         "Summary.__init__() got an unexpected keyword argument 'total_time_s'"
     )
     good = lenet5_28nm.save(tmp_path / "good")
-    assert _fails(["reprice", str(good), "7nm"], capsys) == (
+    assert one_line_error(["reprice", str(good), "7nm"], capsys) == (
         "7nm: no shipped energy table of that name (28nm, 45nm)"
     )
     inside = good / "priced"
-    assert _fails(["reprice", str(good), "45nm", "--out", str(inside)], capsys) == (
+    assert one_line_error(["reprice", str(good), "45nm", "--out", str(inside)], capsys) == (
         f"{inside}: is inside RUN_DIR, which reprice never modifies"
     )
     assert not inside.exists() and not (tmp_path / "good-45nm").exists()
