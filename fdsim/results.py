@@ -318,7 +318,8 @@ def reprice(result: RunResult, table: EnergyTable, *, source: str | None = None)
     energies, areas and leakage, and its manifest's energy table (``source``: where the table
     came from, recorded as its input; its hash and the run id follow the table) — exactly
     those of a fresh run of the same specs with that table. Counts, cycles and bytes are
-    ``result``'s own."""
+    ``result``'s own, and so is ``hardware`` (its ``energy_table`` field and hash still name
+    the table the run was simulated with)."""
     hardware = result.hardware
     areas = {area.unit: area for area in unit_areas(hardware, table)}
     records: dict[tuple[str, str, str], list[Mapping[Any, Any]]] = {}
