@@ -326,7 +326,9 @@ def _reprice(args: argparse.Namespace, session: _Session) -> int:
             raise ConfigError(args.table, f"no shipped energy table of that name ({shipped})")
     stored = load_result(args.run_dir)
     table = load_energy_table(table_path)
-    out = args.out or args.run_dir.with_name(f"{args.run_dir.name}-{table_path.stem}")
+    # ``.`` and ``..`` have no name to extend: the default goes beside the folder they mean
+    named = args.run_dir.resolve() if args.run_dir.name in ("", "..") else args.run_dir
+    out = args.out or named.with_name(f"{named.name}-{table_path.stem}")
     if out.resolve().is_relative_to(args.run_dir.resolve()):
         raise ConfigError(str(out), "is inside RUN_DIR, which reprice never modifies")
     session.target(out, OutputKind.RUN, args.force)

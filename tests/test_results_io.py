@@ -171,6 +171,15 @@ def test_fdsim_reprice_writes_a_new_run_folder(
     assert back.summary.energy_pj == lenet5_28nm.summary.energy_pj
 
 
+def test_fdsim_reprice_of_the_current_folder_writes_beside_it(
+    lenet5_28nm: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = lenet5_28nm.save(tmp_path / "run")
+    monkeypatch.chdir(stored)
+    assert main(["reprice", ".", "45nm"]) == 0
+    assert load_result(tmp_path / "run-45nm").energy_table.name == "horowitz_45nm"
+
+
 def _edit_summary(folder: Path, change: dict[str, Any]) -> None:
     path = folder / "summary.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), **change}), encoding="utf-8")
