@@ -53,6 +53,25 @@ class CriticalCause(StrEnum):
     DRAIN = "drain"
 
 
+class AreaPart(StrEnum):
+    """Hardware with area and leakage that executes no ops of its own: the SRAM buffers (all of
+    them: the ``sram`` rows of ``layers.csv``) and the spatial baseline's systolic array."""
+
+    SRAM = "sram"
+    SYSTOLIC_ARRAY = "systolic_array"
+
+
+Part = Unit | AreaPart
+"""What ``layers.csv`` has rows for and area is priced for: a unit, or an :class:`AreaPart`."""
+
+_PARTS: dict[str, Part] = {part.value: part for part in (*Unit, *AreaPart)}
+
+
+def part_named(name: str) -> Part:
+    """The part a ``layers.csv`` or ``counts.csv`` ``unit`` value names."""
+    return _PARTS[name]
+
+
 class CountKind(StrEnum):
     """What a ``counts.csv`` row counts: arithmetic operations, SRAM bytes or DRAM bytes."""
 

@@ -27,18 +27,21 @@ from typing import Any
 
 import pandas as pd
 
-from fdsim.cost.area import unit_areas
+from fdsim.cost.area import UnitArea, unit_areas
 from fdsim.cost.pricing import priced_summary, unit_energy
 from fdsim.counts import (
     COUNT_COLUMNS,
+    AreaPart,
     Arith,
     CountKind,
     CriticalCause,
     Direction,
     LayerCounts,
+    Part,
     StallCause,
     UnitCounts,
     count_rows,
+    part_named,
     priced_counts,
     total,
 )
@@ -165,8 +168,8 @@ def collect(
 ) -> RunResult:
     """Price the counts and assemble the tables and summary (``workload``: the batch size and
     kernel sizes behind the per-image and spatial-equivalent totals)."""
-    areas = {area.unit: area for area in unit_areas(hardware, table)}
-    units = [unit for unit in Unit if unit is Unit.DMA or unit.value in areas]
+    areas = _areas(hardware, table)
+    units = [unit for unit in Unit if unit is Unit.DMA or unit in areas]
     rows: list[dict[str, Any]] = []
     traffic: list[dict[str, Any]] = []
     counted: list[dict[str, Any]] = []
@@ -184,18 +187,18 @@ def collect(
                 for cause in CriticalCause
             },
         }
-        # the pseudo-unit ``sram`` counts nothing: it carries the buffers' leakage
-        for name, unit_counts in [
-            *((unit.value, counts.units.get(unit) or UnitCounts()) for unit in units),
-            ("sram", UnitCounts()),
-        ]:
-            area = areas.get(name)
-            leakage_mw = area.leakage_mw if area else 0.0
+        # the ``sram`` rows count nothing: they carry the buffers' leakage
+        parts: list[tuple[Part, UnitCounts]] = [
+            *((unit, counts.units.get(unit) or UnitCounts()) for unit in units),
+            (AreaPart.SRAM, UnitCounts()),
+        ]
+        for part, unit_counts in parts:
+            leakage_mw = _leakage_mw(areas, part)
             stalls = unit_counts.stall_cycles
             rows.append(
                 {
                     **base,
-                    "unit": name,
+                    "unit": part.value,
                     "ops": unit_counts.ops,
                     "busy_cycles": unit_counts.busy_cycles,
                     **{
@@ -214,7 +217,7 @@ def collect(
                     **unit_energy(unit_counts, leakage_mw, counts.cycles, hardware, table),
                 }
             )
-            where = {"layer": plan.name, "phase": plan.phase.value, "unit": name}
+            where = {"layer": plan.name, "phase": plan.phase.value, "unit": part.value}
             for kind, action, bits, memory, n in count_rows(unit_counts):
                 counted.append(
                     {
@@ -278,6 +281,16 @@ def collect(
     return RunResult(layers, traffic_frame, counts_frame, priced, hardware, workload, table)
 
 
+def _areas(hardware: HardwareSpec, table: EnergyTable) -> dict[Part, UnitArea]:
+    return {area.unit: area for area in unit_areas(hardware, table)}
+
+
+def _leakage_mw(areas: Mapping[Part, UnitArea], part: Part) -> float:
+    """``part``'s static power; the DMA engine has no area of its own."""
+    area = areas.get(part)
+    return area.leakage_mw if area else 0.0
+
+
 def _phase_spans(
     schedule: Schedule, layer_counts: list[LayerCounts], layers: pd.DataFrame
 ) -> dict[str, dict[str, Any]]:
@@ -321,7 +334,7 @@ def reprice(result: RunResult, table: EnergyTable, *, source: str | None = None)
     ``result``'s own, and so is ``hardware`` (its ``energy_table`` field and hash still name
     the table the run was simulated with)."""
     hardware = result.hardware
-    areas = {area.unit: area for area in unit_areas(hardware, table)}
+    areas = _areas(hardware, table)
     records: dict[tuple[str, str, str], list[Mapping[Any, Any]]] = {}
     for record in result.counts.to_dict("records"):
         key = (record["layer"], record["phase"], record["unit"])
@@ -330,8 +343,7 @@ def reprice(result: RunResult, table: EnergyTable, *, source: str | None = None)
     priced = []
     columns = (layers[name] for name in ("layer", "phase", "unit", "layer_cycles"))
     for layer, phase, unit, cycles in zip(*columns, strict=True):
-        area = areas.get(unit)
-        leakage_mw = area.leakage_mw if area else 0.0
+        leakage_mw = _leakage_mw(areas, part_named(unit))
         counts = priced_counts(records.get((layer, phase, unit), []))
         priced.append(unit_energy(counts, leakage_mw, int(cycles), hardware, table))
     layers = layers.copy()
