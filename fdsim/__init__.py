@@ -24,8 +24,9 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from fdsim.api import load_energy_table, load_hardware, load_workload, simulate
     from fdsim.errors import ConfigError, FdsimError
-    from fdsim.results import RunResult
-    from fdsim.schedule.ops import Phase
+    from fdsim.results import RunResult, reprice
+    from fdsim.run_folder import load_result
+    from fdsim.vocabulary import Phase
     from fdsim.spec.energy import EnergyTable
     from fdsim.spec.hardware import HardwareSpec
     from fdsim.spec.override import override
@@ -38,10 +39,11 @@ _HOMES = {
     "simulate": "fdsim.api",
     "override": "fdsim.spec.override",
     "RunResult": "fdsim.results",
-    # Saved results are to come here: "load_result" and "reprice" (issue 10's results work).
+    "load_result": "fdsim.run_folder",
+    "reprice": "fdsim.results",
     "ConfigError": "fdsim.errors",
     "FdsimError": "fdsim.errors",
-    "Phase": "fdsim.schedule.ops",
+    "Phase": "fdsim.vocabulary",
     "HardwareSpec": "fdsim.spec.hardware",
     "Workload": "fdsim.spec.workload",
     "EnergyTable": "fdsim.spec.energy",
@@ -59,8 +61,10 @@ __all__ = [
     "__version__",
     "load_energy_table",
     "load_hardware",
+    "load_result",
     "load_workload",
     "override",
+    "reprice",
     "simulate",
 ]
 

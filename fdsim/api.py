@@ -9,7 +9,6 @@ the steps.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,7 +23,7 @@ from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
 from fdsim.nn.datasets import DatasetSource
 from fdsim.nn.model import build_model
-from fdsim.results import RunResult, collect, with_numerics
+from fdsim.results import RunResult, canonical_run_id, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase, Schedule
@@ -167,7 +166,8 @@ def simulate_compiled(
     result = collect(
         schedule, counts, bounds, trace.total_cycles, hardware, table, manifest, workload
     )
-    return replace(result, summary={**result.summary, "linearity": linearity_summary(workload)})
+    linearity = linearity_summary(workload)
+    return replace(result, summary=replace(result.summary, linearity=linearity))
 
 
 def _begin(on_stage: Callable[[Stage], None] | None, stage: Stage) -> None:
@@ -270,10 +270,3 @@ def dataset_identity(source: DatasetSource) -> dict[str, str]:
         if path is not None:
             identity[key] = sha256(path.read_bytes()).hexdigest()
     return identity
-
-
-def canonical_run_id(hashes: Mapping[str, str], options: Mapping[str, Any]) -> str:
-    """A short id of everything that decides a run's result: the canonical specs (whatever
-    their file names) and the ``options``. Equal specs and options, equal ids."""
-    canonical = json.dumps({"spec_sha256": hashes, "options": options}, sort_keys=True)
-    return sha256(canonical.encode()).hexdigest()[:12]

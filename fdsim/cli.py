@@ -134,10 +134,10 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     finally:
         progress.close()
     # Readable names; the id covers what they leave out (seed, dataset).
-    options = result.summary["manifest"]["options"]
+    options = result.summary.manifest["options"]
     tags = [] if phases == TRAINING_STEP else ["+".join(options["phases"])]
     tags += ["functional"] if args.functional else []
-    name = "-".join([workload.stem, hardware.stem, *tags, result.summary["manifest"]["run_id"]])
+    name = "-".join([workload.stem, hardware.stem, *tags, result.summary.manifest["run_id"]])
     out = args.out or session.target(Path("fdsim-out") / name, OutputKind.RUN, args.force)
 
     def write(directory: Path) -> None:
@@ -147,9 +147,9 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     write_output(out, OutputKind.RUN, write, force=args.force, on_committed=session.committed)
     if not args.quiet:
         print(run_text(result))
-    files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, summary.json"
+    files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv"
     extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
-    print(f"wrote {out}/{files}{extra}")
+    print(f"wrote {out}/{files}{extra}, summary.json and the specs as JSON")
     return 0
 
 
@@ -275,6 +275,42 @@ def _schema(args: argparse.Namespace, _session: _Session) -> int:
     return 0
 
 
+def _reprice(args: argparse.Namespace, session: _Session) -> int:
+    """``fdsim reprice RUN_DIR TABLE``: the stored run priced by another energy table (a
+    shipped name or a file), written as a new run folder; ``RUN_DIR`` is only read."""
+    from fdsim.report.markdown import write_report
+    from fdsim.results import reprice, write_tables
+    from fdsim.run_folder import load_result
+    from fdsim.spec.hardware import is_energy_table_name
+    from fdsim.spec.load import SHIPPED_ENERGY_TABLES, load_energy_table, shipped_energy_tables
+
+    table_path = Path(args.table)
+    if is_energy_table_name(args.table):
+        table_path = SHIPPED_ENERGY_TABLES / f"{args.table}.yaml"
+        if not table_path.exists():
+            shipped = ", ".join(shipped_energy_tables())
+            raise ConfigError(args.table, f"no shipped energy table of that name ({shipped})")
+    stored = load_result(args.run_dir)
+    table = load_energy_table(table_path)
+    # ``.`` and ``..`` have no name to extend: the default goes beside the folder they mean
+    named = args.run_dir.resolve() if args.run_dir.name in ("", "..") else args.run_dir
+    out = args.out or named.with_name(f"{named.name}-{table_path.stem}")
+    if out.resolve().is_relative_to(args.run_dir.resolve()):
+        raise ConfigError(str(out), "is inside RUN_DIR, which reprice never modifies")
+    session.target(out, OutputKind.RUN, args.force)
+    result = reprice(stored, table.spec, source=table.origin.path)
+
+    def write(directory: Path) -> None:
+        write_tables(result, directory)
+        write_report(result, directory)
+
+    write_output(out, OutputKind.RUN, write, force=args.force, on_committed=session.committed)
+    energy_uj = result.summary.energy_pj / 1e6
+    print(f"{args.run_dir} priced by {table.origin.path}: {energy_uj:,.3f} µJ per step")
+    print(f"wrote {out}/report.md, energy.png, cycles.png, layers.csv, traffic.csv, summary.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from fdsim.schedule.ops import Phase
 
@@ -336,6 +372,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     _force_option(train)
     train.set_defaults(handler=_train)
+
+    reprice = commands.add_parser(
+        "reprice", help="price a stored run by another energy table, without re-simulating"
+    )
+    reprice.add_argument("run_dir", type=Path, help="a folder fdsim run wrote")
+    reprice.add_argument("table", help="energy table: a shipped name (28nm, 45nm) or a file")
+    reprice.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: RUN_DIR-<table>); RUN_DIR is never changed",
+    )
+    _force_option(reprice)
+    reprice.set_defaults(handler=_reprice)
 
     validate = commands.add_parser("validate", help="check spec files (kind detected)")
     validate.add_argument("files", nargs="+", type=Path)

@@ -167,6 +167,12 @@ def _commit(directory: Path, plan: OutputPlan, staging: Path) -> None:
         staging.rmdir()
 
 
+def output_kind(folder: Path) -> OutputKind | None:
+    """The kind of fdsim output ``folder`` holds by its marker, or None when it has none."""
+    marker = _read_marker(folder)
+    return None if marker is None else OutputKind(marker["kind"])
+
+
 def _read_marker(folder: Path) -> dict[str, Any] | None:
     """The marker in ``folder``, or None when there is none or it is not fdsim's."""
     try:

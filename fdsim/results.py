@@ -1,138 +1,159 @@
-"""Run results: tidy tables priced from counts, the summary and the manifest; saving them.
+"""Run results: tidy tables, the counts they are priced from, the summary and the manifest;
+saving them, and re-pricing them under another energy table.
 
 ``layers`` has one row per layer × phase × unit (``unit`` ``sram`` carries the buffers'
 leakage); its layer-level columns (``layer_cycles``, ``bound_cycles``, ``busiest_unit``,
 ``critical_stall_{cause}_cycles``) repeat on every unit row of the layer, its per-unit stalls
 are ``unit_stall_{cause}_cycles``. ``traffic`` has one row per layer × phase × memory ×
 tensor-or-buffer × direction (DRAM tensors: activations, weights, gradients, stash,
-velocity). The summary's totals are one training step (the phases simulated); ``phases``
-splits them per phase. Energy is derived here from counts and the energy table, so a new
-table re-prices a stored run.
+velocity). ``counts`` (:data:`fdsim.counts.COUNT_COLUMNS`) keeps each unit's arithmetic by
+(operation, operand bits) and its bytes by (buffer or tensor, direction): what the energy
+columns are priced from (``cost/pricing.py``), so :func:`reprice` gives a stored run the
+energies of a fresh run under another table without re-simulating. The summary's totals are
+one training step (the phases simulated), typed (:class:`fdsim.summary.Summary`); ``phases``
+splits them per phase; ``schema_version`` is :data:`SCHEMA_VERSION`. A result carries the
+specs it was made from.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from fdsim.cost.area import UnitArea, unit_areas
-from fdsim.cost.energy import arithmetic_energy_pj, dram_energy_pj, sram_energy_pj_per_byte
-from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit, buffer_spec
-from fdsim.sim.counters import CriticalCause, LayerCounts, UnitCounts
-from fdsim.sim.engine import StallCause
-from fdsim.sim.functional import INFORMATION_LOST_DB, FunctionalNumerics
-from fdsim.sim.units import Arith
+from fdsim.cost.pricing import priced_summary, unit_energy
+from fdsim.counts import (
+    COUNT_COLUMNS,
+    AreaPart,
+    Arith,
+    CountKind,
+    CriticalCause,
+    Direction,
+    LayerCounts,
+    Part,
+    StallCause,
+    UnitCounts,
+    count_rows,
+    part_named,
+    priced_counts,
+    total,
+)
+from fdsim.numerics import INFORMATION_LOST_DB, FunctionalNumerics
+from fdsim.output import OutputKind, write_output
+from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
+from fdsim.spec.load import canonical_hash
 from fdsim.spec.workload import Workload
 from fdsim.step_totals import phase_overlap, spatial_equivalent_ops, throughput, union_cycles
+from fdsim.summary import Summary
 
-PJ_PER_MW_SECOND = 1e9
+SCHEMA_VERSION = 1
+"""Version of a saved run's layout (files, columns, summary keys); ``load_result`` refuses
+another."""
+
+TABLE_FILES = {"layers": "layers.csv", "traffic": "traffic.csv", "counts": "counts.csv"}
+NUMERICS_FILES = {"sqnr": "numerics.csv", "overflows": "overflows.csv"}
+SPEC_FILES = {
+    "hardware": "hardware.json",
+    "workload": "workload.json",
+    "energy_table": "energy_table.json",
+}
+SUMMARY_FILE = "summary.json"
 
 
 @dataclass(frozen=True)
 class RunResult:
+    """One run: its tables, its summary, the specs it ran (``energy_table`` priced it) and,
+    for a functional run, its numerics."""
+
     layers: pd.DataFrame
     traffic: pd.DataFrame
-    summary: dict[str, Any]
+    counts: pd.DataFrame
+    summary: Summary
+    hardware: HardwareSpec
+    workload: Workload
+    energy_table: EnergyTable
     numerics: FunctionalNumerics | None = None
+
+    def save(self, directory: str | Path, *, force: bool = False) -> Path:
+        """Write the run into ``directory`` by the output-folder rules (``fdsim.output``:
+        ``ConfigError`` where they refuse), for :func:`fdsim.run_folder.load_result`;
+        returns the folder."""
+        folder = Path(directory)
+        write_output(
+            folder, OutputKind.RUN, lambda staging: write_tables(self, staging), force=force
+        )
+        return folder
 
 
 def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
-    """``result`` with a functional run's numerics and their totals in the summary: overflow
-    and underflow events (in all and by site, sites with events only), the lowest SQNR per
-    phase, and the tensors whose varying part is below ``INFORMATION_LOST_DB``."""
+    """``result`` with a functional run's numerics and their totals in the summary
+    (:func:`numerics_summary`)."""
+    summary = replace(result.summary, numerics=numerics_summary(numerics))
+    return replace(result, summary=summary, numerics=numerics)
+
+
+def numerics_summary(numerics: FunctionalNumerics) -> dict[str, Any]:
+    """The summary's ``numerics``: overflow and underflow events (in all and by site, sites
+    with events only), the lowest SQNR per phase, and the tensors whose varying part is below
+    ``INFORMATION_LOST_DB``."""
     sqnr, overflows = numerics.sqnr, numerics.overflows
     measured = sqnr.dropna(subset=["sqnr_db"])
     worst = measured.loc[measured.groupby("phase", sort=False)["sqnr_db"].idxmin()]
     by_site = overflows.groupby("site", sort=False)[["overflow_events", "underflow_events"]].sum()
     lost = numerics.information_lost()
-    summary = {
-        **result.summary,
-        "numerics": {
-            "source": numerics.source,
-            "seed": numerics.seed,
-            "overflow_events": int(overflows["overflow_events"].sum()),
-            "values_checked": int(overflows["values_checked"].sum()),
-            "lowest_sqnr_by_phase": {
-                str(phase): {
-                    "layer": str(layer),
-                    "tensor": str(tensor),
-                    # JSON has no infinity: an exact tensor (no noise at all) is null
-                    "sqnr_db": value if math.isfinite(value) else None,
-                }
-                for phase, layer, tensor, value in zip(
-                    worst["phase"],
-                    worst["layer"],
-                    worst["tensor"],
-                    worst["sqnr_db"].astype(float),
-                    strict=True,
-                )
-            },
-            "overflow_events_by_site": {
-                str(site): int(events)
-                for site, events in by_site["overflow_events"].items()
-                if events > 0
-            },
-            "underflow_events": int(overflows["underflow_events"].sum()),
-            "underflow_events_by_site": {
-                str(site): int(events)
-                for site, events in by_site["underflow_events"].items()
-                if events > 0
-            },
-            "information_lost": {
-                "threshold_db": INFORMATION_LOST_DB,
-                # -inf (nothing of the varying part survives) is not JSON: null
-                "tensors": [
-                    {
-                        "layer": str(layer),
-                        "phase": str(phase),
-                        "tensor": str(tensor),
-                        "sqnr_varying_db": value if math.isfinite(value) else None,
-                    }
-                    for layer, phase, tensor, value in zip(
-                        lost["layer"],
-                        lost["phase"],
-                        lost["tensor"],
-                        lost["sqnr_varying_db"].astype(float),
-                        strict=True,
-                    )
-                ],
-            },
+    return {
+        "source": numerics.source,
+        "seed": numerics.seed,
+        "overflow_events": int(overflows["overflow_events"].sum()),
+        "values_checked": int(overflows["values_checked"].sum()),
+        # an exact tensor (no noise at all) has an infinite SQNR: null
+        "lowest_sqnr_by_phase": {
+            str(phase): row
+            for phase, row in zip(
+                worst["phase"], _json_rows(worst, ("layer", "tensor"), "sqnr_db"), strict=True
+            )
+        },
+        "overflow_events_by_site": {
+            str(site): int(events)
+            for site, events in by_site["overflow_events"].items()
+            if events > 0
+        },
+        "underflow_events": int(overflows["underflow_events"].sum()),
+        "underflow_events_by_site": {
+            str(site): int(events)
+            for site, events in by_site["underflow_events"].items()
+            if events > 0
+        },
+        "information_lost": {
+            "threshold_db": INFORMATION_LOST_DB,
+            # -inf (nothing of the varying part survives): null
+            "tensors": _json_rows(lost, ("layer", "phase", "tensor"), "sqnr_varying_db"),
         },
     }
-    return replace(result, summary=summary, numerics=numerics)
 
 
-def _total(counts: Mapping[tuple[Any, Any], int], which: object) -> int:
-    """Sum of a two-part-keyed counter over keys whose one part is ``which`` (an arithmetic
-    operation, or a direction "read"/"write")."""
-    return sum(n for key, n in counts.items() if which in key)
-
-
-def _unit_energy(
-    counts: UnitCounts, hardware: HardwareSpec, table: EnergyTable
-) -> tuple[float, float, float]:
-    """(compute, SRAM, DRAM) dynamic energy in pJ of one unit's counts."""
-    compute = sum(
-        n * arithmetic_energy_pj(table.int_mult if op is Arith.MULT else table.int_add, bits)
-        for (op, bits), n in counts.arith.items()
-    )
-    sram = 0.0
-    for (buffer, direction), nbytes in counts.sram_bytes.items():
-        spec = buffer_spec(hardware, buffer)
-        per_byte = sram_energy_pj_per_byte(
-            table.sram, spec.size_bytes // spec.banks, write=direction == "write"
+def _json_rows(frame: pd.DataFrame, names: tuple[str, ...], decibels: str) -> list[dict[str, Any]]:
+    """``frame``'s rows as JSON objects: the ``names`` columns as strings and the ``decibels``
+    column as a float, null where infinite (JSON has no infinity)."""
+    rows: list[dict[str, Any]] = []
+    for record in frame.to_dict("records"):
+        value = float(record[decibels])
+        rows.append(
+            {
+                **{name: str(record[name]) for name in names},
+                decibels: value if math.isfinite(value) else None,
+            }
         )
-        sram += nbytes * per_byte
-    reads, writes = _total(counts.dram_bytes, "read"), _total(counts.dram_bytes, "write")
-    return compute, sram, dram_energy_pj(table, reads, writes)
+    return rows
 
 
 def collect(
@@ -147,11 +168,11 @@ def collect(
 ) -> RunResult:
     """Price the counts and assemble the tables and summary (``workload``: the batch size and
     kernel sizes behind the per-image and spatial-equivalent totals)."""
-    areas = {area.unit: area for area in unit_areas(hardware, table)}
-    unit_names = [u.value for u in Unit if u is Unit.DMA or u.value in areas]
+    areas = _areas(hardware, table)
+    units = [unit for unit in Unit if unit is Unit.DMA or unit in areas]
     rows: list[dict[str, Any]] = []
     traffic: list[dict[str, Any]] = []
-    seconds_per_cycle = 1 / hardware.clock_hz
+    counted: list[dict[str, Any]] = []
     for plan, counts, bound in zip(schedule.layers, layer_counts, bounds, strict=True):
         base = {
             "layer": plan.name,
@@ -166,18 +187,18 @@ def collect(
                 for cause in CriticalCause
             },
         }
-        leak_seconds = counts.cycles * seconds_per_cycle
-        for name in [*unit_names, "sram"]:
-            unit_counts = counts.units.get(Unit(name)) if name != "sram" else None
-            unit_counts = unit_counts or UnitCounts()
-            compute, sram, dram = _unit_energy(unit_counts, hardware, table)
-            area: UnitArea | None = areas.get(name)
-            leakage = (area.leakage_mw if area else 0.0) * leak_seconds * PJ_PER_MW_SECOND
+        # the ``sram`` rows count nothing: they carry the buffers' leakage
+        parts: list[tuple[Part, UnitCounts]] = [
+            *((unit, counts.units.get(unit) or UnitCounts()) for unit in units),
+            (AreaPart.SRAM, UnitCounts()),
+        ]
+        for part, unit_counts in parts:
+            leakage_mw = _leakage_mw(areas, part)
             stalls = unit_counts.stall_cycles
             rows.append(
                 {
                     **base,
-                    "unit": name,
+                    "unit": part.value,
                     "ops": unit_counts.ops,
                     "busy_cycles": unit_counts.busy_cycles,
                     **{
@@ -187,41 +208,38 @@ def collect(
                     "utilisation": unit_counts.busy_cycles / counts.cycles
                     if counts.cycles
                     else 0.0,
-                    "mults": _total(unit_counts.arith, Arith.MULT),
-                    "adds": _total(unit_counts.arith, Arith.ADD),
-                    "sram_read_bytes": _total(unit_counts.sram_bytes, "read"),
-                    "sram_write_bytes": _total(unit_counts.sram_bytes, "write"),
-                    "dram_read_bytes": _total(unit_counts.dram_bytes, "read"),
-                    "dram_write_bytes": _total(unit_counts.dram_bytes, "write"),
-                    "compute_energy_pj": compute,
-                    "sram_energy_pj": sram,
-                    "dram_energy_pj": dram,
-                    "leakage_energy_pj": leakage,
-                    "energy_pj": compute + sram + dram + leakage,
+                    "mults": total(unit_counts.arith, Arith.MULT),
+                    "adds": total(unit_counts.arith, Arith.ADD),
+                    "sram_read_bytes": total(unit_counts.sram_bytes, Direction.READ),
+                    "sram_write_bytes": total(unit_counts.sram_bytes, Direction.WRITE),
+                    "dram_read_bytes": total(unit_counts.dram_bytes, Direction.READ),
+                    "dram_write_bytes": total(unit_counts.dram_bytes, Direction.WRITE),
+                    **unit_energy(unit_counts, leakage_mw, counts.cycles, hardware, table),
                 }
             )
-            for (buffer, direction), nbytes in unit_counts.sram_bytes.items():
-                traffic.append(
+            where = {"layer": plan.name, "phase": plan.phase.value, "unit": part.value}
+            for kind, action, bits, memory, n in count_rows(unit_counts):
+                counted.append(
                     {
-                        "layer": plan.name,
-                        "phase": plan.phase.value,
-                        "level": "sram",
-                        "memory": buffer.value,
-                        "direction": direction,
-                        "bytes": nbytes,
+                        **where,
+                        "kind": kind.value,
+                        "action": action,
+                        "bits": bits,
+                        "memory": memory,
+                        "count": n,
                     }
                 )
-            for (tensor, direction), nbytes in unit_counts.dram_bytes.items():
-                traffic.append(
-                    {
-                        "layer": plan.name,
-                        "phase": plan.phase.value,
-                        "level": "dram",
-                        "memory": tensor.value,
-                        "direction": direction,
-                        "bytes": nbytes,
-                    }
-                )
+                if kind is not CountKind.ARITH:
+                    traffic.append(
+                        {
+                            "layer": plan.name,
+                            "phase": plan.phase.value,
+                            "level": kind.value,
+                            "memory": memory,
+                            "direction": action,
+                            "bytes": n,
+                        }
+                    )
     layers = pd.DataFrame(rows)
     traffic_frame = pd.DataFrame(
         traffic, columns=["layer", "phase", "level", "memory", "direction", "bytes"]
@@ -230,11 +248,19 @@ def collect(
         traffic_frame = traffic_frame.groupby(
             ["layer", "phase", "level", "memory", "direction"], as_index=False, sort=False
         ).agg(bytes=("bytes", "sum"))
-    summary = _summary(layers, total_cycles, hardware, list(areas.values()), manifest)
-    summary.update(
-        throughput(summary, layers, workload, spatial_equivalent_ops(schedule, workload))
-    )
-    summary["phases"] = _phase_totals(schedule, layer_counts, layers, areas.values(), hardware)
+    seconds = total_cycles / hardware.clock_hz
+    summary: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "total_cycles": total_cycles,
+        "time_s": seconds,
+        "dram_read_bytes": int(layers["dram_read_bytes"].sum()),
+        "dram_write_bytes": int(layers["dram_write_bytes"].sum()),
+        "manifest": manifest,
+        **throughput(
+            seconds, layers, workload.batch_size, spatial_equivalent_ops(schedule, workload)
+        ),
+        "phases": _phase_spans(schedule, layer_counts, layers),
+    }
     summary.update(phase_overlap(summary["phases"], total_cycles))
     summary["mapping"] = {
         phase.value: {p.name: p.mapping for p in schedule.layers if p.phase is phase}
@@ -250,22 +276,29 @@ def collect(
         for phase in Phase
         if phase in schedule.phases
     }
-    return RunResult(layers, traffic_frame, summary)
+    priced = Summary.from_json(priced_summary(summary, layers, areas.values(), hardware))
+    counts_frame = pd.DataFrame(counted, columns=COUNT_COLUMNS)
+    return RunResult(layers, traffic_frame, counts_frame, priced, hardware, workload, table)
 
 
-def _phase_totals(
-    schedule: Schedule,
-    layer_counts: list[LayerCounts],
-    layers: pd.DataFrame,
-    areas: Iterable[UnitArea],
-    hardware: HardwareSpec,
+def _areas(hardware: HardwareSpec, table: EnergyTable) -> dict[Part, UnitArea]:
+    return {area.unit: area for area in unit_areas(hardware, table)}
+
+
+def _leakage_mw(areas: Mapping[Part, UnitArea], part: Part) -> float:
+    """``part``'s static power; the DMA engine has no area of its own."""
+    area = areas.get(part)
+    return area.leakage_mw if area else 0.0
+
+
+def _phase_spans(
+    schedule: Schedule, layer_counts: list[LayerCounts], layers: pd.DataFrame
 ) -> dict[str, dict[str, Any]]:
     """Per phase: its span (first op start to last result usable; spans of consecutive
-    phases may overlap where DMA prefetches), dynamic energy, leakage over the span, DRAM bytes,
-    and how its layers' spans add up to it: ``layer_cycles_sum − overlap_cycles + gap_cycles
-    = cycles``, where ``overlap_cycles`` counts each cycle once per layer span beyond the first
-    that covers it and ``gap_cycles`` the cycles of the span no layer covers."""
-    leakage_mw = sum(area.leakage_mw for area in areas)
+    phases may overlap where DMA prefetches), DRAM bytes, and how its layers' spans add up to
+    it: ``layer_cycles_sum − overlap_cycles + gap_cycles = cycles``, where ``overlap_cycles``
+    counts each cycle once per layer span beyond the first that covers it and ``gap_cycles``
+    the cycles of the span no layer covers. Its energy is priced in ``cost/pricing.py``."""
     totals: dict[str, dict[str, Any]] = {}
     for phase in Phase:
         spans = [
@@ -280,15 +313,10 @@ def _phase_totals(
         covered = union_cycles([(c.start_cycle, c.end_cycle) for c in spans])
         layer_sum = sum(c.cycles for c in spans)
         rows = layers[layers["phase"] == phase.value]
-        dynamic = float(rows[["compute_energy_pj", "sram_energy_pj", "dram_energy_pj"]].sum().sum())
-        leakage = leakage_mw * cycles / hardware.clock_hz * PJ_PER_MW_SECOND
         totals[phase.value] = {
             "start_cycle": start,
             "end_cycle": end,
             "cycles": cycles,
-            "dynamic_energy_pj": dynamic,
-            "leakage_energy_pj": leakage,
-            "energy_pj": dynamic + leakage,
             "dram_read_bytes": int(rows["dram_read_bytes"].sum()),
             "dram_write_bytes": int(rows["dram_write_bytes"].sum()),
             "layer_cycles_sum": layer_sum,
@@ -298,42 +326,64 @@ def _phase_totals(
     return totals
 
 
-def _summary(
-    layers: pd.DataFrame,
-    total_cycles: int,
-    hardware: HardwareSpec,
-    areas: list[UnitArea],
-    manifest: dict[str, Any],
-) -> dict[str, Any]:
-    seconds = total_cycles / hardware.clock_hz
-    leakage_pj = sum(area.leakage_mw for area in areas) * seconds * PJ_PER_MW_SECOND
-    dynamic = {
-        column: float(layers[column].sum())
-        for column in ("compute_energy_pj", "sram_energy_pj", "dram_energy_pj")
+def reprice(result: RunResult, table: EnergyTable, *, source: str | None = None) -> RunResult:
+    """``result`` priced by ``table`` instead: every energy column of ``layers``, the summary's
+    energies, areas and leakage, and its manifest's energy table (``source``: where the table
+    came from, recorded as its input; its hash and the run id follow the table) — exactly
+    those of a fresh run of the same specs with that table. Counts, cycles and bytes are
+    ``result``'s own, and so is ``hardware`` (its ``energy_table`` field and hash still name
+    the table the run was simulated with)."""
+    hardware = result.hardware
+    areas = _areas(hardware, table)
+    records: dict[tuple[str, str, str], list[Mapping[Any, Any]]] = {}
+    for record in result.counts.to_dict("records"):
+        key = (record["layer"], record["phase"], record["unit"])
+        records.setdefault(key, []).append(record)
+    layers = result.layers
+    priced = []
+    columns = (layers[name] for name in ("layer", "phase", "unit", "layer_cycles"))
+    for layer, phase, unit, cycles in zip(*columns, strict=True):
+        leakage_mw = _leakage_mw(areas, part_named(unit))
+        counts = priced_counts(records.get((layer, phase, unit), []))
+        priced.append(unit_energy(counts, leakage_mw, int(cycles), hardware, table))
+    layers = layers.copy()
+    energies = pd.DataFrame(priced, index=layers.index)
+    layers[energies.columns] = energies
+    manifest = result.summary.manifest
+    hashes = {**manifest["spec_sha256"], "energy_table": canonical_hash(table)}
+    manifest = {
+        **manifest,
+        "inputs": {**manifest["inputs"], "energy_table": source},
+        "spec_sha256": hashes,
+        "run_id": canonical_run_id(hashes, manifest["options"]),
     }
-    return {
-        "total_cycles": total_cycles,
-        "time_s": seconds,
-        "energy_pj": sum(dynamic.values()) + leakage_pj,
-        **dynamic,
-        "leakage_energy_pj": leakage_pj,
-        "dram_read_bytes": int(layers["dram_read_bytes"].sum()),
-        "dram_write_bytes": int(layers["dram_write_bytes"].sum()),
-        "area_mm2": {area.unit: area.area_mm2 for area in areas},
-        "total_area_mm2": sum(area.area_mm2 for area in areas),
-        "leakage_mw": {area.unit: area.leakage_mw for area in areas},
-        "manifest": manifest,
-    }
+    unpriced = {**result.summary.to_json(), "manifest": manifest}
+    summary = Summary.from_json(priced_summary(unpriced, layers, areas.values(), hardware))
+    return replace(result, layers=layers, summary=summary, energy_table=table)
+
+
+def canonical_run_id(hashes: Mapping[str, str], options: Mapping[str, Any]) -> str:
+    """A short id of everything that decides a run's result: the canonical specs (whatever
+    their file names) and the ``options``. Equal specs and options, equal ids."""
+    canonical = json.dumps({"spec_sha256": hashes, "options": options}, sort_keys=True)
+    return sha256(canonical.encode()).hexdigest()[:12]
 
 
 def write_tables(result: RunResult, directory: Path) -> None:
-    """``layers.csv``, ``traffic.csv``, ``summary.json`` and (functional runs)
-    ``numerics.csv`` and ``overflows.csv`` into ``directory``."""
-    result.layers.to_csv(directory / "layers.csv", index=False)
-    result.traffic.to_csv(directory / "traffic.csv", index=False)
+    """Every file of a saved run into ``directory``: ``layers.csv``, ``traffic.csv``,
+    ``counts.csv``, ``summary.json``, the specs as canonical JSON (``hardware.json``,
+    ``workload.json``, ``energy_table.json``) and (functional runs) ``numerics.csv`` and
+    ``overflows.csv``."""
+    for name, file in TABLE_FILES.items():
+        getattr(result, name).to_csv(directory / file, index=False)
     if result.numerics is not None:
-        result.numerics.sqnr.to_csv(directory / "numerics.csv", index=False)
-        result.numerics.overflows.to_csv(directory / "overflows.csv", index=False)
-    (directory / "summary.json").write_text(
-        json.dumps(result.summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        for name, file in NUMERICS_FILES.items():
+            getattr(result.numerics, name).to_csv(directory / file, index=False)
+    for name, file in SPEC_FILES.items():
+        spec = getattr(result, name).model_dump(mode="json")
+        (directory / file).write_text(
+            json.dumps(spec, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+    (directory / SUMMARY_FILE).write_text(
+        json.dumps(result.summary.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

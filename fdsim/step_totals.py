@@ -34,23 +34,20 @@ def spatial_equivalent_ops(schedule: Schedule, workload: Workload) -> int:
 
 
 def throughput(
-    summary: dict[str, Any], layers: pd.DataFrame, workload: Workload, spatial_ops: int
+    seconds: float, layers: pd.DataFrame, batch_size: int, spatial_ops: int
 ) -> dict[str, Any]:
-    """Per-image and per-second totals of one training step: ``performed_ops`` are the real
-    multiplies and adds the hardware counted, ``spatial_equivalent_ops`` those of
-    ``spatial_equivalent_ops``; GOPS = ops / step time / 1e9, GOPS/W = ops / energy in J / 1e9."""
-    batch = workload.batch_size
-    seconds, joules = summary["time_s"], summary["energy_pj"] * 1e-12
+    """Per-image and per-second totals of one training step of ``seconds``: ``performed_ops``
+    are the real multiplies and adds the hardware counted, ``spatial_equivalent_ops`` those of
+    ``spatial_equivalent_ops``; GOPS = ops / step time / 1e9 (the energy-dependent totals,
+    per-image energy and GOPS/W, are priced in ``cost/pricing.py``)."""
     performed = int(layers["mults"].sum() + layers["adds"].sum())
     totals: dict[str, Any] = {
-        "batch_size": batch,
-        "energy_per_image_pj": summary["energy_pj"] / batch,
-        "images_per_s": batch / seconds if seconds else 0.0,
+        "batch_size": batch_size,
+        "images_per_s": batch_size / seconds if seconds else 0.0,
     }
     for name, ops in (("performed", performed), ("spatial_equivalent", spatial_ops)):
         totals[f"{name}_ops"] = ops
         totals[f"{name}_gops"] = ops / seconds / 1e9 if seconds else 0.0
-        totals[f"{name}_gops_per_w"] = ops / joules / 1e9 if joules else 0.0
     return totals
 
 

@@ -231,16 +231,20 @@ def test_the_specs_linearity_is_the_models(name) -> None:  # type: ignore[no-unt
         assert linearity_summary(variant) == expected
 
 
-def test_the_readme_example_runs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_readme_example_runs(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## From Python") :]
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None
     monkeypatch.chdir(ROOT)
     names: dict[str, object] = {}
-    exec(compile(code.group(1), "README.md", "exec"), names)
+    # the example saves a run: into a scratch folder here, not into the checkout
+    text = code.group(1).replace('"fdsim-out/lenet5-step"', repr(str(tmp_path / "step")))
+    assert str(tmp_path) in text
+    exec(compile(text, "README.md", "exec"), names)
     step, at_45nm, cmac = names["step"], names["at_45nm"], names["cmac"]
     assert step.summary["total_cycles"] == at_45nm.summary["total_cycles"]  # type: ignore[attr-defined]
+    assert names["again"].summary.energy_pj == at_45nm.summary.energy_pj  # type: ignore[attr-defined]
     assert list(cmac["layer"]) == ["c1", "c3", "f5", "f6", "output"]  # type: ignore[index]
     for call, message in re.findall(r">>> (.*)\nConfigError: (.*)", section):
         with pytest.raises(fdsim.ConfigError) as refused:
@@ -250,12 +254,28 @@ def test_the_readme_example_runs(monkeypatch) -> None:  # type: ignore[no-untype
 
 def test_the_public_names() -> None:
     public = "ConfigError EnergyTable FdsimError HardwareSpec Phase RunResult Workload __version__"
-    public += " load_energy_table load_hardware load_workload override simulate"
+    public += " load_energy_table load_hardware load_result load_workload override reprice simulate"
     assert sorted(fdsim.__all__) == public.split()
     for name in fdsim.__all__:
         assert getattr(fdsim, name) is not None
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         fdsim.nothing  # noqa: B018
+
+
+def test_save_load_and_reprice_through_the_public_names(tmp_path: Path) -> None:
+    """The saved-result half of the API: a run saved and loaded back re-prices under another
+    table to exactly the energy of a fresh run with that table, cycles unchanged."""
+    hardware = fdsim.load_hardware(ROOT / "hwconfigs/fdtrain_28nm.yaml")
+    workload = fdsim.load_workload(ROOT / "workloads/lenet5.yaml")
+    phases = frozenset({fdsim.Phase.FORWARD})
+    result = fdsim.simulate(hardware, workload, phases=phases)
+    loaded = fdsim.load_result(result.save(tmp_path / "run"))
+    at_45nm = fdsim.load_energy_table("45nm")
+    repriced = fdsim.reprice(loaded, at_45nm)
+    fresh = fdsim.simulate(hardware, workload, energy=at_45nm, phases=phases)
+    assert repriced.summary.energy_pj == fresh.summary.energy_pj
+    assert repriced.summary.total_cycles == result.summary.total_cycles
+    assert repriced.layers["energy_pj"].tolist() == fresh.layers["energy_pj"].tolist()
 
 
 def test_importing_fdsim_loads_no_simulator() -> None:

@@ -7,21 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_errors import one_line_error as _fails
 
 from fdsim.cli import main
 from fdsim.spec.load import SHIPPED_ENERGY_TABLES
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _fails(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(args)
-    captured = capsys.readouterr()
-    assert code == 2
-    assert captured.out == ""
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    return lines[0]
 
 
 def _edit(path: Path, old: str, new: str) -> None:

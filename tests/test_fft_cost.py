@@ -10,10 +10,10 @@ import pytest
 
 from fdsim.cli import main
 from fdsim.cost.area import unit_areas
+from fdsim.counts import Arith
 from fdsim.fixedpoint.fft_timing import derived_latency_clocks
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import OpKind, Phase
-from fdsim.sim.actions import Arith
 from fdsim.sim.fft_counts import transform_latency_cycles
 from fdsim.sim.units import execute
 from fdsim.spec.load import load_energy_table, load_fft_core, load_hardware, load_workload

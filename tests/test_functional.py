@@ -363,8 +363,9 @@ def test_negative_seeds_are_refused(tmp_path, capsys) -> None:  # type: ignore[n
 
 
 def test_exact_tensors_are_null_in_the_summary() -> None:
-    from fdsim.results import RunResult, with_numerics
-    from fdsim.sim.functional import OVERFLOW_COLUMNS, SQNR_COLUMNS, FunctionalNumerics
+    from fdsim.numerics import FunctionalNumerics
+    from fdsim.results import numerics_summary
+    from fdsim.sim.functional import OVERFLOW_COLUMNS, SQNR_COLUMNS
 
     sqnr = pd.DataFrame(
         [
@@ -380,9 +381,7 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
         ],
         columns=OVERFLOW_COLUMNS,
     )
-    empty = RunResult(pd.DataFrame(), pd.DataFrame(), {})
-    summary = with_numerics(empty, FunctionalNumerics(sqnr, overflows, "test", 0)).summary
-    numerics = summary["numerics"]
+    numerics = numerics_summary(FunctionalNumerics(sqnr, overflows, "test", 0))
     assert numerics["lowest_sqnr_by_phase"] == {
         "fwd": {"layer": "a", "tensor": "output", "sqnr_db": None}
     }
@@ -397,4 +396,4 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
         "threshold_db": 10.0,
         "tensors": [{"layer": "a", "phase": "fwd", "tensor": "output", "sqnr_varying_db": None}],
     }
-    json.dumps(summary, allow_nan=False)
+    json.dumps(numerics, allow_nan=False)

@@ -12,7 +12,8 @@ import pandas as pd
 
 from fdsim.api import run
 from fdsim.cli import main
-from fdsim.sim.functional import INFORMATION_LOST_DB, sqnr_db, sqnr_varying_db
+from fdsim.numerics import INFORMATION_LOST_DB
+from fdsim.sim.functional import sqnr_db, sqnr_varying_db
 
 ROOT = Path(__file__).resolve().parents[1]
 HARDWARE = ROOT / "hwconfigs" / "fdtrain_28nm.yaml"

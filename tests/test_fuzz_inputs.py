@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 import pytest
+from cli_errors import one_line_error as _refused
 
 from fdsim.cli import main
 from fdsim.spec.files import MAX_SPEC_FILE_BYTES
@@ -24,16 +25,6 @@ WORKLOAD = REPO / "workloads/lenet5.yaml"
 SHIPPED = sorted(
     [*REPO.glob("hwconfigs/*.yaml"), *REPO.glob("hwconfigs/*/*.yaml"), *REPO.glob("workloads/*")]
 )
-
-
-def _refused(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(args)
-    captured = capsys.readouterr()
-    assert code == 2
-    assert captured.out == ""
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    return lines[0]
 
 
 def _laughs(levels: int) -> bytes:

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from fdsim.api import canonical_run_id, dataset_identity, run_options
+from fdsim.api import dataset_identity, run_options
 from fdsim.cli import main
 from fdsim.nn.datasets import DatasetName, DatasetSource
 from fdsim.output import MARKER_NAME
+from fdsim.results import canonical_run_id
 from fdsim.schedule.ops import TRAINING_STEP, Phase
 
 REPO = Path(__file__).resolve().parent.parent

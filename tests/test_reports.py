@@ -17,6 +17,7 @@ import pytest
 
 from fdsim.api import run
 from fdsim.cli import main
+from fdsim.counts import CriticalCause
 from fdsim.report.columns import LAYERS_COLUMNS, TRAFFIC_COLUMNS
 from fdsim.report.figures import cycles_with_stalls, energy_by_component
 from fdsim.report.markdown import write_report
@@ -38,10 +39,11 @@ from fdsim.report.table import (
 from fdsim.results import RunResult
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase
-from fdsim.sim.counters import CriticalCause, count
+from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.spec.load import load_hardware, load_workload
 from fdsim.step_totals import union_cycles
+from fdsim.summary import Summary
 
 REPO = Path(__file__).resolve().parent.parent
 LENET = REPO / "workloads" / "lenet5.yaml"
@@ -290,7 +292,7 @@ def test_terminal_final_lines(golden_files: tuple[Path, Path], tmp_path: Path, c
     line = next(text for text in printed if text.startswith("training step"))
     # summary.json sorts the phases' keys; the line names them in run order
     assert line.startswith("training step (fwd, bwd_data, bwd_weight, update), batch 1: ")
-    assert line.split(", batch ")[1] == step_line(summary).split(", batch ")[1]
+    assert line.split(", batch ")[1] == step_line(Summary.from_json(summary)).split(", batch ")[1]
     energy = format_energy(summary["energy_pj"])
     assert f"batch 1: 3,115 cycles (0.0031 ms), {energy} ({energy} per image)" in line
 
@@ -327,4 +329,4 @@ def test_tables_name_their_energy_unit_by_magnitude(lenet: RunResult) -> None:
     table = layer_table(larger)
     assert "energy_mj" in table.columns
     assert table["energy_mj"].sum() == pytest.approx(larger["energy_pj"].sum() / 1e9, rel=1e-12)
-    assert "energy_uj" in phase_totals(lenet.summary["phases"]).columns
+    assert "energy_uj" in phase_totals(lenet.summary.phases).columns

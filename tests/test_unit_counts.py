@@ -10,9 +10,9 @@ import pytest
 
 from fdsim.api import run
 from fdsim.cost.area import unit_areas
+from fdsim.counts import Arith
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import Buffer, OpKind, Phase, Tensor
-from fdsim.sim.actions import Arith
 from fdsim.sim.units import execute
 from fdsim.spec.load import load_energy_table, load_hardware, load_workload
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fdsim.cost.energy import arithmetic_area_um2
+from fdsim.counts import AreaPart, Part
+from fdsim.schedule.ops import Unit
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.fft_structure import fft_stages, pass_input_bits
 from fdsim.spec.hardware import HardwareSpec
@@ -20,12 +22,12 @@ from fdsim.spec.hardware import HardwareSpec
 class UnitArea:
     """Area of one unit kind (all instances), in mm², and its static power in mW."""
 
-    unit: str
+    unit: Part
     area_mm2: float
     leakage_mw: float
 
 
-def _logic(unit: str, area_um2: float, table: EnergyTable) -> UnitArea:
+def _logic(unit: Part, area_um2: float, table: EnergyTable) -> UnitArea:
     area_mm2 = area_um2 / 1e6
     return UnitArea(unit, area_mm2, area_mm2 * table.logic.leakage_mw_per_mm2)
 
@@ -41,7 +43,7 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
     if hardware.fft is not None:
         per_path = _fft_path_area_um2(hardware, table)
         out.append(
-            _logic("fft", hardware.fft.count * hardware.fft.samples_per_cycle * per_path, table)
+            _logic(Unit.FFT, hardware.fft.count * hardware.fft.samples_per_cycle * per_path, table)
         )
     if hardware.cmac is not None:
         mults, adds = hardware.cmac.multiplier.real_ops
@@ -50,30 +52,30 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         lane = mults * arithmetic_area_um2(mult, mult_bits) + (adds + 2) * arithmetic_area_um2(
             add, numerics.accumulators.total_bits
         )
-        out.append(_logic("cmac", hardware.cmac.lanes * lane, table))
+        out.append(_logic(Unit.CMAC, hardware.cmac.lanes * lane, table))
     if hardware.crop is not None:
         lane = 2 * arithmetic_area_um2(add, spectral_bits)
-        out.append(_logic("crop", hardware.crop.elements_per_cycle * lane, table))
+        out.append(_logic(Unit.CROP, hardware.crop.elements_per_cycle * lane, table))
     if hardware.activation is not None:
         lane = 2 * arithmetic_area_um2(mult, spectral_bits) + arithmetic_area_um2(
             add, spectral_bits
         )
-        out.append(_logic("activation", hardware.activation.elements_per_cycle * lane, table))
+        out.append(_logic(Unit.ACTIVATION, hardware.activation.elements_per_cycle * lane, table))
     if hardware.update is not None:
         lane = arithmetic_area_um2(mult, numerics.weights.total_bits) + arithmetic_area_um2(
             add, numerics.weights.total_bits
         )
-        out.append(_logic("update", hardware.update.elements_per_cycle * lane, table))
+        out.append(_logic(Unit.UPDATE, hardware.update.elements_per_cycle * lane, table))
     if hardware.systolic_array is not None:
         array = hardware.systolic_array
         pe = arithmetic_area_um2(mult, numerics.weights.total_bits) + arithmetic_area_um2(
             add, numerics.accumulators.total_bits
         )
-        out.append(_logic("systolic_array", array.rows * array.cols * pe, table))
+        out.append(_logic(AreaPart.SYSTOLIC_ARRAY, array.rows * array.cols * pe, table))
     sram_bytes = sum_sram_bytes(hardware)
     out.append(
         UnitArea(
-            "sram",
+            AreaPart.SRAM,
             sram_bytes * table.sram.area_um2_per_byte / 1e6,
             sram_bytes / 1024 * table.sram.leakage_mw_per_kib,
         )

@@ -3,9 +3,8 @@ printed in report.md (a test checks it names every column the tables have, and n
 
 from __future__ import annotations
 
+from fdsim.counts import CriticalCause, StallCause
 from fdsim.schedule.ops import Unit
-from fdsim.sim.counters import CriticalCause
-from fdsim.sim.engine import StallCause
 
 _CRITICAL = {
     CriticalCause.DRAM: "waiting for data a DMA transfer brings",

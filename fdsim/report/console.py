@@ -13,11 +13,11 @@ def run_text(result: RunResult) -> str:
     """The layer table, the per-phase totals, the step's line, for a functional run the
     numerics in three lines, and the linearity note when there is one."""
     summary = result.summary
-    lines = [format_table(layer_table(result.layers)), "", format_phase_totals(summary["phases"])]
+    lines = [format_table(layer_table(result.layers)), "", format_phase_totals(summary.phases)]
     lines += ["", step_line(summary)]
-    if result.numerics is not None:
-        lines += _numerics_lines(summary["numerics"])
-    note = linearity_note(summary["linearity"])
+    if summary.numerics is not None:
+        lines += _numerics_lines(summary.numerics)
+    note = linearity_note(summary.linearity) if summary.linearity is not None else None
     if note:
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from fdsim.report.table import (
     unit_time_table,
 )
 from fdsim.results import RunResult
+from fdsim.summary import Summary
 
 
 def write_report(result: RunResult, directory: Path) -> None:
@@ -29,9 +30,9 @@ def write_report(result: RunResult, directory: Path) -> None:
     energy_by_component(result.layers, directory / "energy.png")
     cycles_with_stalls(result.layers, directory / "cycles.png")
     summary = result.summary
-    manifest = summary["manifest"]
+    manifest = summary.manifest
     table = layer_table(result.layers)
-    dram_bytes = summary["dram_read_bytes"] + summary["dram_write_bytes"]
+    dram_bytes = summary.dram_read_bytes + summary.dram_write_bytes
     lines = [
         f"# fdsim run {manifest['run_id']}",
         "",
@@ -40,11 +41,11 @@ def write_report(result: RunResult, directory: Path) -> None:
         f"- energy table: `{manifest['inputs']['energy_table']}`",
         f"- fdsim {manifest['fdsim_version']}",
         "",
-        f"## Totals: one training step ({', '.join(summary['phases'])})",
+        f"## Totals: one training step ({', '.join(summary.phases)})",
         "",
         *_totals_table(summary),
         f"| DRAM traffic | {format_bytes(dram_bytes)} |",
-        f"| area | {summary['total_area_mm2']:.3f} mm² |",
+        f"| area | {summary.total_area_mm2:.3f} mm² |",
         "",
         "Performed ops are the real multiplies and adds the hardware counted (FFTs, spectral "
         "products, streaming units, update). Spatial-equivalent ops are 2 per multiply-"
@@ -60,17 +61,17 @@ def write_report(result: RunResult, directory: Path) -> None:
         "(another phase's layers run there), so the sum of a phase's layer cycles is not its "
         "span: `layer_cycles_sum − overlap + gap = cycles`.",
         "",
-        *_markdown_table(phase_totals(summary["phases"])),
+        *_markdown_table(phase_totals(summary.phases)),
         "",
         *[
-            f"- {phase}: {t['layer_cycles_sum']:,} layer cycles − {t['overlap_cycles']:,} "
-            f"cycles covered by more than one layer + {t['gap_cycles']:,} cycles covered by "
-            f"none = {t['cycles']:,} cycles"
-            for phase, t in summary["phases"].items()
+            f"- {phase}: {t.layer_cycles_sum:,} layer cycles − {t.overlap_cycles:,} "
+            f"cycles covered by more than one layer + {t.gap_cycles:,} cycles covered by "
+            f"none = {t.cycles:,} cycles"
+            for phase, t in summary.phases.items()
         ],
-        f"- the step: {summary['phase_cycles_sum']:,} phase cycles − "
-        f"{summary['phase_overlap_cycles']:,} cycles covered by more than one phase + "
-        f"{summary['phase_gap_cycles']:,} covered by none = {summary['total_cycles']:,} cycles",
+        f"- the step: {summary.phase_cycles_sum:,} phase cycles − "
+        f"{summary.phase_overlap_cycles:,} cycles covered by more than one phase + "
+        f"{summary.phase_gap_cycles:,} covered by none = {summary.total_cycles:,} cycles",
         "",
         *_unit_energy_section(result),
         "## Time per unit",
@@ -79,9 +80,9 @@ def write_report(result: RunResult, directory: Path) -> None:
         "share of the step's cycles, and the unit's own stalls by cause (`sram_bandwidth` "
         "cycles are part of busy time, not extra).",
         "",
-        *_markdown_table(unit_time_table(result.layers, summary["total_cycles"])),
+        *_markdown_table(unit_time_table(result.layers, summary.total_cycles)),
         "",
-        *_linearity_section(summary["linearity"]),
+        *_linearity_section(summary.linearity),
         "## Per layer and phase",
         "",
         "`cycles` is the layer's span; `critical_stall` the cycles of it beyond its busiest "
@@ -104,7 +105,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         "",
         *[
             f"- **{layer}** ({phase}): {text or '—'}"
-            for phase, layers in summary["mapping"].items()
+            for phase, layers in summary.mapping.items()
             for layer, text in layers.items()
         ],
         "",
@@ -119,29 +120,37 @@ def write_report(result: RunResult, directory: Path) -> None:
     (directory / "report.md").write_text("\n".join(lines), encoding="utf-8")
 
 
-def _totals_table(summary: dict[str, Any]) -> list[str]:
+def _totals_table(summary: Summary) -> list[str]:
     """The totals' rows (header included) on energy, time and throughput."""
-    scale, unit = energy_unit(summary["energy_pj"])
-    parts = " / ".join(
-        f"{summary[key] / scale:.3f}"
-        for key in ("compute_energy_pj", "sram_energy_pj", "dram_energy_pj", "leakage_energy_pj")
+    scale, unit = energy_unit(summary.energy_pj)
+    components = (
+        summary.compute_energy_pj,
+        summary.sram_energy_pj,
+        summary.dram_energy_pj,
+        summary.leakage_energy_pj,
     )
+    parts = " / ".join(f"{energy / scale:.3f}" for energy in components)
     rows = [
         "| quantity | value |",
         "|---|---|",
-        f"| batch size | {summary['batch_size']} images |",
-        f"| cycles | {summary['total_cycles']:,} |",
-        f"| time | {summary['time_s'] * 1e3:.4f} ms |",
-        f"| images per second | {format_rate(summary['images_per_s'])} |",
-        f"| energy | {format_energy(summary['energy_pj'])} |",
-        f"| energy per image | {format_energy(summary['energy_per_image_pj'])} |",
+        f"| batch size | {summary.batch_size} images |",
+        f"| cycles | {summary.total_cycles:,} |",
+        f"| time | {summary.time_s * 1e3:.4f} ms |",
+        f"| images per second | {format_rate(summary.images_per_s)} |",
+        f"| energy | {format_energy(summary.energy_pj)} |",
+        f"| energy per image | {format_energy(summary.energy_per_image_pj)} |",
         f"| of which compute / SRAM access / DRAM access / leakage | {parts} {unit} |",
     ]
-    for name, label in (("spatial_equivalent", "spatial-equivalent"), ("performed", "performed")):
-        rows.append(
-            f"| {label} ops | {summary[f'{name}_ops']:,}: {summary[f'{name}_gops']:.2f} GOPS, "
-            f"{summary[f'{name}_gops_per_w']:.2f} GOPS/W |"
-        )
+    for label, ops, gops, gops_per_w in (
+        (
+            "spatial-equivalent",
+            summary.spatial_equivalent_ops,
+            summary.spatial_equivalent_gops,
+            summary.spatial_equivalent_gops_per_w,
+        ),
+        ("performed", summary.performed_ops, summary.performed_gops, summary.performed_gops_per_w),
+    ):
+        rows.append(f"| {label} ops | {ops:,}: {gops:.2f} GOPS, {gops_per_w:.2f} GOPS/W |")
     return rows
 
 
@@ -165,8 +174,8 @@ def _unit_energy_section(result: RunResult) -> list[str]:
     ]
 
 
-def _linearity_section(linearity: dict[str, Any]) -> list[str]:
-    note = linearity_note(linearity)
+def _linearity_section(linearity: dict[str, Any] | None) -> list[str]:
+    note = linearity_note(linearity) if linearity is not None else ""
     return ["## Linearity", "", note[0].upper() + note[1:] + ".", ""] if note else []
 
 
@@ -176,7 +185,8 @@ def _numerics_section(result: RunResult) -> list[str]:
     whose varying part is lost; the datapath sites where values overflowed or underflowed."""
     if result.numerics is None:
         return []
-    numerics = result.summary["numerics"]
+    numerics = result.summary.numerics
+    assert numerics is not None  # with_numerics sets both
     overflows = result.numerics.overflows
     saturated = overflows[overflows["overflow_events"] > 0]
     underflowed = overflows[overflows["underflow_events"] > 0]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+
+from fdsim.summary import PhaseTotals, Summary
 
 CRITICAL_PREFIX = "critical_stall_"
 
@@ -107,20 +110,20 @@ def format_table(frame: pd.DataFrame) -> str:
     return frame.to_string(index=False, formatters=_formatters(frame))
 
 
-def phase_totals(phases: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """One row per phase of ``summary["phases"]``: span, how the layers' spans add up to it
+def phase_totals(phases: Mapping[str, PhaseTotals]) -> pd.DataFrame:
+    """One row per phase of ``Summary.phases``: span, how the layers' spans add up to it
     (sum − overlap + gap = cycles), energy, DRAM traffic."""
     return in_energy_unit(
         pd.DataFrame(
             [
                 {
                     "phase": phase,
-                    "cycles": int(totals["cycles"]),
-                    "layer_cycles_sum": int(totals["layer_cycles_sum"]),
-                    "overlap": int(totals["overlap_cycles"]),
-                    "gap": int(totals["gap_cycles"]),
-                    "energy_pj": totals["energy_pj"],
-                    "dram_mib": (totals["dram_read_bytes"] + totals["dram_write_bytes"]) / 2**20,
+                    "cycles": totals.cycles,
+                    "layer_cycles_sum": totals.layer_cycles_sum,
+                    "overlap": totals.overlap_cycles,
+                    "gap": totals.gap_cycles,
+                    "energy_pj": totals.energy_pj,
+                    "dram_mib": (totals.dram_read_bytes + totals.dram_write_bytes) / 2**20,
                 }
                 for phase, totals in phases.items()
             ]
@@ -128,23 +131,23 @@ def phase_totals(phases: dict[str, dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-def format_phase_totals(phases: dict[str, dict[str, Any]]) -> str:
+def format_phase_totals(phases: Mapping[str, PhaseTotals]) -> str:
     frame = phase_totals(phases)
     return frame.to_string(index=False, formatters=_formatters(frame))
 
 
-def step_line(summary: dict[str, Any]) -> str:
+def step_line(summary: Summary) -> str:
     """The terminal's final line: one training step's cycles, time, energy, per-image and
     per-second figures and area."""
     return (
-        f"training step ({', '.join(summary['phases'])}), batch {summary['batch_size']}: "
-        f"{summary['total_cycles']:,} cycles ({summary['time_s'] * 1e3:.4f} ms), "
-        f"{format_energy(summary['energy_pj'])} "
-        f"({format_energy(summary['energy_per_image_pj'])} per image), "
-        f"{format_rate(summary['images_per_s'])} images/s, "
-        f"{summary['spatial_equivalent_gops']:.1f} spatial-equivalent GOPS "
-        f"({summary['spatial_equivalent_gops_per_w']:.1f} GOPS/W; performed "
-        f"{summary['performed_gops']:.1f} GOPS), area {summary['total_area_mm2']:.3f} mm²"
+        f"training step ({', '.join(summary.phases)}), batch {summary.batch_size}: "
+        f"{summary.total_cycles:,} cycles ({summary.time_s * 1e3:.4f} ms), "
+        f"{format_energy(summary.energy_pj)} "
+        f"({format_energy(summary.energy_per_image_pj)} per image), "
+        f"{format_rate(summary.images_per_s)} images/s, "
+        f"{summary.spatial_equivalent_gops:.1f} spatial-equivalent GOPS "
+        f"({summary.spatial_equivalent_gops_per_w:.1f} GOPS/W; performed "
+        f"{summary.performed_gops:.1f} GOPS), area {summary.total_area_mm2:.3f} mm²"
     )
 
 

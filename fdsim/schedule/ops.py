@@ -119,11 +119,6 @@ class Tensor(StrEnum):
     VELOCITY = "velocity"  # SGD momentum state
 
 
-class MemoryLevel(StrEnum):
-    SRAM = "sram"
-    DRAM = "dram"
-
-
 Allocation = tuple[Buffer, int]
 
 

@@ -1,5 +1,5 @@
-"""Aggregating a trace into per-layer, per-unit counts (cycles, stalls, actions, bytes), and
-into each layer's critical-path stalls.
+"""Aggregating a trace into per-layer, per-unit counts (cycles, stalls, actions, bytes; the
+count types live in :mod:`fdsim.counts`), and into each layer's critical-path stalls.
 
 Critical-path stalls of a layer (one plan: layer × phase) split the cycles by which its span
 exceeds the busy time of its busiest unit ``U`` (most busy cycles in the layer; ties go to the
@@ -23,50 +23,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
-from enum import StrEnum
 
+from fdsim.counts import CriticalCause, LayerCounts, UnitCounts
 from fdsim.schedule.ops import Schedule, Unit
-from fdsim.sim.engine import OpTiming, StallCause, Trace
-from fdsim.sim.units import ArithKey, DramKey, SramKey
-
-
-class CriticalCause(StrEnum):
-    """Why a layer's span exceeds its busiest unit's busy time (see the module docstring)."""
-
-    DRAM = "dram"
-    DEPENDENCY = "dependency"
-    BUFFER_FULL = "buffer_full"
-    OTHER_LAYERS = "other_layers"
-    DRAIN = "drain"
-
-
-@dataclass
-class UnitCounts:
-    ops: int = 0
-    busy_cycles: int = 0
-    last_end_cycle: int = 0  # when the unit finished its last op of the layer
-    stall_cycles: Counter[StallCause] = field(default_factory=Counter)
-    arith: Counter[ArithKey] = field(default_factory=Counter)
-    sram_bytes: Counter[SramKey] = field(default_factory=Counter)
-    dram_bytes: Counter[DramKey] = field(default_factory=Counter)
-
-
-@dataclass(frozen=True)
-class LayerCounts:
-    """A layer's span (first op start to last result usable), what each unit did in it, its
-    busiest unit (None without ops) and its critical-path stalls (sum: ``cycles`` minus the
-    busiest unit's busy cycles)."""
-
-    start_cycle: int
-    end_cycle: int
-    units: dict[Unit, UnitCounts]
-    busiest: Unit | None = None
-    critical_stalls: Counter[CriticalCause] = field(default_factory=Counter)
-
-    @property
-    def cycles(self) -> int:
-        return self.end_cycle - self.start_cycle
+from fdsim.sim.engine import OpTiming, Trace
 
 
 def count(schedule: Schedule, trace: Trace) -> list[LayerCounts]:

@@ -11,21 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import simpy
 
+from fdsim.counts import StallCause
 from fdsim.schedule.ops import Op, Schedule, Unit, buffer_capacities
 from fdsim.sim.units import Activity, execute
 from fdsim.spec.hardware import HardwareSpec
-
-
-class StallCause(StrEnum):
-    DRAM = "dram"  # waiting for data a DMA transfer brings
-    DEPENDENCY = "dependency"  # waiting for another compute unit's result
-    BUFFER_FULL = "buffer_full"  # waiting for SRAM space to be freed
-    SRAM_BANDWIDTH = "sram_bandwidth"  # running slower than compute because of SRAM ports
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from fdsim.counts import Arith, ArithKey
 from fdsim.fixedpoint.fft_timing import pipeline_latency_clocks
-from fdsim.sim.actions import Arith, ArithKey
 from fdsim.spec.fft_structure import FftStage, fft_stages, pass_input_bits, reorders_output
 from fdsim.spec.hardware import HardwareSpec
 

@@ -50,6 +50,7 @@ from fdsim.nn.model import Model
 from fdsim.nn.model_backend import Backend, T, TensorClass
 from fdsim.nn.model_float import FloatBackend
 from fdsim.nn.passes import INPUT_NAME, backward_trace, forward, initial_param_values, update
+from fdsim.numerics import FunctionalNumerics
 from fdsim.schedule.ops import Schedule
 from fdsim.schedule.tiling import split
 from fdsim.spec.hardware import HardwareSpec
@@ -70,31 +71,8 @@ OVERFLOW_COLUMNS = [
     "underflow_events",
 ]
 
-INFORMATION_LOST_DB = 10.0
-"""A varying part below 10 dB (error power above a tenth of the image-to-image signal power)
-is flagged "information lost"."""
-
 BATCHED_PHASES = (Phase.FORWARD, Phase.BACKWARD_DATA)
 """Phases whose compared tensors have the batch on axis 0."""
-
-
-@dataclass(frozen=True)
-class FunctionalNumerics:
-    """A functional run's measurements: ``sqnr`` one row per (layer, phase, tensor) compared
-    with the float64 reference (``SQNR_COLUMNS``); ``overflows`` one row per datapath site
-    and overflow mode (``OVERFLOW_COLUMNS``), events out of values fitted there; the data's
-    ``source`` and the parameters' ``seed``."""
-
-    sqnr: pd.DataFrame
-    overflows: pd.DataFrame
-    source: str
-    seed: int
-
-    def information_lost(self) -> pd.DataFrame:
-        """The ``sqnr`` rows whose varying part is below :data:`INFORMATION_LOST_DB` (NaN rows,
-        tensors without a batch axis, never are)."""
-        flagged = self.sqnr[self.sqnr["sqnr_varying_db"] < INFORMATION_LOST_DB]
-        return flagged.reset_index(drop=True)
 
 
 @dataclass(frozen=True)

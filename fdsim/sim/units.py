@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from math import ceil
 
+from fdsim.counts import Arith, ArithKey, Direction, DramKey, SramKey
 from fdsim.schedule.ops import (
     Buffer,
     CmacOp,
@@ -22,21 +23,16 @@ from fdsim.schedule.ops import (
     OpKind,
     ProjectOp,
     StreamOp,
-    Tensor,
     Unit,
     UpdateOp,
     buffer_spec,
 )
 from fdsim.schedule.spectral_bins import sinc_projection_macs
-from fdsim.sim.actions import Arith, ArithKey
 from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import ActivationFunction
 
 __all__ = ["Activity", "Arith", "ArithKey", "DramKey", "SramKey", "execute"]
-
-SramKey = tuple[Buffer, str]  # (buffer, "read" | "write")
-DramKey = tuple[Tensor, str]  # (tensor, "read" | "write")
 
 
 @dataclass(frozen=True)
@@ -62,26 +58,28 @@ def dram_latency_cycles(hardware: HardwareSpec) -> int:
     return ceil(hardware.dram.latency_ns * hardware.clock_hz / 1e9)
 
 
-def _stash_traffic(op: ComputeOp, partial_in_bytes: int = 0) -> Counter[tuple[Buffer | None, str]]:
+def _stash_traffic(
+    op: ComputeOp, partial_in_bytes: int = 0
+) -> Counter[tuple[Buffer | None, Direction]]:
     """Bytes an op reads and writes in SRAM besides its operands: its stash and the
     ``partial_in_bytes`` of partial sums it reads back from ``dst``."""
-    traffic: Counter[tuple[Buffer | None, str]] = Counter()
-    traffic[(Buffer.GRADIENTS, "write")] += op.stash_write_bytes
-    traffic[(Buffer.GRADIENTS, "read")] += op.stash_read_bytes
-    traffic[(op.dst, "read")] += partial_in_bytes
+    traffic: Counter[tuple[Buffer | None, Direction]] = Counter()
+    traffic[(Buffer.GRADIENTS, Direction.WRITE)] += op.stash_write_bytes
+    traffic[(Buffer.GRADIENTS, Direction.READ)] += op.stash_read_bytes
+    traffic[(op.dst, Direction.READ)] += partial_in_bytes
     return traffic
 
 
 def _sram(op: ComputeOp, hardware: HardwareSpec) -> tuple[Counter[SramKey], int]:
     """SRAM traffic of a streaming op and the cycles its ports need for it."""
     traffic = _stash_traffic(op)
-    traffic[(op.src, "read")] += op.in_elements * op.in_element_bytes
-    traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
+    traffic[(op.src, Direction.READ)] += op.in_elements * op.in_element_bytes
+    traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
     return _port_cycles(hardware, traffic)
 
 
 def _port_cycles(
-    hardware: HardwareSpec, traffic: Mapping[tuple[Buffer | None, str], int]
+    hardware: HardwareSpec, traffic: Mapping[tuple[Buffer | None, Direction], int]
 ) -> tuple[Counter[SramKey], int]:
     counts: Counter[SramKey] = Counter()
     per_buffer: Counter[Buffer] = Counter()
@@ -111,9 +109,13 @@ def _finish(
 def dma(op: DmaOp, hardware: HardwareSpec) -> Activity:
     loading = op.kind is OpKind.LOAD
     buffer = op.dst if loading else op.src
-    sram, sram_cycles = _port_cycles(hardware, {(buffer, "write" if loading else "read"): op.bytes})
+    sram, sram_cycles = _port_cycles(
+        hardware, {(buffer, Direction.WRITE if loading else Direction.READ): op.bytes}
+    )
     transfer = dram_transfer_cycles(op.bytes, hardware)
-    dram: Counter[DramKey] = Counter({(op.tensor, "read" if loading else "write"): op.bytes})
+    dram: Counter[DramKey] = Counter(
+        {(op.tensor, Direction.READ if loading else Direction.WRITE): op.bytes}
+    )
     busy = max(transfer, sram_cycles)
     return Activity(
         busy,
@@ -195,9 +197,9 @@ def cmac(op: CmacOp, hardware: HardwareSpec) -> Activity:
     x_reads = (per_mac if self_conv else op.in_elements) * out_groups * op.in_element_bytes
     weight_bytes = op.weight_element_bytes or op.in_element_bytes
     traffic = _stash_traffic(op, op.partial_in_bytes)
-    traffic[(op.src, "read")] += x_reads
-    traffic[(weight_buffer, "read")] += macs * weight_bytes
-    traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
+    traffic[(op.src, Direction.READ)] += x_reads
+    traffic[(weight_buffer, Direction.READ)] += macs * weight_bytes
+    traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
@@ -229,9 +231,11 @@ def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
     )
     weight_reads = op.real_macs + op.bias_elements
     traffic = _stash_traffic(op, op.partial_in_bytes)
-    traffic[(op.src, "read")] += op.in_elements * out_groups * op.in_element_bytes
-    traffic[(op.operand or Buffer.WEIGHTS, "read")] += weight_reads * op.weight_element_bytes
-    traffic[(op.dst, "write")] += op.out_elements * op.out_element_bytes
+    traffic[(op.src, Direction.READ)] += op.in_elements * out_groups * op.in_element_bytes
+    traffic[(op.operand or Buffer.WEIGHTS, Direction.READ)] += (
+        weight_reads * op.weight_element_bytes
+    )
+    traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
@@ -341,10 +345,10 @@ def update(op: UpdateOp, hardware: HardwareSpec) -> Activity:
         {(Arith.MULT, bits): n * steps, (Arith.ADD, bits): n * steps}
     )
     weights_bytes = n * (op.weight_element_bytes + op.state_element_bytes)
-    traffic: Counter[tuple[Buffer | None, str]] = Counter()
-    traffic[(op.src, "read")] += n * op.in_element_bytes
-    traffic[(op.dst, "read")] += weights_bytes
-    traffic[(op.dst, "write")] += weights_bytes + n * op.out_element_bytes
+    traffic: Counter[tuple[Buffer | None, Direction]] = Counter()
+    traffic[(op.src, Direction.READ)] += n * op.in_element_bytes
+    traffic[(op.dst, Direction.READ)] += weights_bytes
+    traffic[(op.dst, Direction.WRITE)] += weights_bytes + n * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     compute = -(-n // spec.elements_per_cycle)
     return _finish(compute, 0, arith, sram, sram_cycles)
