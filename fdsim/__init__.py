@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from fdsim.errors import ConfigError, FdsimError
     from fdsim.results import RunResult, reprice
     from fdsim.run_folder import load_result
-    from fdsim.vocabulary import Phase
     from fdsim.spec.energy import EnergyTable
     from fdsim.spec.hardware import HardwareSpec
     from fdsim.spec.override import override
     from fdsim.spec.workload import Workload
+    from fdsim.vocabulary import Phase
 
 _HOMES = {
     "load_hardware": "fdsim.api",
