@@ -432,10 +432,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _interrupted(session: _Session, code: int) -> int:
-    """One line for an interrupt, and no second one: a signal arriving while Python shuts
-    down (or a repeated Ctrl-C) would end the process with a traceback or as killed."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
     print(session.interrupted(), file=sys.stderr)
     return code
 
@@ -446,6 +442,8 @@ def entry() -> NoReturn:
     again while Python shuts down would otherwise end it as killed by SIGINT, not 130."""
     code = main()
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        for signum in (signal.SIGINT, signal.SIGTERM):  # a repeated Ctrl-C changes nothing now
+            signal.signal(signum, signal.SIG_IGN)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

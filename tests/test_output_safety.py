@@ -230,6 +230,10 @@ def test_ctrl_c_while_writing_is_one_line(golden_files, tmp_path, capsys, monkey
     assert _error(capsys) == f"interrupted; nothing written to {out}"
     assert not out.exists()
     assert not [path for path in tmp_path.iterdir() if "staging" in path.name]
+    # main() leaves the signal handlers as it found them (only the process's exit, in
+    # cli.entry, ignores further signals): a caller, and its children, keep Ctrl-C
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
 def _numpy_loaded(pid: int) -> bool:
