@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from fdsim.schedule.ops import Buffer, Tensor, Unit
+from fdsim.vocabulary import Buffer, Tensor, Unit
+from fdsim.vocabulary import Direction as Direction  # re-exported
 
 
 class Arith(StrEnum):
@@ -25,13 +26,6 @@ class Arith(StrEnum):
 
     MULT = "mult"
     ADD = "add"
-
-
-class Direction(StrEnum):
-    """Which way bytes move, seen from the unit: read from a memory, or written to it."""
-
-    READ = "read"
-    WRITE = "write"
 
 
 class StallCause(StrEnum):

@@ -1,6 +1,7 @@
-"""Vocabulary shared by the compiler, the simulator and the numerical model, as enums: a layer
-below all of them, importing nothing of fdsim, so ``nn/`` names a phase without importing the
-compiler. (Only :class:`Phase` lives here so far; ``fdsim.schedule.ops`` re-exports it.)"""
+"""Vocabulary shared by the specs, the compiler, the simulator, the numerical model and the
+results, as enums: a layer below all of them, importing nothing of fdsim, so each names a
+phase, unit, buffer, tensor, direction or domain without importing another's modules.
+(``fdsim.schedule.ops``, ``fdsim.counts`` and ``fdsim.spec.workload`` re-export them.)"""
 
 from __future__ import annotations
 
@@ -21,3 +22,48 @@ class Phase(StrEnum):
         """The phases whose results this one consumes (directly or not)."""
         order = list(Phase)
         return tuple(order[: order.index(self)])
+
+
+class Domain(StrEnum):
+    """Where a layer computes (see docs/ARCHITECTURE.md, "Domains")."""
+
+    SPECTRAL = "spectral"  # stays in the frequency domain between layers (DAC 2017 scheme)
+    HYBRID = "hybrid"  # FFT convolution, spatial activation/pooling (Mathieu et al. 2013)
+    SPATIAL = "spatial"  # the spatial-domain baseline
+
+
+class Unit(StrEnum):
+    """A hardware unit that executes ops, one at a time, in program order."""
+
+    DMA = "dma"
+    FFT = "fft"
+    CMAC = "cmac"
+    CROP = "crop"
+    ACTIVATION = "activation"
+    UPDATE = "update"
+
+
+class Buffer(StrEnum):
+    """An on-chip SRAM (see ``BuffersSpec``)."""
+
+    ACTIVATIONS = "activations"
+    WEIGHTS = "weights"
+    GRADIENTS = "gradients"
+    OUTPUTS = "outputs"
+
+
+class Tensor(StrEnum):
+    """What moves, for traffic accounting."""
+
+    ACTIVATIONS = "activations"
+    WEIGHTS = "weights"
+    GRADIENTS = "gradients"
+    STASH = "stash"  # forward values the backward needs (inputs re-read, masks, argmax)
+    VELOCITY = "velocity"  # SGD momentum state
+
+
+class Direction(StrEnum):
+    """Which way bytes move, seen from the unit: read from a memory, or written to it."""
+
+    READ = "read"
+    WRITE = "write"

@@ -11,20 +11,14 @@ from enum import StrEnum
 
 from fdsim.spec.hardware import BufferSpec, HardwareSpec
 from fdsim.spec.workload import ActivationFunction
-from fdsim.vocabulary import Phase as Phase  # re-exported: the compiler's name for it
+
+# re-exported: the compiler's names for the shared vocabulary
+from fdsim.vocabulary import Buffer as Buffer
+from fdsim.vocabulary import Phase as Phase
+from fdsim.vocabulary import Tensor as Tensor
+from fdsim.vocabulary import Unit as Unit
 
 TRAINING_STEP: frozenset[Phase] = frozenset(Phase)
-
-
-class Unit(StrEnum):
-    """A hardware unit that executes ops, one at a time, in program order."""
-
-    DMA = "dma"
-    FFT = "fft"
-    CMAC = "cmac"
-    CROP = "crop"
-    ACTIVATION = "activation"
-    UPDATE = "update"
 
 
 class OpKind(StrEnum):
@@ -75,15 +69,6 @@ UNIT_OF_KIND: dict[OpKind, Unit] = {
 }
 
 
-class Buffer(StrEnum):
-    """An on-chip SRAM (see ``BuffersSpec``)."""
-
-    ACTIVATIONS = "activations"
-    WEIGHTS = "weights"
-    GRADIENTS = "gradients"
-    OUTPUTS = "outputs"
-
-
 def buffer_spec(hardware: HardwareSpec, buffer: Buffer) -> BufferSpec:
     """The spec of ``buffer``; only ``outputs`` may be absent, and asking for it then is a bug."""
     spec = getattr(hardware.buffers, buffer.value)
@@ -107,16 +92,6 @@ def buffering_factors(hardware: HardwareSpec) -> dict[Buffer, int]:
         for buffer in Buffer
         if isinstance(spec := getattr(hardware.buffers, buffer.value), BufferSpec)
     }
-
-
-class Tensor(StrEnum):
-    """What moves, for traffic accounting."""
-
-    ACTIVATIONS = "activations"
-    WEIGHTS = "weights"
-    GRADIENTS = "gradients"
-    STASH = "stash"  # forward values the backward needs (inputs re-read, masks, argmax)
-    VELOCITY = "velocity"  # SGD momentum state
 
 
 Allocation = tuple[Buffer, int]

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fdsim.spec.origin import Located
+from fdsim.vocabulary import Domain as Domain  # re-exported: the workload spec names it
 
 MAX_CHANNELS = 1 << 16
 """Largest channel count (input channels, out_channels)."""
@@ -26,14 +27,6 @@ MAX_LAYERS = 10_000
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class Domain(StrEnum):
-    """Where a layer computes (see docs/ARCHITECTURE.md, "Domains")."""
-
-    SPECTRAL = "spectral"  # stays in the frequency domain between layers (DAC 2017 scheme)
-    HYBRID = "hybrid"  # FFT convolution, spatial activation/pooling (Mathieu et al. 2013)
-    SPATIAL = "spatial"  # the spatial-domain baseline
 
 
 class PoolMethod(StrEnum):
