@@ -24,11 +24,12 @@ def spatial_equivalent_ops(schedule: Schedule, workload: Workload) -> int:
             continue
         # shapes are (channels, map side) or (features,): an fc layer reads channels × side²
         channels, *side = plan.input_shape
-        per_image = channels * math.prod(side) ** 2 * plan.output_shape[0]
         layer = layers[plan.name]
         if isinstance(layer, ConvLayer):
             out_channels, out_side = plan.output_shape
             per_image = channels * out_channels * layer.kernel**2 * out_side**2
+        else:
+            per_image = channels * math.prod(side) ** 2 * plan.output_shape[0]
         macs += workload.batch_size * per_image
     return 2 * macs
 

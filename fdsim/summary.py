@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 from typing import Any
 
 
@@ -85,11 +86,16 @@ class Summary(Mapping[str, Any]):
         phases = {phase: PhaseTotals(**totals) for phase, totals in data["phases"].items()}
         return cls(**{**data, "phases": phases})
 
+    @cached_property
+    def _json(self) -> dict[str, Any]:
+        # the read-only mapping view converts once (the summary is frozen), not per lookup
+        return self.to_json()
+
     def __getitem__(self, key: str) -> Any:
-        return self.to_json()[key]
+        return self._json[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.to_json())
+        return iter(self._json)
 
     def __len__(self) -> int:
-        return len(self.to_json())
+        return len(self._json)

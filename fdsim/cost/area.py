@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from fdsim.cost.energy import arithmetic_area_um2
 from fdsim.counts import AreaPart, Part
-from fdsim.schedule.ops import Unit
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.fft_structure import fft_stages, pass_input_bits
 from fdsim.spec.hardware import HardwareSpec
+from fdsim.vocabulary import Unit
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ printed in report.md (a test checks it names every column the tables have, and n
 from __future__ import annotations
 
 from fdsim.counts import CriticalCause, StallCause
-from fdsim.schedule.ops import Unit
+from fdsim.vocabulary import Unit
 
 _CRITICAL = {
     CriticalCause.DRAM: "waiting for data a DMA transfer brings",

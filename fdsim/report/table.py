@@ -132,8 +132,7 @@ def phase_totals(phases: Mapping[str, PhaseTotals]) -> pd.DataFrame:
 
 
 def format_phase_totals(phases: Mapping[str, PhaseTotals]) -> str:
-    frame = phase_totals(phases)
-    return frame.to_string(index=False, formatters=_formatters(frame))
+    return format_table(phase_totals(phases))
 
 
 def step_line(summary: Summary) -> str:
@@ -198,6 +197,7 @@ def cycle_parts(layers: pd.DataFrame) -> pd.DataFrame:
     critical-path stalls by cause; the parts sum to ``cycles`` (the layer's span) exactly.
     Also ``bound`` (the analytic lower bound), ``layer`` and ``phase``."""
     rows = []
+    causes = critical_columns(layers)
     for (layer, phase), group in layers.groupby(["layer", "phase"], sort=False):
         first, busiest = _busiest_row(group)
         sram = int(busiest["unit_stall_sram_bandwidth_cycles"])
@@ -207,7 +207,7 @@ def cycle_parts(layers: pd.DataFrame) -> pd.DataFrame:
                 "phase": phase,
                 "busy": int(busiest["busy_cycles"]) - sram,
                 "busy, SRAM-port bound": sram,
-                **{f"stall: {cause_of(c)}": int(first[c]) for c in critical_columns(layers)},
+                **{f"stall: {cause_of(c)}": int(first[c]) for c in causes},
                 "cycles": int(first["layer_cycles"]),
                 "bound": int(first["bound_cycles"]),
             }
