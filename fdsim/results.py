@@ -52,7 +52,7 @@ from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import canonical_hash
 from fdsim.spec.workload import Workload
-from fdsim.step_totals import phase_overlap, spatial_equivalent_ops, throughput, union_cycles
+from fdsim.step_totals import phase_overlap, span_breakdown, spatial_equivalent_ops, throughput
 from fdsim.summary import Summary
 
 SCHEMA_VERSION = 1
@@ -310,8 +310,9 @@ def _phase_spans(
             continue
         start, end = min(c.start_cycle for c in spans), max(c.end_cycle for c in spans)
         cycles = end - start
-        covered = union_cycles([(c.start_cycle, c.end_cycle) for c in spans])
-        layer_sum = sum(c.cycles for c in spans)
+        layer_sum, overlap, gap = span_breakdown(
+            [(c.start_cycle, c.end_cycle) for c in spans], cycles
+        )
         rows = layers[layers["phase"] == phase.value]
         totals[phase.value] = {
             "start_cycle": start,
@@ -320,8 +321,8 @@ def _phase_spans(
             "dram_read_bytes": int(rows["dram_read_bytes"].sum()),
             "dram_write_bytes": int(rows["dram_write_bytes"].sum()),
             "layer_cycles_sum": layer_sum,
-            "overlap_cycles": layer_sum - covered,
-            "gap_cycles": cycles - covered,
+            "overlap_cycles": overlap,
+            "gap_cycles": gap,
         }
     return totals
 

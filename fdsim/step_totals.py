@@ -57,13 +57,21 @@ def phase_overlap(phases: dict[str, dict[str, Any]], total_cycles: int) -> dict[
     phase_gap_cycles = total_cycles`` (bwd_data and bwd_weight interleave, prefetches overlap
     phase boundaries; the gap is cycles of the step no phase's span covers)."""
     spans = [(p["start_cycle"], p["end_cycle"]) for p in phases.values()]
-    covered = union_cycles(spans)
-    phase_sum = sum(p["cycles"] for p in phases.values())
+    phase_sum, overlap, gap = span_breakdown(spans, total_cycles)
     return {
         "phase_cycles_sum": phase_sum,
-        "phase_overlap_cycles": phase_sum - covered,
-        "phase_gap_cycles": total_cycles - covered,
+        "phase_overlap_cycles": overlap,
+        "phase_gap_cycles": gap,
     }
+
+
+def span_breakdown(intervals: list[tuple[int, int]], span_cycles: int) -> tuple[int, int, int]:
+    """How half-open ``intervals`` inside a span of ``span_cycles`` add up to it: (sum of their
+    lengths, cycles covered more than once counted per extra cover, cycles none covers), so
+    ``sum − overlap + gap = span_cycles``."""
+    covered = union_cycles(intervals)
+    total = sum(end - start for start, end in intervals)
+    return total, total - covered, span_cycles - covered
 
 
 def union_cycles(intervals: list[tuple[int, int]]) -> int:
