@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Never, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from fdsim import __version__
 from fdsim.errors import ConfigError
@@ -26,9 +26,9 @@ from fdsim.output import OutputKind, plan_output, write_output
 # Heavier modules are imported where used, inside ``main``'s handling of Ctrl-C.
 if TYPE_CHECKING:
     from pydantic import BaseModel
-    from tqdm import tqdm
 
     from fdsim.nn.datasets import DatasetSource
+    from fdsim.results import RunResult
     from fdsim.schedule.ops import Phase
 
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
@@ -107,11 +107,9 @@ def parse_phases(text: str) -> frozenset[Phase]:
 def _run(args: argparse.Namespace, session: _Session) -> int:
     if args.out is not None:  # first: a refusal should not wait, an interrupt can name it
         session.target(args.out, OutputKind.RUN, args.force)
-    from fdsim.api import load_hardware, load_workload, simulate
+    from fdsim.api import run
     from fdsim.progress import StageProgress
     from fdsim.report.console import run_text
-    from fdsim.report.markdown import write_report
-    from fdsim.results import write_tables
     from fdsim.schedule.ops import TRAINING_STEP
 
     phases = parse_phases(args.phases)
@@ -122,10 +120,10 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     workload = args.workload or _default(DEFAULT_WORKLOAD)
     progress = StageProgress("fdsim run", quiet=args.quiet)
     try:
-        result = simulate(
-            load_hardware(hardware),
-            load_workload(workload),
-            phases=phases,
+        result = run(
+            hardware,
+            workload,
+            phases,
             functional=args.functional,
             seed=args.seed,
             dataset=dataset,
@@ -139,18 +137,25 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     tags += ["functional"] if args.functional else []
     name = "-".join([workload.stem, hardware.stem, *tags, result.summary.manifest["run_id"]])
     out = args.out or session.target(Path("fdsim-out") / name, OutputKind.RUN, args.force)
-
-    def write(directory: Path) -> None:
-        write_tables(result, directory)
-        write_report(result, directory)
-
-    write_output(out, OutputKind.RUN, write, force=args.force, on_committed=session.committed)
+    _write_run(result, out, session, force=args.force)
     if not args.quiet:
         print(run_text(result))
     files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv"
     extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
     print(f"wrote {out}/{files}{extra}, summary.json and the specs as JSON")
     return 0
+
+
+def _write_run(result: RunResult, out: Path, session: _Session, *, force: bool) -> None:
+    """A run's tables, specs and report into ``out`` by the output-folder rules."""
+    from fdsim.report.markdown import write_report
+    from fdsim.results import write_tables
+
+    def write(directory: Path) -> None:
+        write_tables(result, directory)
+        write_report(result, directory)
+
+    write_output(out, OutputKind.RUN, write, force=force, on_committed=session.committed)
 
 
 def _dataset_source(args: argparse.Namespace) -> DatasetSource | None:
@@ -184,7 +189,7 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
     if args.out is not None:
         session.target(args.out, OutputKind.TRAIN, args.force)
     from fdsim.nn.datasets import DatasetSource
-    from fdsim.progress import batch_bar
+    from fdsim.progress import EpochBars
     from fdsim.report.notes import linearity_note
     from fdsim.report.training import write_training_report
     from fdsim.training import train_workload
@@ -194,20 +199,10 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
     source = _dataset_source(args) or DatasetSource()
-    bars: dict[str, tqdm[Never]] = {}
-
-    def on_batch(arithmetic: str, record: Any) -> None:
-        key = f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}"
-        if key not in bars:
-            bars[key] = batch_bar(record.batches, key)
-        bar = bars[key]
-        bar.set_postfix_str(f"loss {record.loss:.3f}", refresh=False)
-        bar.update(record.batch + 1 - bar.n)
+    bars = EpochBars(args.epochs)
 
     def on_epoch(arithmetic: str, record: Any) -> None:
-        bar = bars.pop(f"{arithmetic} epoch {record.epoch + 1}/{args.epochs}", None)
-        if bar is not None:
-            bar.close()
+        bars.on_epoch(arithmetic, record)
         print(
             f"{arithmetic:5s} epoch {record.epoch + 1}: train loss {record.train_loss:.4f}, "
             f"accuracy {100 * record.train_accuracy:.1f} %; hold-out loss "
@@ -223,12 +218,11 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
             epochs=args.epochs,
             seed=args.seed,
             reference=not args.no_reference,
-            on_batch=None if args.quiet else on_batch,
+            on_batch=None if args.quiet else bars.on_batch,
             on_epoch=on_epoch,
         )
-    finally:  # an interrupt's message starts on a clean line
-        for bar in bars.values():
-            bar.close()
+    finally:
+        bars.close()
     note = linearity_note(run.summary["linearity"])
     if note:
         print(f"note: {note}")
@@ -278,8 +272,7 @@ def _schema(args: argparse.Namespace, _session: _Session) -> int:
 def _reprice(args: argparse.Namespace, session: _Session) -> int:
     """``fdsim reprice RUN_DIR TABLE``: the stored run priced by another energy table (a
     shipped name or a file), written as a new run folder; ``RUN_DIR`` is only read."""
-    from fdsim.report.markdown import write_report
-    from fdsim.results import reprice, write_tables
+    from fdsim.results import reprice
     from fdsim.run_folder import load_result
     from fdsim.spec.hardware import is_energy_table_name
     from fdsim.spec.load import SHIPPED_ENERGY_TABLES, load_energy_table, shipped_energy_tables
@@ -299,12 +292,7 @@ def _reprice(args: argparse.Namespace, session: _Session) -> int:
         raise ConfigError(str(out), "is inside RUN_DIR, which reprice never modifies")
     session.target(out, OutputKind.RUN, args.force)
     result = reprice(stored, table.spec, source=table.origin.path)
-
-    def write(directory: Path) -> None:
-        write_tables(result, directory)
-        write_report(result, directory)
-
-    write_output(out, OutputKind.RUN, write, force=args.force, on_committed=session.committed)
+    _write_run(result, out, session, force=args.force)
     energy_uj = result.summary.energy_pj / 1e6
     print(f"{args.run_dir} priced by {table.origin.path}: {energy_uj:,.3f} µJ per step")
     print(f"wrote {out}/report.md, energy.png, cycles.png, layers.csv, traffic.csv, summary.json")

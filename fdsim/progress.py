@@ -6,11 +6,12 @@ file, a CI log) gets nothing, so logs hold results only (tqdm's ``disable=None``
 from __future__ import annotations
 
 import sys
-from typing import Never, TextIO
+from typing import TYPE_CHECKING, Any, Never, TextIO
 
 from tqdm import tqdm
 
-from fdsim.api import Stage
+if TYPE_CHECKING:
+    from fdsim.api import Stage
 
 
 def batch_bar(total: int, label: str, stream: TextIO | None = None) -> tqdm[Never]:
@@ -48,3 +49,34 @@ class StageProgress:
 
     def close(self) -> None:
         self._bar.close()
+
+
+class EpochBars:
+    """``fdsim train``'s bars: one per arithmetic and epoch over its mini-batches, with the
+    loss as status. Pass :meth:`on_batch` and :meth:`on_epoch` to
+    :func:`fdsim.training.train_workload`; :meth:`close` clears what is still drawn (after an
+    interrupt, so its message starts on a clean line)."""
+
+    def __init__(self, epochs: int) -> None:
+        self._epochs = epochs
+        self._bars: dict[str, tqdm[Never]] = {}
+
+    def _key(self, arithmetic: str, record: Any) -> str:
+        return f"{arithmetic} epoch {record.epoch + 1}/{self._epochs}"
+
+    def on_batch(self, arithmetic: str, record: Any) -> None:
+        key = self._key(arithmetic, record)
+        if key not in self._bars:
+            self._bars[key] = batch_bar(record.batches, key)
+        bar = self._bars[key]
+        bar.set_postfix_str(f"loss {record.loss:.3f}", refresh=False)
+        bar.update(record.batch + 1 - bar.n)
+
+    def on_epoch(self, arithmetic: str, record: Any) -> None:
+        bar = self._bars.pop(self._key(arithmetic, record), None)
+        if bar is not None:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
