@@ -37,7 +37,8 @@ def count(schedule: Schedule, trace: Trace) -> list[LayerCounts]:
     lanes: dict[Unit, list[tuple[int, OpTiming]]] = {}
     for op, timing in zip(schedule.ops, trace.timings, strict=True):
         lanes.setdefault(op.unit, []).append((op.layer, timing))
-        counts = units[op.layer].setdefault(op.unit, UnitCounts())
+        # one UnitCounts per layer and unit, built only the first time (not once per op)
+        counts = units[op.layer].get(op.unit) or units[op.layer].setdefault(op.unit, UnitCounts())
         counts.ops += 1
         counts.busy_cycles += timing.end - timing.start
         counts.last_end_cycle = max(counts.last_end_cycle, timing.end)

@@ -32,8 +32,6 @@ from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import ActivationFunction
 
-__all__ = ["Activity", "Arith", "ArithKey", "DramKey", "SramKey", "execute"]
-
 
 @dataclass(frozen=True)
 class Activity:

@@ -139,7 +139,7 @@ class FixedBackend:
             self._path.spectra_layout(x.shape[-2]),
             self.counter,
             self._path.site("accumulators", name, Phase.FORWARD, "cmac"),
-            self._path.tiles(name, Phase.FORWARD, x.shape[1]),
+            self._path.reduction_tiles(name, Phase.FORWARD, x.shape[1]),
         )
 
     def conv_backward_data(self, name: str, g: FixedTensor, w: FixedTensor) -> FixedTensor:
@@ -151,7 +151,7 @@ class FixedBackend:
             g.layout,
             self.counter,
             self._path.site("accumulators", name, Phase.BACKWARD_DATA, "cmac"),
-            self._path.tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
+            self._path.reduction_tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
         )
 
     def conv_backward_weight(
@@ -172,7 +172,7 @@ class FixedBackend:
             TensorFormat(kept.fmt, kept.exponent + headroom_bits),
             self.counter,
             self._path.site("accumulators", name, Phase.BACKWARD_WEIGHT, "cmac"),
-            self._path.tiles(name, Phase.BACKWARD_WEIGHT, x.shape[0]),
+            self._path.reduction_tiles(name, Phase.BACKWARD_WEIGHT, x.shape[0]),
         )
 
     def project_kernel(self, name: str, dw: FixedTensor, kernel: int) -> FixedTensor:
@@ -305,7 +305,7 @@ class FixedBackend:
             self._path.maps,
             self.counter,
             self._path.site("accumulators", name, Phase.FORWARD, "gemm"),
-            self._path.tiles(name, Phase.FORWARD, flat.shape[1]),
+            self._path.reduction_tiles(name, Phase.FORWARD, flat.shape[1]),
         )
         return _reshaped(y, (*y.shape, 1, 1))
 
@@ -319,7 +319,7 @@ class FixedBackend:
             g.layout,
             self.counter,
             self._path.site("accumulators", name, Phase.BACKWARD_DATA, "gemm"),
-            self._path.tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
+            self._path.reduction_tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
         )
         return _reshaped(dx, (dx.shape[0], *in_shape))
 
@@ -335,7 +335,7 @@ class FixedBackend:
             layout,
             self.counter,
             site,
-            self._path.tiles(name, Phase.BACKWARD_WEIGHT, g.shape[0]),
+            self._path.reduction_tiles(name, Phase.BACKWARD_WEIGHT, g.shape[0]),
         )
         bias_layout = self._path.param_gradient(f"{name}.bias")
         if bias_layout != layout:

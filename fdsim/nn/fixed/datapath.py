@@ -75,10 +75,6 @@ class Datapath:
         """Where ``primitive`` of layer ``name`` records its events in ``phase``."""
         return OverflowSite(tensor_class, primitive, name, phase.value)
 
-    def tiles(self, name: str, phase: Phase, length: int) -> tuple[int, ...] | None:
-        """The compiled reduction tiles of layer ``name``'s reduction of ``length`` terms."""
-        return self.reduction_tiles(name, phase, length)
-
     def plan(self, grid: int, maps_fmt: QFormat) -> SpectralMapsPlan:
         """The bit-true 2-D FFT/iFFT on ``grid`` for maps in ``maps_fmt``."""
         return plan_spectral_maps(self.arithmetic, grid, maps_fmt, self.numerics.spectra)
