@@ -1,0 +1,134 @@
+"""The command line's grammar: subcommands, arguments, their types and defaults. The
+handlers (``fdsim.cli``) pick the subcommand by ``args.command``; a bad option is one line
+(``fdsim run: argument --seed: …``) and exit status 2, through ``ConfigError``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import NoReturn
+
+from fdsim import __version__
+from fdsim.errors import ConfigError
+
+DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
+DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
+DEFAULT_TRAIN_WORKLOAD = Path("workloads/digits_cnn.yaml")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line (``fdsim run: argument --seed: …``), exit
+    status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(self.prog, f"{message} (see {self.prog} --help)")
+
+
+def _seed(text: str) -> int:
+    """A non-negative integer (numpy's and scikit-learn's generators take no others)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fdsim.schedule.ops import Phase
+
+    parser = _Parser(
+        prog="fdsim",
+        description="Cycle-level simulator of frequency-domain CNN training accelerators.",
+    )
+    parser.add_argument("--version", action="version", version=f"fdsim {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="simulate a workload on a hardware config")
+    run.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
+    run.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_WORKLOAD}")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim run's (default: "
+        "fdsim-out/<names>-<id>)",
+    )
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress; print only where results went"
+    )
+    _force_option(run)
+    run.add_argument(
+        "--phases",
+        default=",".join(phase.value for phase in Phase),
+        help="comma-separated phases of the training step to simulate (default: all, "
+        "fwd,bwd_data,bwd_weight,update; 'fwd' is inference)",
+    )
+
+    run.add_argument(
+        "--functional",
+        action="store_true",
+        help="also push a seeded mini-batch through the bit-true datapath: per-layer SQNR "
+        "against float64 and overflow counts (numerics.csv); cycles are unchanged",
+    )
+    run.add_argument(
+        "--seed", type=_seed, default=0, help="seed of --functional's data and parameters (0)"
+    )
+    _dataset_options(run, "--functional's data: ")
+
+    train = commands.add_parser(
+        "train", help="train a workload bit-true on real data (and in float64 beside it)"
+    )
+    train.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
+    train.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_TRAIN_WORKLOAD}")
+    _dataset_options(train, "default digits; ")
+    train.add_argument("--epochs", type=int, default=10, help="passes over the data (10)")
+    train.add_argument("--seed", type=_seed, default=0, help="seed of split, init, shuffling (0)")
+    train.add_argument(
+        "--no-reference", action="store_true", help="skip the float64 reference training"
+    )
+    train.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim train's (default: fdsim-out/train-…)",
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    _force_option(train)
+
+    reprice = commands.add_parser(
+        "reprice", help="price a stored run by another energy table, without re-simulating"
+    )
+    reprice.add_argument("run_dir", type=Path, help="a folder fdsim run wrote")
+    reprice.add_argument("table", help="energy table: a shipped name (28nm, 45nm) or a file")
+    reprice.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: RUN_DIR-<table>); RUN_DIR is never changed",
+    )
+    _force_option(reprice)
+
+    validate = commands.add_parser("validate", help="check spec files (kind detected)")
+    validate.add_argument("files", nargs="+", type=Path)
+
+    schema = commands.add_parser("schema", help="print a JSON Schema for editors")
+    schema.add_argument("kind", choices=["hardware", "workload", "energy"])
+    return parser
+
+
+def _force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an existing --out folder fdsim did not write, beside what is there "
+        "(nothing of it is deleted or overwritten)",
+    )
+
+
+def _dataset_options(parser: argparse.ArgumentParser, lead: str) -> None:
+    parser.add_argument(
+        "--dataset",
+        choices=["digits", "mnist"],
+        help=f"{lead}digits: scikit-learn's bundled 8×8 digits; mnist: local IDX files",
+    )
+    parser.add_argument("--images", type=Path, help="MNIST IDX images file (.gz accepted)")
+    parser.add_argument("--labels", type=Path, help="MNIST IDX labels file (.gz accepted)")
