@@ -70,3 +70,28 @@ def requantize(
         require_int64_width(source.total_bits - drop, "requantize left shift")
         moved = q << -drop
     return fit(moved, target.total_bits, target.signed, target.overflow, counter, site, underflows)
+
+
+def fit_shifted(
+    values: IntArray,
+    width_bits: int,
+    drop_bits: int,
+    fmt: QFormat,
+    counter: OverflowCounter,
+    site: OverflowSite,
+    what: str,
+) -> IntArray:
+    """``width_bits``-bit integers ``values / 2**drop_bits`` rounded by ``fmt.rounding`` and
+    fitted by ``fmt.overflow`` (events at ``site``); a negative drop appends zero bits exactly
+    (``Int64WidthError`` naming ``what`` past the int64 budget). Values the dropped bits take
+    to zero are underflow events."""
+    underflows = 0
+    if drop_bits > 0:
+        # Dropping more than the word's width rounds every value like dropping width + 1 bits
+        # (to -1 or 0), so clamp: the shift must stay inside int64.
+        moved = shift_right(values, min(drop_bits, width_bits + 1), fmt.rounding)
+        underflows = lost_to_zero(values, moved)
+    else:
+        require_int64_width(width_bits - drop_bits, what)
+        moved = values << -drop_bits
+    return fit(moved, fmt.total_bits, fmt.signed, fmt.overflow, counter, site, underflows)

@@ -45,9 +45,9 @@ from fdsim.fixedpoint.fft_error import (
 )
 from fdsim.fixedpoint.fft_plan import plan_fft
 from fdsim.fixedpoint.fft_real import Fft2Plan, irfft2, rfft2
-from fdsim.fixedpoint.formats import IntArray, require_int64_width
-from fdsim.fixedpoint.overflow import OverflowCounter, OverflowSite, fit, lost_to_zero
-from fdsim.fixedpoint.rounding import shift_right
+from fdsim.fixedpoint.formats import IntArray
+from fdsim.fixedpoint.overflow import OverflowCounter, OverflowSite
+from fdsim.fixedpoint.quantize import fit_shifted
 from fdsim.spec.fft_arithmetic import FftArithmeticSpec, FftDirection
 from fdsim.spec.numerics import QFormat
 
@@ -151,14 +151,9 @@ def _store(
 ) -> IntArray:
     """``width_bits``-bit ``values / 2**drop_bits`` rounded and fitted to ``fmt`` (a negative
     drop appends zero bits, exactly); values the drop takes to zero are underflow events."""
-    underflows = 0
-    if drop_bits > 0:
-        moved = shift_right(values, drop_bits, fmt.rounding)
-        underflows = lost_to_zero(values, moved)
-    else:
-        require_int64_width(width_bits - drop_bits, "spectral store left shift")
-        moved = values << -drop_bits
-    return fit(moved, fmt.total_bits, fmt.signed, fmt.overflow, counter, site, underflows)
+    return fit_shifted(
+        values, width_bits, drop_bits, fmt, counter, site, "spectral store left shift"
+    )
 
 
 def maps_to_spectra(

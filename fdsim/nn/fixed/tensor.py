@@ -23,12 +23,9 @@ from fdsim.fixedpoint import (
     IntArray,
     OverflowCounter,
     OverflowSite,
-    fit,
-    lost_to_zero,
     quantize,
-    require_int64_width,
-    shift_right,
 )
+from fdsim.fixedpoint.quantize import fit_shifted
 from fdsim.spec.numerics import QFormat
 
 Parts = tuple[IntArray, ...]
@@ -145,17 +142,9 @@ def rescale(
     dropped, exact otherwise, then fitted by ``target.fmt.overflow`` (events at ``site``, with
     the values the dropped bits took to zero as underflow events)."""
     drop = target.lsb_exponent - lsb_exponent
-    underflows = 0
-    if drop > 0:
-        # Dropping more than the word's width rounds every value like dropping width + 1 bits
-        # (to -1 or 0), so clamp: the shift must stay inside int64.
-        moved = shift_right(values, min(drop, width_bits + 1), target.fmt.rounding)
-        underflows = lost_to_zero(values, moved)
-    else:
-        require_int64_width(width_bits - drop, "fixed-point rescale left shift")
-        moved = values << -drop
-    fmt = target.fmt
-    return fit(moved, fmt.total_bits, fmt.signed, fmt.overflow, counter, site, underflows)
+    return fit_shifted(
+        values, width_bits, drop, target.fmt, counter, site, "fixed-point rescale left shift"
+    )
 
 
 def rescale_parts(
