@@ -146,8 +146,7 @@ class ProgramBuilder:
     def end_step(self) -> None:
         """Close a step: its stores are what the next step's first load waits for."""
         self.flush()
-        self._barrier = self.last_of(self._sinks) or self._barrier
-        self._sinks = []
+        self.end_step_on(self._sinks)
 
     def end_step_on(self, stores: Sequence[int]) -> None:
         """Close a step whose next step waits only for ``stores`` (none: the barrier stays)."""
