@@ -40,7 +40,7 @@ from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.linearity import linearity_summary
 from fdsim.spec.load import canonical_hash, energy_table_file, energy_table_path
-from fdsim.spec.origin import Located, Origin, origin_or_placeholder
+from fdsim.spec.origin import Located, origin_or_placeholder
 from fdsim.spec.workload import Workload
 
 
@@ -73,7 +73,7 @@ def load_energy_table(path_or_name: str | Path) -> EnergyTable:
 def hardware_energy_table(hardware: HardwareSpec) -> EnergyTable:
     """The table ``hardware.energy_table`` names: a shipped table, or a file relative to the
     hardware file's folder (to the current folder for a spec built in Python)."""
-    path = energy_table_path(load.Loaded(hardware, _origin(hardware, "hardware")))
+    path = energy_table_path(load.Loaded(hardware, origin_or_placeholder(hardware, "hardware")))
     return load.load_energy_table(path).spec
 
 
@@ -175,10 +175,6 @@ def _begin(on_stage: Callable[[Stage], None] | None, stage: Stage) -> None:
         on_stage(stage)
 
 
-def _origin(spec: Located, kind: str) -> Origin:
-    return origin_or_placeholder(spec, kind)
-
-
 def compile_specs(
     hardware: HardwareSpec, workload: Workload, phases: Iterable[Phase] = TRAINING_STEP
 ) -> Schedule:
@@ -193,7 +189,7 @@ def compile_specs(
 def _located(problem: SpecFieldError, hardware: HardwareSpec, workload: Workload) -> ConfigError:
     """``problem`` as the ``ConfigError`` naming the file and line of its spec's field."""
     specs: dict[str, Located] = {"hardware": hardware, "workload": workload}
-    return _origin(specs[problem.spec], problem.spec).error(problem)
+    return origin_or_placeholder(specs[problem.spec], problem.spec).error(problem)
 
 
 def require_bit_true(hardware: HardwareSpec, purpose: str) -> None:
@@ -203,7 +199,7 @@ def require_bit_true(hardware: HardwareSpec, purpose: str) -> None:
         missing = SpecFieldError(
             "hardware", ("fft", "arithmetic"), f"required for {purpose}, missing"
         )
-        raise _origin(hardware, "hardware").error(missing)
+        raise origin_or_placeholder(hardware, "hardware").error(missing)
 
 
 @contextmanager
@@ -236,7 +232,7 @@ def _manifest(options: Mapping[str, Any], *specs: Located) -> dict[str, Any]:
     return {
         "fdsim_version": __version__,
         "inputs": {
-            kind: _origin(spec, kind.replace("_", " ")).path
+            kind: origin_or_placeholder(spec, kind.replace("_", " ")).path
             for kind, spec in zip(kinds, specs, strict=True)
         },
         "spec_sha256": hashes,

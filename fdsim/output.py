@@ -231,3 +231,9 @@ def _make_staging(parent: Path, prefix: str) -> Path:
         except FileExistsError:
             continue
         return folder
+
+
+def write_json(path: Path, value: Any) -> None:
+    """``value`` as the JSON files fdsim writes: sorted keys, indented, one final newline (so
+    equal results give byte-identical files)."""
+    path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")

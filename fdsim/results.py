@@ -46,7 +46,7 @@ from fdsim.counts import (
     total,
 )
 from fdsim.numerics import INFORMATION_LOST_DB, FunctionalNumerics
-from fdsim.output import OutputKind, write_output
+from fdsim.output import OutputKind, write_json, write_output
 from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
@@ -381,10 +381,5 @@ def write_tables(result: RunResult, directory: Path) -> None:
         for name, file in NUMERICS_FILES.items():
             getattr(result.numerics, name).to_csv(directory / file, index=False)
     for name, file in SPEC_FILES.items():
-        spec = getattr(result, name).model_dump(mode="json")
-        (directory / file).write_text(
-            json.dumps(spec, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-    (directory / SUMMARY_FILE).write_text(
-        json.dumps(result.summary.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+        write_json(directory / file, getattr(result, name).model_dump(mode="json"))
+    write_json(directory / SUMMARY_FILE, result.summary.to_json())

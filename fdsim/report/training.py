@@ -3,11 +3,12 @@ the curves as CSV, the summary as JSON, and a short Markdown report."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+
+from fdsim.output import write_json
 
 matplotlib.use("Agg")  # files only; never a window
 
@@ -50,9 +51,7 @@ def training_curves(curves: pd.DataFrame, path: Path) -> None:
 def write_training_report(curves: pd.DataFrame, summary: dict[str, Any], directory: Path) -> None:
     """``curves.csv``, ``summary.json``, ``curves.png`` and ``report.md`` into ``directory``."""
     curves.to_csv(directory / "curves.csv", index=False)
-    (directory / "summary.json").write_text(
-        json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    write_json(directory / "summary.json", summary)
     training_curves(curves, directory / "curves.png")
     step = summary["training_step"]
     inputs = summary["manifest"]["inputs"]
