@@ -21,8 +21,8 @@ from fdsim import __version__
 from fdsim.errors import ConfigError, LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
+from fdsim.network.linearity import linearity_summary
 from fdsim.nn.datasets import DatasetSource
-from fdsim.nn.model import build_model
 from fdsim.results import RunResult, canonical_run_id, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
@@ -38,7 +38,6 @@ from fdsim.sim.functional import (
 from fdsim.spec import load
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.linearity import linearity_summary
 from fdsim.spec.load import canonical_hash, energy_table_file, energy_table_path
 from fdsim.spec.origin import Located, origin_or_placeholder
 from fdsim.spec.workload import Workload
@@ -127,8 +126,6 @@ def simulate(
     schedule = compile_specs(hardware, workload, phases)
     numerics = None
     if functional:
-        with bit_true_limits(hardware, workload):
-            model = build_model(workload)
         require_bit_true(hardware, "--functional")
         _begin(on_stage, Stage.FUNCTIONAL)
         batch = (
@@ -139,7 +136,7 @@ def simulate(
         tiles = reduction_tiles_of(schedule)
         selected = {phase.value for phase in schedule.phases}
         with bit_true_limits(hardware, workload):
-            numerics = functional_numerics(model, hardware, tiles, selected, batch, seed)
+            numerics = functional_numerics(schedule.network, hardware, tiles, selected, batch, seed)
     options = run_options(phases, functional=functional, seed=seed, dataset=dataset)
     result = simulate_compiled(hardware, workload, table, schedule, options, on_stage)
     return result if numerics is None else with_numerics(result, numerics)
@@ -154,7 +151,7 @@ def simulate_compiled(
     on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate, count, bound and price a compiled ``schedule``; the summary also says which
-    layers of ``workload`` compose to one affine map (:mod:`fdsim.spec.linearity`).
+    layers of the network compose to one affine map (:mod:`fdsim.network.linearity`).
     ``options`` (JSON values) are the choices beside the specs that change the run's
     outcome: they go into the manifest and its run id. ``on_stage``: as :func:`simulate`."""
     _begin(on_stage, Stage.SIMULATE)
@@ -166,7 +163,7 @@ def simulate_compiled(
     result = collect(
         schedule, counts, bounds, trace.total_cycles, hardware, table, manifest, workload
     )
-    linearity = linearity_summary(workload)
+    linearity = linearity_summary(schedule.network)
     return replace(result, summary=replace(result.summary, linearity=linearity))
 
 

@@ -28,9 +28,9 @@ from fdsim.api import (
     require_bit_true,
     simulate_compiled,
 )
+from fdsim.network.lowering import Network
 from fdsim.nn.datasets import DatasetSource, Split, load_dataset
 from fdsim.nn.fixed.backend import FixedBackend
-from fdsim.nn.model import Model, build_model
 from fdsim.nn.model_backend import Backend, T
 from fdsim.nn.model_float import FloatBackend
 from fdsim.nn.passes import init_params
@@ -71,8 +71,7 @@ def train_workload(
     table = hardware_energy_table(hardware)
     require_bit_true(hardware, "bit-true training")
     schedule = compile_specs(hardware, workload)
-    with bit_true_limits(hardware, workload):
-        model = build_model(workload)
+    model = schedule.network
     data = load_dataset(source, workload.input, seed)
     options = {
         "phases": [phase.value for phase in Phase if phase in schedule.phases],
@@ -141,7 +140,7 @@ def train_workload(
 
 
 def _train_one(
-    model: Model,
+    model: Network,
     backend: Backend[T],
     data: Split,
     workload: Workload,

@@ -67,3 +67,28 @@ class Direction(StrEnum):
 
     READ = "read"
     WRITE = "write"
+
+
+class OpKind(StrEnum):
+    """What a compiled op does; its unit is ``fdsim.schedule.ops.UNIT_OF_KIND[kind]``."""
+
+    LOAD = "load"  # DRAM -> SRAM
+    STORE = "store"  # SRAM -> DRAM
+    FFT = "fft"  # real 2-D maps -> Hermitian half-spectra
+    IFFT = "ifft"  # Hermitian half-spectra -> real 2-D maps
+    # complex MACs over bins: fwd Σ_i X·conj(W), bwd_data Σ_o G·W, bwd_weight Σ_b X·conj(G)
+    CMAC = "cmac"
+    SELF_CONV = "self_conv"  # spectral self-convolution (x² term of an activation, or its backward)
+    GEMM = "gemm"  # real matrix product (FC, and both of its backward products)
+    PROJECT = "project"  # sinc projection of a weight gradient onto the k×k kernel support
+    FOLD = "fold"  # strided convolution: sum aliased spectral blocks
+    UNFOLD = "unfold"  # fold backward: replicate each bin to its aliases
+    CROP = "crop"  # spectral pooling: select the kept bins
+    PAD = "pad"  # crop backward: scatter kept bins back (the rest are zero)
+    POOL = "pool"  # spatial pooling: one value per window (the operator says which)
+    UNPOOL = "unpool"  # spatial pooling backward: gradients back to the window inputs
+    ACTIVATE = "activate"  # elementwise activation (spectral affine or spatial)
+    ACTIVATE_BWD = "activate_bwd"  # activation backward: G·f'(x) (affine: a·G)
+    LOSS = "loss"  # softmax cross-entropy on logits
+    LOSS_GRAD = "loss_grad"  # dL/dlogits = softmax(logits) − one-hot(label)
+    UPDATE = "update"  # SGD step on a stream of parameters

@@ -1,4 +1,4 @@
-"""The passes of a :class:`~fdsim.nn.model.Model` on a
+"""The passes of a :class:`~fdsim.network.lowering.Network` on a
 :class:`~fdsim.nn.model_backend.Backend`: initial parameters, the forward pass (keeping what the
 backward needs), the backward pass (loss and parameter gradients, skipping what no parameter
 needs) and one SGD update. The model says what each layer computes; these run it, in program
@@ -14,10 +14,9 @@ from typing import Generic
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.network.lowering import Network, ParamRole
 from fdsim.nn.conv import kernel_spectrum
-from fdsim.nn.model import Model, ParamRole
 from fdsim.nn.model_backend import Backend, T, TensorClass
-from fdsim.nn.model_ops import Dense, SoftmaxCrossEntropy, SpectralConv
 from fdsim.spec.workload import TrainingSpec
 
 INPUT_NAME = "input"
@@ -37,7 +36,7 @@ class ForwardCache(Generic[T]):
         return self.op_inputs[-1][-1]
 
 
-def initial_param_values(model: Model, seed: int) -> dict[str, npt.NDArray[np.generic]]:
+def initial_param_values(model: Network, seed: int) -> dict[str, npt.NDArray[np.generic]]:
     """Float64 initial parameters: conv kernels k×k ~ N(0, 2/fan_in) (He) as their spectra on
     the layer's grid, FC weights ~ N(0, 2/fan_in), biases 0. One generator seeded by ``seed``
     draws the parameters in model order."""
@@ -56,7 +55,7 @@ def initial_param_values(model: Model, seed: int) -> dict[str, npt.NDArray[np.ge
     return values
 
 
-def init_params(model: Model, backend: Backend[T], seed: int) -> dict[str, T]:
+def init_params(model: Network, backend: Backend[T], seed: int) -> dict[str, T]:
     """:func:`initial_param_values` converted by the backend (``TensorClass.WEIGHTS``)."""
     return {
         name: backend.from_float(name, value, TensorClass.WEIGHTS)
@@ -65,7 +64,7 @@ def init_params(model: Model, backend: Backend[T], seed: int) -> dict[str, T]:
 
 
 def forward(
-    model: Model, backend: Backend[T], params: Mapping[str, T], x: T
+    model: Network, backend: Backend[T], params: Mapping[str, T], x: T
 ) -> tuple[T, ForwardCache[T]]:
     """Run the network on a batch ``x`` (maps ``(B, C, n, n)``, already converted by the
     backend, e.g. ``backend.from_float(INPUT_NAME, images, TensorClass.ACTIVATIONS)``).
@@ -77,7 +76,7 @@ def forward(
         inputs = []
         for op in layer.ops:
             inputs.append(x)
-            x = op.forward(backend, layer.name, params, x)
+            x = backend.forward(op, layer.name, params, x)
         op_inputs.append(tuple(inputs))
         outputs[layer.name] = x
     cache = ForwardCache(outputs, tuple(op_inputs))
@@ -85,7 +84,7 @@ def forward(
 
 
 def backward(
-    model: Model,
+    model: Network,
     backend: Backend[T],
     params: Mapping[str, T],
     cache: ForwardCache[T],
@@ -99,7 +98,7 @@ def backward(
 
 
 def backward_trace(
-    model: Model,
+    model: Network,
     backend: Backend[T],
     params: Mapping[str, T],
     cache: ForwardCache[T],
@@ -114,16 +113,12 @@ def backward_trace(
         for layer, inputs in zip(model.layers, cache.op_inputs, strict=True)
         for op, x in zip(layer.ops, inputs, strict=True)
     ]
-    first_param = next(
-        (i for i, (_, op, _) in enumerate(ops) if isinstance(op, SpectralConv | Dense)), len(ops)
-    )
+    first_param = next((i for i, (_, op, _) in enumerate(ops) if op.params), len(ops))
     grads: dict[str, T] = {}
     input_grads: dict[str, T] = {loss_layer.name: g}
     for position in range(len(ops) - 1, first_param - 1, -1):
         name, op, x = ops[position]
-        if isinstance(op, SoftmaxCrossEntropy):
-            continue
-        g_in, op_grads = op.backward(backend, name, params, x, g, position > first_param)
+        g_in, op_grads = backend.backward(op, name, params, x, g, position > first_param)
         grads.update(op_grads)
         if g_in is not None:
             g = g_in
@@ -133,7 +128,7 @@ def backward_trace(
 
 
 def update(
-    model: Model,
+    model: Network,
     backend: Backend[T],
     params: Mapping[str, T],
     grads: Mapping[str, T],

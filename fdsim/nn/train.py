@@ -1,4 +1,5 @@
-"""Mini-batch SGD training of a :class:`~fdsim.nn.model.Model` on any backend, and evaluation.
+"""Mini-batch SGD training of a network (:class:`~fdsim.network.lowering.Network`) on any
+backend, and evaluation.
 
 Each epoch shuffles the training set with a generator seeded by ``(seed, epoch)``, so a run is
 reproducible and epochs are independent of each other's batch count. The last batch of an epoch
@@ -15,8 +16,8 @@ from typing import Generic
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.network.lowering import Network
 from fdsim.nn.datasets import LabelledImages, Split
-from fdsim.nn.model import Model
 from fdsim.nn.model_backend import Backend, T, TensorClass
 from fdsim.nn.passes import INPUT_NAME, backward, forward, update
 from fdsim.spec.workload import TrainingSpec
@@ -62,7 +63,7 @@ class History(Generic[T]):
 
 
 def train(
-    model: Model,
+    model: Network,
     backend: Backend[T],
     params: Mapping[str, T],
     data: Split,
@@ -110,7 +111,7 @@ def train(
 
 
 def evaluate(
-    model: Model,
+    model: Network,
     backend: Backend[T],
     params: Mapping[str, T],
     data: LabelledImages,

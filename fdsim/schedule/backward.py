@@ -14,6 +14,7 @@ it is skipped.
 
 from __future__ import annotations
 
+from fdsim.operators.base import StreamPrimitive
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_bwd_conv import emit_spectral_conv_backward
 from fdsim.schedule.emit_bwd_gemm import emit_gemm_backward
@@ -21,13 +22,11 @@ from fdsim.schedule.forward import forward_links
 from fdsim.schedule.links import GRADIENT_IO, ChainIo, Link
 from fdsim.schedule.lower import Lowered, StepKind, StepPlan, TailKind
 from fdsim.schedule.ops import Buffer, OpKind, Phase, Tensor
-from fdsim.spec.workload import PoolLayer, PoolMethod
 
+# the transposes of the structural links; a stream link's primitive names its backward kind
 _BACKWARD_KIND = {
     OpKind.FFT: OpKind.IFFT,
     OpKind.IFFT: OpKind.FFT,
-    OpKind.CROP: OpKind.PAD,
-    OpKind.ACTIVATE: OpKind.ACTIVATE_BWD,
     OpKind.SELF_CONV: OpKind.SELF_CONV,
 }
 LOGITS_IO = ChainIo(Tensor.STASH, Buffer.ACTIVATIONS, Tensor.GRADIENTS)
@@ -60,7 +59,8 @@ def _loss(emitter: Emitter, plan: StepPlan) -> None:
     """dL/dlogits from the logits, which the forward stored (re-read as stash)."""
     items, classes, logit_bytes, _vectors = emitter.map_items(plan.rep_in)
     layer = emitter.plan(plan.tails[-1].layer, Phase.BACKWARD_DATA)
-    link = Link(OpKind.LOSS_GRAD, layer, classes, classes, emitter.bytes.gradient, False)
+    loss = plan.tails[-1].op
+    link = Link(OpKind.LOSS_GRAD, layer, classes, classes, emitter.bytes.gradient, False, op=loss)
     tile = emitter.chain(layer, items, classes, logit_bytes, [link], LOGITS_IO, "image")
     emitter.note(layer, f"loss_grad: {tile} images per tile")
     emitter.program.end_step()
@@ -78,12 +78,8 @@ def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
         # the forward link's input domain is the backward link's output domain
         spectral_in = link.kind is OpKind.IFFT or (link.kind is not OpKind.FFT and link.spectral)
         out_eb = b.gradient_spectral if spectral_in else b.gradient
-        kind = _BACKWARD_KIND.get(link.kind)
-        if link.kind is OpKind.POOL:
-            layer = emitter.layers[link.layer]
-            is_max = isinstance(layer, PoolLayer) and layer.method is PoolMethod.MAX
-            kind = OpKind.UNPOOL_MAX if is_max else OpKind.UNPOOL_AVERAGE
-        assert kind is not None, f"no backward for {link.kind}"
+        op = link.op
+        kind = op.backward_kind if isinstance(op, StreamPrimitive) else _BACKWARD_KIND[link.kind]
         self_conv = link.kind is OpKind.SELF_CONV
         links.append(
             Link(
@@ -98,8 +94,7 @@ def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
                 link.products if self_conv else 0,
                 link.stash,
                 b.spectral if self_conv else 0,
-                link.window_elements,
-                link.covered_elements,
+                op,
             )
         )
     last = forward[-1]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fdsim.network.lowering import lower_network
+from fdsim.network.rep import Rep
 from fdsim.schedule.backward import emit_backward
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_update import emit_update
 from fdsim.schedule.forward import emit_forward_step
-from fdsim.schedule.lower import Rep, lower
+from fdsim.schedule.lower import lower
 from fdsim.schedule.ops import TRAINING_STEP, Buffer, LayerPlan, Phase, Schedule
 from fdsim.schedule.stash import StashPlan
 from fdsim.spec.hardware import HardwareSpec
@@ -43,7 +45,8 @@ def compile_schedule(
     """
     chosen = check_phases(phases)
     backward = Phase.BACKWARD_DATA in chosen
-    lowered = lower(workload, hardware)
+    network = lower_network(workload)
+    lowered = lower(workload, hardware, network)
     stash = StashPlan(hardware, enabled=backward)
     emitter = Emitter(hardware, workload.batch_size, workload.layers, stash)
     for index in range(len(workload.layers)):
@@ -75,7 +78,7 @@ def compile_schedule(
         )
         for plan, (index, phase) in enumerate(emitter.plan_keys)
     )
-    return Schedule(plans, emitter.program.ops, chosen)
+    return Schedule(network, plans, emitter.program.ops, chosen)
 
 
 def _reported_domain(declared: Domain, output: Rep) -> str:

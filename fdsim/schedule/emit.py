@@ -14,8 +14,10 @@ from dataclasses import replace
 from functools import partial
 from typing import Protocol
 
+from fdsim.network.rep import Rep
+from fdsim.operators.base import StreamPrimitive
 from fdsim.schedule.links import ChainIo, ElementBytes, Link
-from fdsim.schedule.lower import Rep, StepPlan, Tail
+from fdsim.schedule.lower import StepPlan, Tail
 from fdsim.schedule.ops import (
     Allocation,
     Buffer,
@@ -27,10 +29,10 @@ from fdsim.schedule.ops import (
 )
 from fdsim.schedule.program import Holds, ProgramBuilder, Traffic
 from fdsim.schedule.spectral_bins import half_bins
-from fdsim.schedule.stash import StashPlan, StashSlot, stash_bits_per_element
+from fdsim.schedule.stash import StashPlan, StashSlot
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import ActivationFunction, ActivationLayer, ConvLayer, FcLayer, Layer
+from fdsim.spec.workload import ConvLayer, FcLayer, Layer
 
 
 class EmitWithHolds(Protocol):
@@ -63,7 +65,7 @@ class Emitter:
         self.capacity = buffer_capacities(hardware)
         self.buffering = buffering_factors(hardware)
         self.out_buffer = Buffer.OUTPUTS if Buffer.OUTPUTS in self.capacity else Buffer.ACTIVATIONS
-        self.program = ProgramBuilder(self._activation_of, self.out_buffer)
+        self.program = ProgramBuilder(self.out_buffer)
         self.plan_keys: list[tuple[int, Phase]] = []
         self._plan_ids: dict[tuple[int, Phase], int] = {}
         self.mappings: dict[int, list[str]] = {}
@@ -77,11 +79,6 @@ class Emitter:
             self._plan_ids[key] = len(self.plan_keys)
             self.plan_keys.append(key)
         return self._plan_ids[key]
-
-    def _activation_of(self, plan: int) -> ActivationFunction | None:
-        """The function of a plan's workload layer, if it is an activation layer."""
-        layer = self.layers[self.plan_keys[plan][0]]
-        return layer.function if isinstance(layer, ActivationLayer) else None
 
     def reserve(self, buffer: Buffer, nbytes: int) -> None:
         """Take ``nbytes`` of ``buffer`` out of what tiles may use from now on."""
@@ -111,14 +108,17 @@ class Emitter:
         elements: tuple[int, int],
         element_bytes: int,
         *,
+        operator: StreamPrimitive,
         spectral: bool,
         buffer: Buffer | None = None,
     ) -> int:
-        """A streaming op on a tile already in ``buffer`` (default: the output buffer);
-        ``elements`` is (in, out)."""
+        """A streaming op of ``operator`` on a tile already in ``buffer`` (default: the output
+        buffer); ``elements`` is (in, out)."""
         where = buffer or self.out_buffer
         traffic = Traffic(where, where, elements, (element_bytes, element_bytes))
-        return self.program.stream(layer, kind, (dep,), traffic, spectral=spectral)
+        return self.program.stream(
+            layer, kind, (dep,), traffic, spectral=spectral, operator=operator
+        )
 
     @staticmethod
     def last_layer(plan: StepPlan) -> int:
@@ -143,12 +143,11 @@ class Emitter:
         """The stash a forward tail writes, if its backward needs one and a backward runs."""
         if not self.stash.enabled or tail.layer <= self.first_param:
             return None
-        bits, on_output = stash_bits_per_element(
-            self.layers[tail.layer], tail, self.hardware.numerics.activations.total_bits
-        )
-        if not bits:
+        need = tail.op.stash(self.hardware.numerics.activations.total_bits)
+        if not need.bits:
             return None
-        return self.stash.slot(tail.layer, bits, n_out if on_output else n_in, items)
+        per_item = n_out if need.on_output else n_in
+        return self.stash.slot(tail.layer, need.bits, per_item, items)
 
     def with_stash_write(
         self,
@@ -270,14 +269,14 @@ class Emitter:
                 self_conv=True,
                 holds=holds,
             )
+        assert isinstance(link.op, StreamPrimitive), link
         return program.stream(
             link.layer,
             link.kind,
             deps,
             traffic,
             spectral=link.spectral,
-            window_elements=count * link.window_elements,
-            covered_elements=count * link.covered_elements,
+            operator=link.op,
             holds=holds,
         )
 

@@ -111,7 +111,7 @@ def emit_spectral_conv_backward(
     program = emitter.program
     first_op = program.mark()
     for b0, nb in bin_tiles:
-        counts = [(table.kind, *table.counts(b0, nb)) for table in tables]
+        counts = [(table.tail.stream, *table.counts(b0, nb)) for table in tables]
         kept = counts[-1][2] if counts else nb
         for _c0, nci in ci_tiles:
             w_bytes = co * nci * s2 * nb * wsb
@@ -144,27 +144,29 @@ def emit_spectral_conv_backward(
                 )
                 program.flush()
                 prev, n = g, kept
-                for tail_plan, (kind, n_read, n_kept) in zip(
+                for tail_plan, (operator, n_read, n_kept) in zip(
                     tail_plans, reversed(counts), strict=True
                 ):
-                    backward = OpKind.PAD if kind is OpKind.CROP else OpKind.ACTIVATE_BWD
                     prev = emitter.in_place(
                         tail_plan,
-                        backward,
+                        operator.backward_kind,
                         prev,
                         (maps * n_kept, maps * n_read),
                         gsb,
+                        operator=operator,
                         spectral=True,
                         buffer=Buffer.GRADIENTS,
                     )
                     n = n_read
                 if plan.stride > 1:
+                    assert plan.fold is not None
                     prev = emitter.in_place(
                         conv_plan,
                         OpKind.UNFOLD,
                         prev,
                         (maps * n, maps * s2 * n),
                         gsb,
+                        operator=plan.fold,
                         spectral=True,
                         buffer=Buffer.GRADIENTS,
                     )

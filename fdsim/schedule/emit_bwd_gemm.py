@@ -16,7 +16,7 @@ from math import isqrt
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.links import GRADIENT_IO, Link
 from fdsim.schedule.lower import StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, OpKind, Phase, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, Phase, Tensor
 from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.tiling import largest_fitting, split
 
@@ -38,19 +38,20 @@ def _tails(emitter: Emitter, plan: StepPlan, f_out: int) -> None:
     """The fused activations backwards (ReLU through its stashed mask), last first."""
     links = [
         Link(
-            OpKind.ACTIVATE_BWD,
+            tail.stream.backward_kind,
             emitter.plan(tail.layer, Phase.BACKWARD_DATA),
             f_out,
             f_out,
             emitter.bytes.gradient,
             False,
             stash=emitter.stash.slots.get(tail.layer),
+            op=tail.op,
         )
         for tail in reversed(plan.tails)
     ]
     gb = emitter.bytes.gradient
     tile = emitter.chain(links[0].layer, emitter.batch, f_out, gb, links, GRADIENT_IO, "image")
-    emitter.note(links[0].layer, f"activate_bwd: {tile} images per tile")
+    emitter.note(links[0].layer, f"{links[0].kind.value}: {tile} images per tile")
     emitter.program.end_step()
 
 

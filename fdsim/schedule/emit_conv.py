@@ -25,7 +25,7 @@ def track_bins(plan: StepPlan) -> tuple[IntArray, list[Stage], int]:
     stages: list[Stage] = []
     for index, tail in enumerate(plan.tails):
         if tail.kind is TailKind.CROP:
-            new_alive, read = crop_counts(alive, tail.grid_in, tail.grid_out)
+            new_alive, read = crop_counts(alive, tail.rep_in.grid, tail.rep_out.grid)
             if not any(t.kind is TailKind.CROP for t in plan.tails[:index]):
                 needed = read
             stages.append((tail, alive, read))
@@ -54,9 +54,9 @@ def stage_tables(stages: list[Stage], computed: IntArray) -> list[StageTable]:
     """Each stage's read and kept masks on the computed bins (once per step, not per tile)."""
     tables = []
     for tail, before, read in stages:
-        kind = OpKind.CROP if tail.kind is TailKind.CROP else OpKind.ACTIVATE
+        kind = tail.stream.forward_kind
         after = (
-            crop_counts(before, tail.grid_in, tail.grid_out)[0] if kind is OpKind.CROP else before
+            crop_counts(before, tail.rep_in.grid, tail.rep_out.grid)[0] if kind is OpKind.CROP else before
         )
         tables.append(StageTable(tail, kind, read[computed], after[computed] >= 0))
     return tables
@@ -151,12 +151,14 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
                 )
                 maps = nim * nco
                 if plan.stride > 1:
+                    assert plan.fold is not None
                     prev = emitter.in_place(
                         plan.head_layer,
                         OpKind.FOLD,
                         prev,
                         (maps * s2 * nb, maps * nb),
                         sb,
+                        operator=plan.fold,
                         spectral=True,
                     )
                 kept = nb
@@ -168,6 +170,7 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
                         prev,
                         (maps * n_read, maps * kept),
                         sb,
+                        operator=table.tail.stream,
                         spectral=True,
                     )
                 program.store(emitter.last_layer(plan), prev, maps * kept * sb, (out_alloc,))

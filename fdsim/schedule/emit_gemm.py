@@ -6,7 +6,7 @@ from functools import partial
 
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.lower import StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, OpKind, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, Tensor
 from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.tiling import largest_fitting, split
 
@@ -92,10 +92,11 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
                 emit = partial(
                     program.stream,
                     tail.layer,
-                    OpKind.ACTIVATE,
+                    tail.stream.forward_kind,
                     (prev,),
                     activations,
                     spectral=False,
+                    operator=tail.stream,
                 )
                 prev = emitter.with_stash_write(tail.layer, slot, nim * nfo, Holds(), emit)
             program.store(emitter.last_layer(plan), prev, nim * nfo * ab, (out_alloc,))

@@ -10,8 +10,6 @@ from fdsim.schedule.links import FORWARD_IO, Link
 from fdsim.schedule.lower import StepKind, StepPlan, Tail, TailKind
 from fdsim.schedule.ops import OpKind
 from fdsim.schedule.spectral_bins import half_bins
-from fdsim.schedule.stash import pool_covered_elements, pool_window_elements
-from fdsim.spec.workload import PoolLayer
 
 
 def emit_forward_step(emitter: Emitter, plan: StepPlan) -> None:
@@ -53,17 +51,11 @@ def forward_links(emitter: Emitter, plan: StepPlan, items: int) -> list[Link]:
         )
         elems, eb, spectral = out, sizes.spatial, False
     for tail in plan.tails:
-        kind, out, products = _tail_per_item(tail, elems)
+        kind, out, products = _tail_per_item(emitter, tail, elems)
         link_spectral = spectral
         if tail.kind is TailKind.LOSS:
             eb, spectral = sizes.spatial, False
         slot = emitter.stash_slot(tail, elems, out, items)
-        window = covered = 0
-        if tail.kind is TailKind.POOL:
-            layer = emitter.layers[tail.layer]
-            assert isinstance(layer, PoolLayer)
-            window = pool_window_elements(layer, tail.spatial_in, tail.spatial_out)
-            covered = pool_covered_elements(layer, tail.spatial_in, tail.spatial_out)
         links.append(
             Link(
                 kind,
@@ -74,23 +66,23 @@ def forward_links(emitter: Emitter, plan: StepPlan, items: int) -> list[Link]:
                 link_spectral,
                 products=products,
                 stash=slot,
-                window_elements=window,
-                covered_elements=covered,
+                op=tail.op,
             )
         )
         elems = out
     return links
 
 
-def _tail_per_item(tail: Tail, elems: int) -> tuple[OpKind, int, int]:
-    """(op kind, output elements per item, self-convolution products per bin)."""
-    if tail.kind is TailKind.CROP:
-        return OpKind.CROP, half_bins(tail.grid_out), 0
-    if tail.kind is TailKind.POOL:
-        return OpKind.POOL, tail.spatial_out * tail.spatial_out, 0
+def _tail_per_item(emitter: Emitter, tail: Tail, elems: int) -> tuple[OpKind, int, int]:
+    """(op kind, output elements per item, self-convolution products per bin) of a tail that
+    reads ``elems`` elements per item."""
     if tail.kind is TailKind.SELF_CONV:
         # Each stored output bin sums grid² products of full-spectrum bins.
-        return OpKind.SELF_CONV, elems, tail.grid_in**2
+        return OpKind.SELF_CONV, elems, tail.rep_in.grid**2
     if tail.kind is TailKind.LOSS:
-        return OpKind.LOSS, 1, 0
-    return OpKind.ACTIVATE, elems, 0
+        out = 1
+    elif tail.rep_out == tail.rep_in:
+        out = elems
+    else:
+        out = emitter.elements(tail.rep_out)[0]
+    return tail.stream.forward_kind, out, 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fdsim.operators.base import Primitive
 from fdsim.schedule.ops import Buffer, OpKind, Tensor
 from fdsim.schedule.stash import StashSlot
 from fdsim.spec.hardware import HardwareSpec
@@ -56,8 +57,7 @@ class Link:
     products: int = 0  # self-convolution: products summed per output bin
     stash: StashSlot | None = None
     operand_eb: int = 0
-    window_elements: int = 0  # spatial pool (and unpool): Σ window sizes per item
-    covered_elements: int = 0  # ... and input elements inside at least one window
+    op: Primitive | None = None  # the graph primitive a stream link computes
 
 
 @dataclass(frozen=True)

@@ -7,42 +7,22 @@ models decide how long it takes and which primitive actions it performs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
+from fdsim.operators.base import StreamPrimitive
 from fdsim.spec.hardware import BufferSpec, HardwareSpec
-from fdsim.spec.workload import ActivationFunction
 
 # re-exported: the compiler's names for the shared vocabulary
 from fdsim.vocabulary import Buffer as Buffer
+from fdsim.vocabulary import OpKind as OpKind
 from fdsim.vocabulary import Phase as Phase
 from fdsim.vocabulary import Tensor as Tensor
 from fdsim.vocabulary import Unit as Unit
 
+if TYPE_CHECKING:
+    from fdsim.network.lowering import Network
+
 TRAINING_STEP: frozenset[Phase] = frozenset(Phase)
-
-
-class OpKind(StrEnum):
-    LOAD = "load"  # DRAM -> SRAM
-    STORE = "store"  # SRAM -> DRAM
-    FFT = "fft"  # real 2-D maps -> Hermitian half-spectra
-    IFFT = "ifft"  # Hermitian half-spectra -> real 2-D maps
-    # complex MACs over bins: fwd Σ_i X·conj(W), bwd_data Σ_o G·W, bwd_weight Σ_b X·conj(G)
-    CMAC = "cmac"
-    SELF_CONV = "self_conv"  # spectral self-convolution (x² term of an activation, or its backward)
-    GEMM = "gemm"  # real matrix product (FC, and both of its backward products)
-    PROJECT = "project"  # sinc projection of a weight gradient onto the k×k kernel support
-    FOLD = "fold"  # strided convolution: sum aliased spectral blocks
-    UNFOLD = "unfold"  # fold backward: replicate each bin to its aliases
-    CROP = "crop"  # spectral pooling: select the kept bins
-    PAD = "pad"  # crop backward: scatter kept bins back (the rest are zero)
-    POOL = "pool"  # spatial max/average pooling window reduction
-    UNPOOL_MAX = "unpool_max"  # max-pool backward: route each gradient to its argmax
-    UNPOOL_AVERAGE = "unpool_average"  # average-pool backward: spread gradient/window
-    ACTIVATE = "activate"  # elementwise activation (spectral affine or spatial)
-    ACTIVATE_BWD = "activate_bwd"  # activation backward: G·f'(x) (affine: a·G)
-    LOSS = "loss"  # softmax cross-entropy on logits
-    LOSS_GRAD = "loss_grad"  # dL/dlogits = softmax(logits) − one-hot(label)
-    UPDATE = "update"  # SGD step on a stream of parameters
 
 
 UNIT_OF_KIND: dict[OpKind, Unit] = {
@@ -59,8 +39,7 @@ UNIT_OF_KIND: dict[OpKind, Unit] = {
     OpKind.CROP: Unit.CROP,
     OpKind.PAD: Unit.CROP,
     OpKind.POOL: Unit.CROP,
-    OpKind.UNPOOL_MAX: Unit.CROP,
-    OpKind.UNPOOL_AVERAGE: Unit.CROP,
+    OpKind.UNPOOL: Unit.CROP,
     OpKind.ACTIVATE: Unit.ACTIVATION,
     OpKind.ACTIVATE_BWD: Unit.ACTIVATION,
     OpKind.LOSS: Unit.ACTIVATION,
@@ -196,16 +175,12 @@ class ProjectOp(ComputeOp):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreamOp(ComputeOp):
     """An elementwise or data-movement op on the crop or activation unit (fold, unfold, crop,
-    pad, pool, unpool, activate and its backward, loss and its gradient). ``spectral``: the
-    elements are complex bins. Spatial pool and unpool: ``window_elements`` input elements
-    summed over all windows (overlaps count twice), ``covered_elements`` map elements inside
-    at least one window. Activation ops carry their ``activation`` function (None: a pool
-    fused into an FC step, on 1×1 maps)."""
+    pad, pool, unpool, activate and its backward, loss and its gradient) of the graph primitive
+    ``operator``, whose cost descriptor (``StreamPrimitive.arith``) says what it computes.
+    ``spectral``: the elements are complex bins."""
 
+    operator: StreamPrimitive
     spectral: bool = False
-    window_elements: int = 0
-    covered_elements: int = 0
-    activation: ActivationFunction | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -257,8 +232,10 @@ class LayerPlan:
 class Schedule:
     """``layers`` has one plan per (layer, phase) with work: the forward's in layer order (plan
     index = workload layer index), then the backward's in reverse layer order, then the
-    update's. ``Op.layer`` indexes it."""
+    update's. ``Op.layer`` indexes it. ``network`` is the graph it was compiled from, which the
+    numerical model runs."""
 
+    network: Network = field(repr=False)
     layers: tuple[LayerPlan, ...]
     ops: tuple[Op, ...] = field(repr=False)
     phases: frozenset[Phase] = TRAINING_STEP

@@ -9,10 +9,11 @@ typed methods; no one else appends, numbers or mutates ops.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
+from fdsim.operators.base import StreamPrimitive
 from fdsim.schedule.ops import (
     Allocation,
     Buffer,
@@ -27,9 +28,7 @@ from fdsim.schedule.ops import (
     Tensor,
     UpdateOp,
 )
-from fdsim.spec.workload import ActivationFunction
 
-_ACTIVATION_KINDS = frozenset({OpKind.ACTIVATE, OpKind.ACTIVATE_BWD})
 _TRANSFORM_KINDS = frozenset({OpKind.FFT, OpKind.IFFT})
 STREAM_KINDS = frozenset(
     {
@@ -38,8 +37,7 @@ STREAM_KINDS = frozenset(
         OpKind.CROP,
         OpKind.PAD,
         OpKind.POOL,
-        OpKind.UNPOOL_MAX,
-        OpKind.UNPOOL_AVERAGE,
+        OpKind.UNPOOL,
         OpKind.ACTIVATE,
         OpKind.ACTIVATE_BWD,
         OpKind.LOSS,
@@ -103,14 +101,9 @@ class _PendingStore:
 
 
 class ProgramBuilder:
-    """Builds one schedule's ops. ``activation_of(plan)`` is the activation function of a plan's
-    workload layer (None for other layers): every activation op is tagged with it. Stores
-    read from ``out_buffer`` unless told otherwise."""
+    """Builds one schedule's ops. Stores read from ``out_buffer`` unless told otherwise."""
 
-    def __init__(
-        self, activation_of: Callable[[int], ActivationFunction | None], out_buffer: Buffer
-    ) -> None:
-        self._activation_of = activation_of
+    def __init__(self, out_buffer: Buffer) -> None:
         self._out_buffer = out_buffer
         self._ops: list[Op] = []
         self._barrier: tuple[int, ...] = ()
@@ -324,19 +317,17 @@ class ProgramBuilder:
         traffic: Traffic,
         *,
         spectral: bool,
-        window_elements: int = 0,
-        covered_elements: int = 0,
+        operator: StreamPrimitive,
         holds: Holds = NO_HOLDS,
     ) -> int:
-        """An op on the crop or activation unit; see ``StreamOp``."""
+        """An op of ``operator`` on the crop or activation unit; see ``StreamOp``."""
         assert kind in STREAM_KINDS, kind
+        assert kind in (operator.forward_kind, operator.backward_kind), (kind, operator)
         return self._append(
             StreamOp(
                 **self._compute(layer, kind, deps, traffic, holds),
                 spectral=spectral,
-                window_elements=window_elements,
-                covered_elements=covered_elements,
-                activation=self._activation_of(layer) if kind in _ACTIVATION_KINDS else None,
+                operator=operator,
             )
         )
 

@@ -6,10 +6,11 @@ Two kinds of forward values are needed again by the backward:
   spectral quadratic activation's input (for G ⊛ X) and the logits (for dL/dlogits). The forward
   already writes them to DRAM at the step boundary, so the backward re-reads them from there, as
   DRAM tensor ``stash``; nothing is written twice.
-* **values made inside a fused step** — a ReLU mask (1 bit per element), a max pool's argmax
-  (⌈log₂ window⌉ bits per output element, window = the kernel's area kernel², whether the
-  windows overlap or not; a window of 1 needs no argmax and stashes nothing) and a spatial
-  quadratic activation's input (one activation per element). They exist nowhere else, so the
+* **values made inside a fused step** — what a primitive's ``stash`` rule names
+  (``fdsim.operators``): a ReLU mask (1 bit per element), a max pool's argmax (⌈log₂ window⌉
+  bits per output element, window = the largest window's area, whether the windows overlap or
+  not; a window of 1 needs no argmax and stashes nothing) and a spatial quadratic activation's
+  input (one activation per element). They exist nowhere else, so the
   forward op that makes them also writes them to the gradients buffer (idle during the
   forward). In forward program order, a slot stays there (**kept**) while the running total of
   kept slots, whole batch, fits in half of the gradients buffer; a slot that does not fit is
@@ -26,9 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fdsim.schedule.lower import Tail, TailKind
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import ActivationFunction, ActivationLayer, Layer, PoolLayer, PoolMethod
 
 KEPT_FRACTION_DENOMINATOR = 2  # kept stash may fill at most 1/2 of the gradients buffer
 
@@ -65,69 +64,6 @@ class StashSlot:
         """Bytes the next backward tile of ``elements`` values reads (and, if kept, frees)."""
         start, self.read = self.read, self.read + elements
         return item_bytes(self.read, self.bits) - item_bytes(start, self.bits)
-
-
-def stash_bits_per_element(layer: Layer, tail: Tail, activation_bits: int) -> tuple[int, bool]:
-    """(bits stashed per element, counted on the tail's output?) for a tail whose backward needs
-    a value made inside its step; (0, False) when it needs none."""
-    if tail.kind is TailKind.ACTIVATE and tail.grid_in == 0 and isinstance(layer, ActivationLayer):
-        if layer.function is ActivationFunction.RELU:
-            return 1, False
-        if layer.function is ActivationFunction.QUADRATIC:
-            return activation_bits, False
-    if (
-        tail.kind is TailKind.POOL
-        and isinstance(layer, PoolLayer)
-        and layer.method is PoolMethod.MAX
-    ):
-        bits = argmax_bits(pool_window(layer, tail.spatial_in, tail.spatial_out))
-        return (bits, True) if bits else (0, False)
-    return 0, False
-
-
-def pool_window(layer: PoolLayer, size_in: int, size_out: int) -> int:
-    """Input elements in the largest window of a spatial pool from ``size_in``² to
-    ``size_out``² maps: the kernel's area (kernel·kernel, whatever the stride, so overlapping
-    windows too), or for an ``output_size`` pool the largest adaptive window
-    (``⌊j·n/m⌋ ≤ i < ⌈(j+1)·n/m⌉`` on each axis, as ``fdsim.nn.model`` pools)."""
-    if layer.kernel is not None:
-        return layer.kernel * layer.kernel
-    side = max(_adaptive_sides(size_in, size_out))
-    return side * side
-
-
-def pool_window_elements(layer: PoolLayer, size_in: int, size_out: int) -> int:
-    """Input elements summed over all ``size_out``² windows of one map (an element in two
-    overlapping windows counts twice): kernel pools ``size_out²·kernel²``, adaptive pools
-    ``(Σ_j side_j)²``."""
-    if layer.kernel is not None:
-        return size_out * size_out * layer.kernel * layer.kernel
-    sides = sum(_adaptive_sides(size_in, size_out))
-    return sides * sides
-
-
-def pool_covered_elements(layer: PoolLayer, size_in: int, size_out: int) -> int:
-    """Input elements of one map inside at least one window: per axis the union of the
-    windows ``[j·s, j·s + k)`` (gaps when the stride exceeds the kernel); adaptive windows
-    cover the whole map."""
-    if layer.kernel is None:
-        return size_in * size_in
-    kernel = layer.kernel
-    stride = layer.stride if layer.stride is not None else kernel
-    side = size_out * kernel if stride >= kernel else (size_out - 1) * stride + kernel
-    side = min(side, size_in)
-    return side * side
-
-
-def _adaptive_sides(size_in: int, size_out: int) -> list[int]:
-    """Window sides of an adaptive pool along one axis: ``⌊j·n/m⌋ ≤ i < ⌈(j+1)·n/m⌉``."""
-    return [-(-(j + 1) * size_in // size_out) - j * size_in // size_out for j in range(size_out)]
-
-
-def argmax_bits(window: int) -> int:
-    """⌈log₂ window⌉: the bits that name one of ``window`` positions (0 for a window of 1:
-    nothing to choose, so nothing is stashed)."""
-    return (window - 1).bit_length()
 
 
 class StashPlan:

@@ -9,7 +9,7 @@ the schedule's tiling as the hardware's would. Timing never reads data, so the c
 are the same with or without this pass (tested).
 
 Inputs: a :class:`FunctionalBatch` (seeded uniform images and labels, or a dataset's first
-mini-batch); parameters from :func:`fdsim.nn.model.initial_param_values` (``seed``). SQNR =
+mini-batch); parameters from :func:`fdsim.nn.passes.initial_param_values` (``seed``). SQNR =
 10·log10(Σ|ref|² / Σ|fixed − ref|²) per tensor: each layer's forward output, each layer's
 input gradient (``bwd_data``), each parameter gradient (``bwd_weight``) and each updated
 parameter (``update``).
@@ -43,10 +43,10 @@ import pandas as pd
 
 from fdsim.errors import ConfigError
 from fdsim.fixedpoint import OverflowCounter
+from fdsim.network.lowering import Network
 from fdsim.nn.datasets import DatasetSource, load_dataset
 from fdsim.nn.fixed.backend import FixedBackend
 from fdsim.nn.fixed.datapath import ReductionTiles, layer_of
-from fdsim.nn.model import Model
 from fdsim.nn.model_backend import Backend, T, TensorClass
 from fdsim.nn.model_float import FloatBackend
 from fdsim.nn.passes import INPUT_NAME, backward_trace, forward, initial_param_values, update
@@ -155,7 +155,7 @@ def sqnr_varying_db(reference: np.ndarray, test: np.ndarray) -> float:
 
 
 def functional_numerics(
-    model: Model,
+    model: Network,
     hardware: HardwareSpec,
     tiles: ReductionTiles,
     phases: Collection[str],
@@ -206,7 +206,7 @@ def _overflows(counter: OverflowCounter) -> pd.DataFrame:
 
 
 def _run(
-    model: Model,
+    model: Network,
     backend: Backend[T],
     values: dict[str, np.ndarray],
     batch: FunctionalBatch,

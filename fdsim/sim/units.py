@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from fdsim.counts import Arith, ArithKey, Direction, DramKey, SramKey
+from fdsim.operators.base import Widths
 from fdsim.schedule.ops import (
     Buffer,
     CmacOp,
@@ -30,7 +31,6 @@ from fdsim.schedule.ops import (
 from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import ActivationFunction
 
 
 @dataclass(frozen=True)
@@ -240,70 +240,17 @@ def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
 
 def stream(op: StreamOp, hardware: HardwareSpec) -> Activity:
     """Crop, fold, pool, activation, loss and their backwards: ``elements_per_cycle`` elements
-    per cycle of the larger of input and output.
-
-    Arithmetic: a fold adds each aliased complex bin into its output (2 real adds), a crop's
-    Nyquist average adds the dropped alias (2 real adds), a pool compares or adds each window
-    element beyond the first (``window_elements − out_elements``; overlapping windows count
-    their shared elements in each), a spectral affine activation (or its backward a·G) scales both
-    parts of a bin (2 multiplies), a spatial one computes its function per element
-    (``_SPATIAL_ACTIVATION_OPS``: a ReLU compares, its backward selects by the stashed mask;
-    affine 1 multiply + 1 add, backward 1 multiply; quadratic 3 + 2, backward 3 + 1),
-    the loss does an exponential-and-sum per logit (1 multiply + 2 adds) and its gradient an
-    exponential, a normalisation and the one-hot subtraction (2 multiplies + 2 adds). Zero-pad,
-    unfold (replication) and max-unpool (routing by the stashed argmax) only move data;
-    average-unpool scales each output gradient by 1/window (1 multiply) and, where windows
-    overlap, adds the shares that land on one input element
-    (``window_elements − covered_elements`` adds)."""
+    per cycle of the larger of input and output. The arithmetic is the op's primitive's cost
+    descriptor (``StreamPrimitive.arith`` in ``fdsim.operators``), at the stored widths of
+    spectra (complex parts) and activations."""
     spec = hardware.crop if op.unit is Unit.CROP else hardware.activation
     assert spec is not None
     compute = -(-max(op.in_elements, op.out_elements) // spec.elements_per_cycle)
     numerics = hardware.numerics
-    spectral_bits, spatial_bits = numerics.spectra.total_bits, numerics.activations.total_bits
-    dropped = op.in_elements - op.out_elements
-    arith: Counter[ArithKey] = Counter()
-    if op.kind in (OpKind.FOLD, OpKind.CROP):
-        arith[(Arith.ADD, spectral_bits)] += 2 * dropped
-    elif op.kind is OpKind.POOL:
-        arith[(Arith.ADD, spatial_bits)] += op.window_elements - op.out_elements
-    elif op.kind is OpKind.LOSS:
-        arith[(Arith.MULT, spatial_bits)] += op.in_elements
-        arith[(Arith.ADD, spatial_bits)] += 2 * op.in_elements
-    elif op.kind is OpKind.LOSS_GRAD:
-        arith[(Arith.MULT, spatial_bits)] += 2 * op.in_elements
-        arith[(Arith.ADD, spatial_bits)] += 2 * op.in_elements
-    elif op.kind is OpKind.UNPOOL_AVERAGE:
-        arith[(Arith.MULT, spatial_bits)] += op.in_elements
-        arith[(Arith.ADD, spatial_bits)] += op.window_elements - op.covered_elements
-    elif op.kind in (OpKind.PAD, OpKind.UNFOLD, OpKind.UNPOOL_MAX):
-        pass
-    elif op.spectral:
-        arith[(Arith.MULT, spectral_bits)] += 2 * op.in_elements
-    else:
-        mults, adds = _spatial_activation_ops(op)
-        arith[(Arith.MULT, spatial_bits)] += mults * op.in_elements
-        arith[(Arith.ADD, spatial_bits)] += adds * op.in_elements
+    widths = Widths(numerics.spectra.total_bits, numerics.activations.total_bits)
+    arith = op.operator.arith(op, widths)
     sram, sram_cycles = _sram(op, hardware)
     return _finish(compute, 0, arith, sram, sram_cycles)
-
-
-_SPATIAL_ACTIVATION_OPS = {
-    # (multiplies, adds) per element, forward and backward
-    ActivationFunction.RELU: ((0, 1), (0, 0)),  # compare with 0 / select by the stashed mask
-    ActivationFunction.AFFINE: ((1, 1), (1, 0)),  # c0 + c1·x / c1·g
-    ActivationFunction.LINEAR_SIGMOID: ((1, 1), (1, 0)),  # ½ + x/4 / g/4
-    ActivationFunction.QUADRATIC: ((3, 2), (3, 1)),  # c0 + c1·x + c2·x² / c1·g + 2c2·(g·x)
-}
-
-
-def _spatial_activation_ops(op: StreamOp) -> tuple[int, int]:
-    """(multiplies, adds) per element of a spatial activation op or its backward. Without a
-    function (``ProgramBuilder.stream`` tags every activation layer's ops) the op is a pool
-    fused into an FC step: on 1×1 maps its windows hold one element, so nothing is computed."""
-    if op.activation is None:
-        return 0, 0
-    forward, backward = _SPATIAL_ACTIVATION_OPS[op.activation]
-    return backward if op.kind is OpKind.ACTIVATE_BWD else forward
 
 
 def project(op: ProjectOp, hardware: HardwareSpec) -> Activity:

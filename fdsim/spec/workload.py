@@ -29,12 +29,6 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-class PoolMethod(StrEnum):
-    SPECTRAL = "spectral"
-    MAX = "max"
-    AVERAGE = "average"
-
-
 class ActivationFunction(StrEnum):
     LINEAR_SIGMOID = "linear_sigmoid"  # σ(x) ≈ ½ + x/4
     AFFINE = "affine"  # a·x + b
@@ -76,10 +70,17 @@ class ConvLayer(_Layer):
 
 class PoolLayer(_Layer):
     """Pooling to ``output_size``, or with a ``kernel``/``stride`` window (output size by the
-    floor rule). In the spectral domain every method is realised as a spectral crop."""
+    floor rule). In the spectral domain every method is realised as a spectral crop. The
+    method is an open set (operators register themselves), so it is checked by the lowering,
+    which names this field."""
 
     kind: Literal["pool"]
-    method: PoolMethod
+    method: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        max_length=40,
+        description="a registered pooling method (fdsim.operators.registry): spectral, max, "
+        "average, …; checked when the network is lowered",
+    )
     output_size: int | None = Field(default=None, ge=1, le=MAX_MAP_SIZE)
     kernel: int | None = Field(default=None, ge=1, le=MAX_MAP_SIZE)
     stride: int | None = Field(default=None, ge=1, le=MAX_MAP_SIZE)

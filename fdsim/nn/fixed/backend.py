@@ -1,5 +1,6 @@
-"""The bit-true backend: every :class:`~fdsim.nn.model_backend.Backend` primitive on
-:class:`~fdsim.nn.fixed.FixedTensor` s, computed as the accelerator's datapath computes it.
+"""The bit-true backend: every primitive's fixed-point arithmetic (``Primitive.forward_fixed``
+and ``backward_fixed``, :mod:`fdsim.operators`) on :class:`~fdsim.nn.fixed.FixedTensor` s,
+computed as the accelerator's datapath computes it.
 
 Formats come from the hardware config's ``numerics``; the FFT/iFFT from ``fft.arithmetic``
 (:mod:`fdsim.fixedpoint.spectral_maps`); reductions split where the compiled schedule splits
@@ -29,58 +30,27 @@ from the data of a batch:
   LeNet-5 and the digits network: the largest mean gradient is 0.02–1× the largest initial
   weight, which has one bit of headroom; a finer gradient layout saturated the conv weight
   gradients), except the unprojected conv weight-gradient spectrum, stored ⌈log2(N²/k²)⌉ bits
-  coarser (its DC bin is N²/k² times the projected one; :meth:`FixedBackend.conv_backward_weight`).
+  coarser (its DC bin is N²/k² times the projected one; ``SpectralConv.backward_fixed``).
 * the loss runs on the host in float64 (:func:`fdsim.nn.fixed.softmax_cross_entropy_fixed`).
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from fdsim.errors import LayerSupportError
-from fdsim.fixedpoint import ComplexInt, OverflowCounter, OverflowSite
-from fdsim.nn.fixed.activation import (
-    spectral_affine_backward_fixed,
-    spectral_affine_fixed,
-    spectral_quadratic_backward_fixed,
-    spectral_quadratic_fixed,
-)
-from fdsim.nn.fixed.cmac import CmacPattern, cmac_reduce
-from fdsim.nn.fixed.crop import spectral_crop_backward_fixed, spectral_crop_fixed
+from fdsim.fixedpoint import OverflowCounter, OverflowSite
 from fdsim.nn.fixed.datapath import Datapath, ReductionTiles, layer_of, untiled
-from fdsim.nn.fixed.dense import (
-    dense_backward_data_fixed,
-    dense_backward_params_fixed,
-    dense_forward_fixed,
-    relu_backward_fixed,
-    relu_fixed,
-)
-from fdsim.nn.fixed.fold import spectral_fold_backward_fixed, spectral_fold_fixed
 from fdsim.nn.fixed.loss import softmax_cross_entropy_fixed
 from fdsim.nn.fixed.sgd import SgdCoefficients, sgd_step
-from fdsim.nn.fixed.spatial import (
-    avg_pool_backward_fixed,
-    avg_pool_fixed,
-    kernel_projection_fixed,
-    max_pool_backward_fixed,
-    max_pool_fixed,
-    polynomial_backward_fixed,
-    polynomial_fixed,
-)
-from fdsim.nn.fixed.tensor import FixedTensor, TensorFormat, requantize_tensor
-from fdsim.nn.fixed.transforms import (
-    NYQUIST,
-    to_maps,
-    to_maps_backward,
-    to_spectra,
-    to_spectra_backward,
-)
-from fdsim.nn.model_backend import Coefficients, PoolWindows, TensorClass
+from fdsim.nn.fixed.tensor import FixedTensor, TensorFormat
+from fdsim.nn.model_backend import TensorClass
+from fdsim.operators.base import Primitive
+from fdsim.operators.dense import flattened, reshaped
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import TrainingSpec
 from fdsim.vocabulary import Phase
@@ -114,241 +84,33 @@ class FixedBackend:
     def to_float(self, x: FixedTensor) -> npt.NDArray[Any]:
         return x.to_float()
 
-    # --- transforms (fdsim.nn.fixed.transforms) -----------------------------------------
-    def maps_to_spectra(self, name: str, x: FixedTensor, grid: int, offset: int) -> FixedTensor:
-        return to_spectra(self._path, name, x, grid, offset)
-
-    def maps_to_spectra_backward(
-        self, name: str, g: FixedTensor, size: int, offset: int
+    # --- the graph's primitives (their forward_fixed / backward_fixed) -------------------
+    def forward(
+        self, op: Primitive, name: str, params: Mapping[str, FixedTensor], x: FixedTensor
     ) -> FixedTensor:
-        return to_spectra_backward(self._path, name, g, size, offset)
+        return op.forward_fixed(self._path, name, params, x)
 
-    def spectra_to_maps(self, name: str, x: FixedTensor, size: int) -> FixedTensor:
-        return to_maps(self._path, name, x, size)
+    def backward(
+        self,
+        op: Primitive,
+        name: str,
+        params: Mapping[str, FixedTensor],
+        x: FixedTensor,
+        g: FixedTensor,
+        input_grad: bool,
+    ) -> tuple[FixedTensor | None, dict[str, FixedTensor]]:
+        return op.backward_fixed(self._path, name, params, x, g, input_grad)
 
-    def spectra_to_maps_backward(self, name: str, g: FixedTensor, grid: int) -> FixedTensor:
-        return to_maps_backward(self._path, name, g, grid)
-
-    # --- spectral convolution -----------------------------------------------------------
-    def conv_forward(self, name: str, x: FixedTensor, w: FixedTensor) -> FixedTensor:
-        return cmac_reduce(
-            x,
-            self._path.weights(w, name, Phase.FORWARD),
-            CmacPattern.FORWARD,
-            self._path.reduction,
-            self._path.spectra_layout(x.shape[-2]),
-            self.counter,
-            self._path.site("accumulators", name, Phase.FORWARD, "cmac"),
-            self._path.reduction_tiles(name, Phase.FORWARD, x.shape[1]),
-        )
-
-    def conv_backward_data(self, name: str, g: FixedTensor, w: FixedTensor) -> FixedTensor:
-        return cmac_reduce(
-            g,
-            self._path.weights(w, name, Phase.BACKWARD_DATA),
-            CmacPattern.BACKWARD_DATA,
-            self._path.reduction,
-            g.layout,
-            self.counter,
-            self._path.site("accumulators", name, Phase.BACKWARD_DATA, "cmac"),
-            self._path.reduction_tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
-        )
-
-    def conv_backward_weight(
-        self, name: str, g: FixedTensor, x: FixedTensor, kernel: int
-    ) -> FixedTensor:
-        # The unprojected N×N gradient spectrum holds the whole circular correlation, of which
-        # the projection keeps a k×k window: its DC bin, the largest for non-zero-mean inputs,
-        # is N²/k² times the projected DC (measured 7.1, 10.2, 41 and 113 on digits_cnn,
-        # LeNet-5 c3 and c1, and the CIFAR-10 net's conv1, as the formula gives). So it is
-        # stored ⌈log2(N²/k²)⌉ bits coarser than the parameter and the projection lands there.
-        kept = self._path.param_gradient(f"{name}.weight")
-        headroom_bits = math.ceil(math.log2(x.shape[-2] ** 2 / kernel**2))
-        return cmac_reduce(
-            x,
-            g,
-            CmacPattern.BACKWARD_WEIGHT,
-            self._path.reduction,
-            TensorFormat(kept.fmt, kept.exponent + headroom_bits),
-            self.counter,
-            self._path.site("accumulators", name, Phase.BACKWARD_WEIGHT, "cmac"),
-            self._path.reduction_tiles(name, Phase.BACKWARD_WEIGHT, x.shape[0]),
-        )
-
-    def project_kernel(self, name: str, dw: FixedTensor, kernel: int) -> FixedTensor:
-        site = self._path.site("gradients", name, Phase.BACKWARD_WEIGHT, "project")
-        return kernel_projection_fixed(
-            dw,
-            kernel,
-            self._path.numerics.twiddles,
-            self._path.reduction,
-            self.counter,
-            site,
-            self._path.param_gradient(f"{name}.weight"),
-        )
-
-    def fold(self, name: str, x: FixedTensor, stride: int) -> FixedTensor:
-        site = self._path.site("spectra", name, Phase.FORWARD, "fold")
-        return spectral_fold_fixed(x, stride, self.counter, site)
-
-    def fold_backward(self, name: str, g: FixedTensor, stride: int) -> FixedTensor:
-        site = self._path.site("gradients", name, Phase.BACKWARD_DATA, "fold")
-        return spectral_fold_backward_fixed(g, stride, self.counter, site)
-
-    # --- spectral pooling and activations -----------------------------------------------
-    def crop(self, name: str, x: FixedTensor, size: int) -> FixedTensor:
-        grid = x.shape[-2]
-        if grid & (grid - 1):
-            # H²/N² moves into the exponent only for a power-of-two N (fdsim.nn.fixed.crop).
-            raise LayerSupportError(
-                name,
-                "output_size",
-                f"the bit-true spectral crop needs a power-of-two input grid, got {grid} "
-                "(left by an earlier crop); only the timing model runs this layer",
-            )
-        site = self._path.site("spectra", name, Phase.FORWARD, "crop")
-        return spectral_crop_fixed(x, size, NYQUIST, self.counter, site)
-
-    def crop_backward(self, name: str, g: FixedTensor, grid: int) -> FixedTensor:
-        site = self._path.site("gradients", name, Phase.BACKWARD_DATA, "crop")
-        return spectral_crop_backward_fixed(g, grid, NYQUIST, self.counter, site)
-
-    def spectral_affine(
-        self, name: str, x: FixedTensor, scale: float, offset: float
-    ) -> FixedTensor:
-        site = self._path.site("spectra", name, Phase.FORWARD, "affine")
-        return spectral_affine_fixed(
-            x,
-            self._path.coefficient(scale, name, Phase.FORWARD),
-            self._path.coefficient(offset, name, Phase.FORWARD),
-            self.counter,
-            site,
-            x.layout,
-        )
-
-    def spectral_affine_backward(self, name: str, g: FixedTensor, scale: float) -> FixedTensor:
-        site = self._path.site("gradients", name, Phase.BACKWARD_DATA, "affine")
-        return spectral_affine_backward_fixed(
-            g,
-            self._path.coefficient(scale, name, Phase.BACKWARD_DATA),
-            self.counter,
-            site,
-            g.layout,
-        )
-
-    def spectral_quadratic(
-        self, name: str, x: FixedTensor, coefficients: Coefficients
-    ) -> FixedTensor:
-        site = self._path.site("accumulators", name, Phase.FORWARD, "square")
-        layout = self._path.spectra_layout(x.shape[-2])
-        c0, c1, c2 = (self._path.coefficient(c, name, Phase.FORWARD) for c in coefficients)
-        return spectral_quadratic_fixed(
-            x, (c0, c1, c2), self._path.reduction, layout, self.counter, site, None, layout
-        )
-
-    def spectral_quadratic_backward(
-        self, name: str, g: FixedTensor, x: FixedTensor, coefficients: Coefficients
-    ) -> FixedTensor:
-        site = self._path.site("accumulators", name, Phase.BACKWARD_DATA, "square")
-        c1, c2 = (self._path.coefficient(c, name, Phase.BACKWARD_DATA) for c in coefficients[1:])
-        return spectral_quadratic_backward_fixed(
-            g, x, (c1, c2), self._path.reduction, g.layout, self.counter, site, None, g.layout
-        )
-
-    # --- spatial elementwise and pooling ------------------------------------------------
-    def polynomial(self, name: str, x: FixedTensor, coefficients: Coefficients) -> FixedTensor:
-        site = self._path.site("activations", name, Phase.FORWARD, "polynomial")
-        terms = tuple(self._path.coefficient(c, name, Phase.FORWARD) for c in coefficients)
-        return polynomial_fixed(x, terms, self.counter, site)
-
-    def polynomial_backward(
-        self, name: str, g: FixedTensor, x: FixedTensor, coefficients: Coefficients
-    ) -> FixedTensor:
-        site = self._path.site("gradients", name, Phase.BACKWARD_DATA, "polynomial")
-        c1 = self._path.coefficient(coefficients[1], name, Phase.BACKWARD_DATA)
-        c2x2 = self._path.coefficient(2.0 * coefficients[2], name, Phase.BACKWARD_DATA)
-        return polynomial_backward_fixed(g, x, c1, c2x2, self.counter, site)
-
-    def relu(self, name: str, x: FixedTensor) -> FixedTensor:
-        return relu_fixed(x)
-
-    def relu_backward(self, name: str, g: FixedTensor, x: FixedTensor) -> FixedTensor:
-        return relu_backward_fixed(g, x)
-
-    def max_pool(self, name: str, x: FixedTensor, windows: PoolWindows) -> FixedTensor:
-        return max_pool_fixed(x, windows)
-
-    def max_pool_backward(
-        self, name: str, g: FixedTensor, x: FixedTensor, windows: PoolWindows
-    ) -> FixedTensor:
-        site = self._path.site("gradients", name, Phase.BACKWARD_DATA, "max_pool")
-        return max_pool_backward_fixed(g, x, windows, self.counter, site)
-
-    def avg_pool(self, name: str, x: FixedTensor, windows: PoolWindows) -> FixedTensor:
-        site = self._path.site("activations", name, Phase.FORWARD, "avg_pool")
-        return avg_pool_fixed(x, windows, self._path.numerics.weights, self.counter, site)
-
-    def avg_pool_backward(self, name: str, g: FixedTensor, windows: PoolWindows) -> FixedTensor:
-        site = self._path.site("gradients", name, Phase.BACKWARD_DATA, "avg_pool")
-        return avg_pool_backward_fixed(g, windows, self._path.numerics.weights, self.counter, site)
-
-    # --- fully connected and loss -------------------------------------------------------
-    def dense_forward(
-        self, name: str, x: FixedTensor, weight: FixedTensor, bias: FixedTensor
-    ) -> FixedTensor:
-        flat = _flat(x)
-        y = dense_forward_fixed(
-            flat,
-            self._path.weights(weight, name, Phase.FORWARD),
-            self._path.weights(bias, name, Phase.FORWARD),
-            self._path.reduction,
-            self._path.maps,
-            self.counter,
-            self._path.site("accumulators", name, Phase.FORWARD, "gemm"),
-            self._path.reduction_tiles(name, Phase.FORWARD, flat.shape[1]),
-        )
-        return _reshaped(y, (*y.shape, 1, 1))
-
-    def dense_backward_data(
-        self, name: str, g: FixedTensor, weight: FixedTensor, in_shape: tuple[int, int, int]
-    ) -> FixedTensor:
-        dx = dense_backward_data_fixed(
-            _flat(g),
-            self._path.weights(weight, name, Phase.BACKWARD_DATA),
-            self._path.reduction,
-            g.layout,
-            self.counter,
-            self._path.site("accumulators", name, Phase.BACKWARD_DATA, "gemm"),
-            self._path.reduction_tiles(name, Phase.BACKWARD_DATA, g.shape[1]),
-        )
-        return _reshaped(dx, (dx.shape[0], *in_shape))
-
-    def dense_backward_params(
-        self, name: str, g: FixedTensor, x: FixedTensor
-    ) -> tuple[FixedTensor, FixedTensor]:
-        site = self._path.site("accumulators", name, Phase.BACKWARD_WEIGHT, "gemm")
-        layout = self._path.param_gradient(f"{name}.weight")
-        dw, db = dense_backward_params_fixed(
-            _flat(g),
-            _flat(x),
-            self._path.reduction,
-            layout,
-            self.counter,
-            site,
-            self._path.reduction_tiles(name, Phase.BACKWARD_WEIGHT, g.shape[0]),
-        )
-        bias_layout = self._path.param_gradient(f"{name}.bias")
-        if bias_layout != layout:
-            db = requantize_tensor(db, bias_layout, self.counter, site.child("bias_store"))
-        return dw, db
-
+    # --- loss -------------------------------------------------------------------------------
     def softmax_cross_entropy(
         self, name: str, logits: FixedTensor, labels: npt.NDArray[np.int64]
     ) -> tuple[float, FixedTensor]:
         layout = TensorFormat(self._path.numerics.gradients, self._path.loss_scale_exponent)
         site = self._path.site("gradients", name, Phase.BACKWARD_DATA, "loss")
-        loss, grad = softmax_cross_entropy_fixed(_flat(logits), labels, layout, self.counter, site)
-        return loss, _reshaped(grad, logits.shape)
+        loss, grad = softmax_cross_entropy_fixed(
+            flattened(logits), labels, layout, self.counter, site
+        )
+        return loss, reshaped(grad, logits.shape)
 
     # --- update -------------------------------------------------------------------------
     def sgd_update(
@@ -365,13 +127,3 @@ class FixedBackend:
         )
         state = sgd_step(param, grad, velocity, coefficients, grad.layout, self.counter, site)
         return state.weights, state.velocity
-
-
-def _flat(x: FixedTensor) -> FixedTensor:
-    return _reshaped(x, (x.shape[0], -1))
-
-
-def _reshaped(x: FixedTensor, shape: tuple[int, ...]) -> FixedTensor:
-    if isinstance(x.values, ComplexInt):
-        raise ValueError("dense layers take real values")
-    return FixedTensor(x.values.reshape(shape), x.fmt, x.exponent)

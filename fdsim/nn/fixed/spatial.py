@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from fdsim.fixedpoint import OverflowCounter, OverflowSite
+from fdsim.network.windows import PoolWindows
 from fdsim.nn.fixed.cmac import CmacPattern, cmac_reduce
 from fdsim.nn.fixed.combine import linear_combination, power_of_two, quantize_coefficient
 from fdsim.nn.fixed.mirror import half_to_full_parts
 from fdsim.nn.fixed.products import multiply_parts
 from fdsim.nn.fixed.reduction import ReductionNumerics
 from fdsim.nn.fixed.tensor import FixedTensor, TensorFormat
-from fdsim.nn.model_backend import PoolWindows
 from fdsim.nn.sinc import dirichlet_matrix
 from fdsim.spec.numerics import QFormat
 

@@ -1,0 +1,61 @@
+"""Spatial max pooling: the maximum of each window; its backward routes each window's gradient
+to the window's first maximal input (row-major), through the argmax the forward stashes
+(⌈log₂ window⌉ bits per output; a window of one element needs none)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fdsim.nn.fixed.datapath import Datapath
+from fdsim.nn.fixed.spatial import max_pool_backward_fixed, max_pool_fixed
+from fdsim.nn.fixed.tensor import FixedTensor
+from fdsim.operators.base import NO_STASH, Array, FixedGrads, FloatGrads, StashNeed
+from fdsim.operators.spatial_pool import SpatialPool, pool_float, route_to_first_max_float
+from fdsim.vocabulary import Phase
+
+
+def argmax_bits(window: int) -> int:
+    """⌈log₂ window⌉: the bits that name one of ``window`` positions (0 for a window of 1:
+    nothing to choose, so nothing is stashed)."""
+    return (window - 1).bit_length()
+
+
+@dataclass(frozen=True)
+class MaxPool(SpatialPool):
+    """Spatial max pooling."""
+
+    @property
+    def affine(self) -> bool:
+        return False
+
+    def stash(self, activation_bits: int) -> StashNeed:
+        bits = argmax_bits(self.windows.largest_window)
+        return StashNeed(bits, on_output=True) if bits else NO_STASH
+
+    def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
+        return pool_float(x, self.windows, lambda block: block.max(axis=(-2, -1)))
+
+    def backward_float(
+        self, name: str, params: Mapping[str, Array], x: Array, g: Array, input_grad: bool
+    ) -> tuple[Array | None, FloatGrads]:
+        return (route_to_first_max_float(g, x, self.windows) if input_grad else None), {}
+
+    def forward_fixed(
+        self, path: Datapath, name: str, params: Mapping[str, FixedTensor], x: FixedTensor
+    ) -> FixedTensor:
+        return max_pool_fixed(x, self.windows)
+
+    def backward_fixed(
+        self,
+        path: Datapath,
+        name: str,
+        params: Mapping[str, FixedTensor],
+        x: FixedTensor,
+        g: FixedTensor,
+        input_grad: bool,
+    ) -> tuple[FixedTensor | None, FixedGrads]:
+        if not input_grad:
+            return None, {}
+        site = path.site("gradients", name, Phase.BACKWARD_DATA, "max_pool")
+        return max_pool_backward_fixed(g, x, self.windows, path.counter, site), {}

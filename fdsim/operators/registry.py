@@ -1,0 +1,26 @@
+"""The open operator families, by the names workloads use. Adding a spatial pooling method is
+one module (a :class:`~fdsim.operators.spatial_pool.SpatialPool` subclass) and one line here;
+docs/ADDING_AN_OPERATOR.md walks through it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from fdsim.network.windows import PoolWindows
+from fdsim.operators.pool_average import AvgPool
+from fdsim.operators.pool_max import MaxPool
+from fdsim.operators.spatial_pool import SpatialPool
+
+SPECTRAL_POOL_METHOD = "spectral"
+"""The pooling method of the spectral domain (a crop). In the spectral domain every method is
+realised as the crop; the others below run off it."""
+
+SPATIAL_POOLS: Mapping[str, Callable[[PoolWindows], SpatialPool]] = {
+    "average": AvgPool,
+    "max": MaxPool,
+}
+
+
+def pool_method_names() -> tuple[str, ...]:
+    """Every pooling method a workload may name, sorted."""
+    return tuple(sorted((SPECTRAL_POOL_METHOD, *SPATIAL_POOLS)))
