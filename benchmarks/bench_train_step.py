@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from fdsim.nn.fixed.backend import FixedBackend
 from fdsim.nn.model import build_model
-from fdsim.nn.model_backend import Backend, TensorClass
-from fdsim.nn.model_float import FloatBackend
-from fdsim.nn.passes import INPUT_NAME, backward, forward, initial_param_values, update
+
+from fdsim.model.backend import Backend, TensorClass
+from fdsim.model.fixed_backend import FixedBackend
+from fdsim.model.float_backend import FloatBackend
+from fdsim.model.passes import INPUT_NAME, backward, forward, initial_param_values, update
 from fdsim.schedule.compile import compile_schedule
 from fdsim.sim.functional import reduction_tiles_of
 from fdsim.spec.load import load_hardware, load_workload

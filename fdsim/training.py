@@ -28,13 +28,13 @@ from fdsim.api import (
     require_bit_true,
     simulate_compiled,
 )
+from fdsim.model.backend import Backend, T
+from fdsim.model.fixed_backend import FixedBackend
+from fdsim.model.float_backend import FloatBackend
+from fdsim.model.passes import init_params
+from fdsim.model.train import BatchRecord, EpochRecord, train
 from fdsim.network.lowering import Network
 from fdsim.nn.datasets import DatasetSource, Split, load_dataset
-from fdsim.nn.fixed.backend import FixedBackend
-from fdsim.nn.model_backend import Backend, T
-from fdsim.nn.model_float import FloatBackend
-from fdsim.nn.passes import init_params
-from fdsim.nn.train import BatchRecord, EpochRecord, train
 from fdsim.schedule.ops import Phase
 from fdsim.sim.functional import reduction_tiles_of
 from fdsim.spec.workload import Workload

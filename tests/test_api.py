@@ -14,9 +14,8 @@ import pytest
 import fdsim
 from fdsim import api
 from fdsim.errors import SpecFieldError
-from fdsim.nn.linearity import affine_spans, is_linear_classifier
-from fdsim.nn.model import build_model
-from fdsim.spec.linearity import linearity_summary
+from fdsim.network.linearity import linearity_summary
+from fdsim.network.lowering import lower_network
 
 ROOT = Path(__file__).resolve().parents[1]
 HARDWARE = ROOT / "hwconfigs" / "fdtrain_28nm.yaml"
@@ -178,16 +177,17 @@ def test_energy_chosen_independently_changes_energy_not_cycles(hardware, lenet) 
 
 
 def test_timing_only_runs_build_no_numerical_model(hardware, lenet, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The graph holds no numbers; parameters and tensors exist only in the functional model.
     def refuse(*args: object) -> None:
-        raise AssertionError("build_model called on a timing-only run")
+        raise AssertionError("functional_numerics called on a timing-only run")
 
-    monkeypatch.setattr(api, "build_model", refuse)
+    monkeypatch.setattr(api, "functional_numerics", refuse)
     result = fdsim.simulate(hardware, lenet, phases=FORWARD)
     assert result.summary["linearity"] == {
         "linear_classifier": False,
         "affine_spans": [{"first": "c1", "last": "f5", "layers": 7}],
     }
-    with pytest.raises(AssertionError, match="build_model called"):
+    with pytest.raises(AssertionError, match="functional_numerics called"):
         fdsim.simulate(hardware, lenet, phases=FORWARD, functional=True)
 
 
@@ -214,21 +214,30 @@ def _variants(workload: fdsim.Workload) -> list[fdsim.Workload]:
     return variants
 
 
+def _spec_is_affine(workload, layer) -> bool:  # type: ignore[no-untyped-def]
+    """The rule stated on the spec: ReLU, spatial max pooling and an x² term are not affine."""
+    if layer.kind == "pool":
+        return workload.domain_of(layer).value == "spectral" or layer.method != "max"
+    if layer.kind == "activation":
+        if layer.function.value == "relu":
+            return False
+        return layer.function.value != "quadratic" or layer.coefficients[2] == 0.0
+    return True
+
+
 @pytest.mark.parametrize("name", ["lenet5", "digits_cnn", "cifar10_rippel", "alexnet", "vgg16_32"])
-def test_the_specs_linearity_is_the_models(name) -> None:  # type: ignore[no-untyped-def]
+def test_the_operators_affinity_follows_the_spec_rule(name) -> None:  # type: ignore[no-untyped-def]
     workload = fdsim.load_workload(ROOT / "workloads" / f"{name}.yaml")
     for variant in _variants(workload):
         try:
-            model = build_model(variant)
+            network = lower_network(variant)
         except SpecFieldError:  # a variant the network rules refuse: nothing to compare
             continue
-        expected = {
-            "linear_classifier": is_linear_classifier(model),
-            "affine_spans": [
-                {"first": s.first, "last": s.last, "layers": s.layers} for s in affine_spans(model)
-            ],
-        }
-        assert linearity_summary(variant) == expected
+        layers = [layer for layer in variant.layers if layer.kind != "loss"]
+        expected = all(_spec_is_affine(variant, layer) for layer in layers)
+        assert linearity_summary(network)["linear_classifier"] is expected
+        for layer, lowered in zip(layers, network.layers, strict=False):
+            assert lowered.affine is _spec_is_affine(variant, layer), layer.name
 
 
 def test_the_readme_example_runs(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -278,11 +278,11 @@ def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type
     # into two image tiles whose partial sums are spilled at 24 bits (12 fraction) and read
     # back: the bit-true weight gradient is the one of that tiling, not of one long sum.
     from fdsim.api import compile_specs
-    from fdsim.nn.fixed.backend import FixedBackend
+    from fdsim.model.backend import TensorClass
+    from fdsim.model.fixed_backend import FixedBackend
+    from fdsim.model.passes import backward, forward, initial_param_values
+    from fdsim.network.lowering import lower_network
     from fdsim.nn.fixed.datapath import untiled
-    from fdsim.nn.model import build_model
-    from fdsim.nn.model_backend import TensorClass
-    from fdsim.nn.passes import backward, forward, initial_param_values
     from fdsim.sim.functional import reduction_tiles_of, seeded_batch
     from fdsim.spec.load import load_hardware, load_workload
 
@@ -299,7 +299,7 @@ def test_bit_true_results_follow_the_schedules_tiling(tmp_path) -> None:  # type
     schedule = compile_specs(hardware.spec, workload.spec)
     plans = {(plan.name, plan.phase.value): plan.reduction_tiles for plan in schedule.layers}
     assert plans[("conv1", "bwd_weight")] == (16, 16)
-    model = build_model(workload.spec)
+    model = lower_network(workload.spec)
     batch = seeded_batch(workload.spec, 0)
     values = initial_param_values(model, 0)
 

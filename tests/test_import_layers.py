@@ -149,12 +149,36 @@ def test_the_numerics_layers_import_only_what_is_below_them() -> None:
     packages = package_graph(module_graph(ROOT), ROOT)
     assert packages["fdsim.vocabulary"] == frozenset()
     assert packages["fdsim.fixedpoint"] == {"fdsim.errors", "fdsim.spec"}
+    assert packages["fdsim.geometry"] == frozenset()
     assert packages["fdsim.nn.fixed"] == {
-        "fdsim.errors",
         "fdsim.fixedpoint",
+        "fdsim.geometry",
         "fdsim.nn",
         "fdsim.spec",
         "fdsim.vocabulary",
     }
-    # The float maths, the model and training: never the compiler, the simulator or nn.fixed.
+    # The float maths: never the compiler, the simulator, nn.fixed or the graph.
     assert packages["fdsim.nn"] == {"fdsim.errors", "fdsim.spec"}
+
+
+def test_the_graph_sits_between_the_kernels_and_its_readers() -> None:
+    """Operators bind the float and bit-true kernels; the lowering builds operators; the
+    compiler and the numerical model read the graph, and nothing below reads them."""
+    packages = package_graph(module_graph(ROOT), ROOT)
+    assert packages["fdsim.operators"] <= {
+        "fdsim.counts",
+        "fdsim.errors",
+        "fdsim.fixedpoint",
+        "fdsim.geometry",
+        "fdsim.nn",
+        "fdsim.nn.fixed",
+        "fdsim.vocabulary",
+    }
+    assert packages["fdsim.network"] <= {
+        "fdsim.errors",
+        "fdsim.geometry",
+        "fdsim.operators",
+        "fdsim.spec",
+    }
+    for below in ("fdsim.nn", "fdsim.nn.fixed", "fdsim.operators", "fdsim.network"):
+        assert "fdsim.schedule" not in packages[below] and "fdsim.model" not in packages[below]

@@ -23,23 +23,25 @@ from fdsim.schedule.ops import (
 from fdsim.schedule.program import Holds, ProgramBuilder, Traffic
 from fdsim.schedule.tiling import largest_fitting
 from fdsim.spec.load import load_hardware, load_workload
-from fdsim.spec.workload import ActivationFunction
+from fdsim.operators.fold import Fold
+from fdsim.operators.relu import Relu
+from fdsim.operators.spectral_crop import Crop
 
 ACT, WEIGHTS = Buffer.ACTIVATIONS, Buffer.WEIGHTS
 IN_PLACE = Traffic(ACT, ACT, (16, 16), (2, 2))
 
 
+RELU, CROP = Relu(), Crop(8, 4)
+
+
 def _builder() -> ProgramBuilder:
-    """Plan 1 is a ReLU layer; every other plan is not an activation."""
-    return ProgramBuilder(
-        lambda plan: ActivationFunction.RELU if plan == 1 else None, Buffer.ACTIVATIONS
-    )
+    return ProgramBuilder(Buffer.ACTIVATIONS)
 
 
 def test_ops_are_numbered_in_program_order_and_stores_wait_for_the_next_loads() -> None:
     program = _builder()
     first = program.load(0, 32, Tensor.ACTIVATIONS, ACT, True)
-    relu = program.stream(1, OpKind.ACTIVATE, (first,), IN_PLACE, spectral=False)
+    relu = program.stream(1, OpKind.ACTIVATE, (first,), IN_PLACE, spectral=False, operator=RELU)
     program.store(1, relu, 32, ((ACT, 32),))
     second = program.load(0, 32, Tensor.ACTIVATIONS, ACT, True)
     program.flush()
@@ -75,7 +77,7 @@ def test_barrier_holds_input_loads_until_the_previous_step_stores() -> None:
     assert (program.ops[kept].deps, program.ops[moved].deps) == ((3,), (1,))
 
 
-def test_typed_ops_carry_their_kind_and_the_activation_function() -> None:
+def test_typed_ops_carry_their_kind_and_their_operator() -> None:
     program = _builder()
     holds = Holds(((ACT, 64),), ((ACT, 32),), stash_write_bytes=4)
     fft = program.transform(0, OpKind.IFFT, (), IN_PLACE, maps=3, points=8, holds=holds)
@@ -85,9 +87,9 @@ def test_typed_ops_carry_their_kind_and_the_activation_function() -> None:
     fc = program.gemm(
         0, (), IN_PLACE, images=2, in_channels=5, out_channels=3, weight_element_bytes=2, bias=True
     )
-    relu = program.stream(1, OpKind.ACTIVATE, (), IN_PLACE, spectral=False)
-    crop = program.stream(1, OpKind.CROP, (), IN_PLACE, spectral=True)
-    other = program.stream(0, OpKind.ACTIVATE, (), IN_PLACE, spectral=False)
+    relu = program.stream(1, OpKind.ACTIVATE, (), IN_PLACE, spectral=False, operator=RELU)
+    crop = program.stream(1, OpKind.CROP, (), IN_PLACE, spectral=True, operator=CROP)
+    unfold = program.stream(0, OpKind.UNFOLD, (), IN_PLACE, spectral=True, operator=Fold(2))
     ops = program.ops
     assert isinstance(ops[fft], FftOp) and ops[fft].kind is OpKind.IFFT
     assert (ops[fft].maps, ops[fft].points, ops[fft].stash_write_bytes) == (3, 8, 4)
@@ -95,15 +97,13 @@ def test_typed_ops_carry_their_kind_and_the_activation_function() -> None:
     assert isinstance(ops[square], CmacOp) and ops[square].kind is OpKind.SELF_CONV
     assert isinstance(ops[fc], GemmOp)
     assert (ops[fc].real_macs, ops[fc].bias_elements) == (2 * 3 * 5, 2 * 3)
-    activations = [ops[i] for i in (relu, crop, other)]
-    assert all(isinstance(op, StreamOp) for op in activations)
-    assert [op.activation for op in activations if isinstance(op, StreamOp)] == [
-        ActivationFunction.RELU,
-        None,
-        None,
-    ]
+    streams = [ops[i] for i in (relu, crop, unfold)]
+    assert all(isinstance(op, StreamOp) for op in streams)
+    assert [op.operator for op in streams if isinstance(op, StreamOp)] == [RELU, CROP, Fold(2)]
     with pytest.raises(AssertionError):
-        program.stream(0, OpKind.GEMM, (), IN_PLACE, spectral=False)
+        program.stream(0, OpKind.GEMM, (), IN_PLACE, spectral=False, operator=RELU)
+    with pytest.raises(AssertionError):  # a kind the operator does not compile to
+        program.stream(0, OpKind.POOL, (), IN_PLACE, spectral=False, operator=RELU)
 
 
 def test_buffering_factor_divides_what_a_tile_may_take() -> None:

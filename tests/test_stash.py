@@ -23,13 +23,18 @@ from pathlib import Path
 import pytest
 
 from fdsim.api import run
+from fdsim.geometry import PoolWindows
+from fdsim.operators.base import NO_STASH, StashNeed
+from fdsim.operators.polynomial import Polynomial
+from fdsim.operators.pool_average import AvgPool
+from fdsim.operators.pool_max import MaxPool
+from fdsim.operators.relu import Relu
+from fdsim.operators.spectral_affine import SpectralAffine
 from fdsim.schedule import compile as compile_module
 from fdsim.schedule.compile import compile_schedule
-from fdsim.schedule.lower import Tail, TailKind
 from fdsim.schedule.ops import Buffer, ComputeOp, DmaOp, OpKind, Phase, Tensor
-from fdsim.schedule.stash import StashPlan, stash_bits_per_element
+from fdsim.schedule.stash import StashPlan
 from fdsim.spec.load import load_hardware, load_workload
-from fdsim.spec.workload import ActivationLayer, PoolLayer
 
 POOL_2X2 = "kernel: 2"
 POOL_3X3_STRIDE_1 = "kernel: 3, stride: 1"
@@ -118,46 +123,40 @@ def _dram_stash(traffic, layer: str) -> dict[tuple[str, str], int]:  # type: ign
 # --- (a) bits per element ---------------------------------------------------------------
 
 
-def _pool(method: str = "max", **window: int) -> PoolLayer:
-    return PoolLayer.model_validate({"name": "p", "kind": "pool", "method": method, **window})
+def _max(size_in: int, kernel: int, stride: int | None = None) -> StashNeed:
+    return MaxPool(PoolWindows.sliding(size_in, kernel, stride or kernel)).stash(16)
 
 
-def _activation(function: str, *coefficients: float) -> ActivationLayer:
-    spec = {"name": "a", "kind": "activation", "function": function, "coefficients": coefficients}
-    return ActivationLayer.model_validate(spec)
-
-
-def _pool_tail(size_in: int, size_out: int) -> Tail:
-    return Tail(TailKind.POOL, 1, spatial_in=size_in, spatial_out=size_out)
+def _adaptive_max(size_in: int, size_out: int) -> StashNeed:
+    return MaxPool(PoolWindows.adaptive(size_in, size_out)).stash(16)
 
 
 def test_bits_per_element_of_each_in_step_stash() -> None:
-    spatial = Tail(TailKind.ACTIVATE, 1, spatial_in=6, spatial_out=6)
-    relu, quadratic = _activation("relu"), _activation("quadratic", 0.0, 0.5, 0.25)
-    assert stash_bits_per_element(relu, spatial, 16) == (1, False)  # mask: 1 bit per input
-    assert stash_bits_per_element(quadratic, spatial, 16) == (16, False)  # x at its width
-    assert stash_bits_per_element(quadratic, spatial, 12) == (12, False)
+    quadratic = Polynomial((0.0, 0.5, 0.25), quadratic=True)
+    assert Relu().stash(16) == StashNeed(1, on_output=False)  # mask: 1 bit per input
+    assert quadratic.stash(16) == StashNeed(16, on_output=False)  # x at its width
+    assert quadratic.stash(12) == StashNeed(12, on_output=False)
     # argmax on the output: ⌈log₂ kernel²⌉, whatever the stride or the map sizes
-    assert stash_bits_per_element(_pool(kernel=2), _pool_tail(6, 3), 16) == (2, True)  # log₂ 4
-    assert stash_bits_per_element(_pool(kernel=3), _pool_tail(6, 2), 16) == (4, True)  # ⌈log₂ 9⌉
+    assert _max(6, 2) == StashNeed(2, on_output=True)  # log₂ 4
+    assert _max(6, 3) == StashNeed(4, on_output=True)  # ⌈log₂ 9⌉
     # overlapping: the side ⌈6/4⌉ = 2 would give the 2×2 answer; the window is still 3×3
-    assert stash_bits_per_element(_pool(kernel=3, stride=1), _pool_tail(6, 4), 16) == (4, True)
-    assert stash_bits_per_element(_pool(kernel=2, stride=1), _pool_tail(6, 5), 16) == (2, True)
+    assert _max(6, 3, 1) == StashNeed(4, on_output=True)
+    assert _max(6, 2, 1) == StashNeed(2, on_output=True)
     # non-divisible: 7 → (7−3)//2 + 1 = 3 outputs of 3×3 windows (⌈7/3⌉ = 3 happens to agree)
-    assert stash_bits_per_element(_pool(kernel=3, stride=2), _pool_tail(7, 3), 16) == (4, True)
-    assert stash_bits_per_element(_pool(kernel=5), _pool_tail(10, 2), 16) == (5, True)  # ⌈log₂25⌉
+    assert _max(7, 3, 2) == StashNeed(4, on_output=True)
+    assert _max(10, 5) == StashNeed(5, on_output=True)  # ⌈log₂25⌉
     # a 1-element window has nothing to choose: ⌈log₂ 1⌉ = 0 bits, no stash
-    assert stash_bits_per_element(_pool(kernel=1), _pool_tail(1, 1), 16) == (0, False)
-    assert stash_bits_per_element(_pool(kernel=1, stride=2), _pool_tail(6, 3), 16) == (0, False)
+    assert _max(1, 1) == NO_STASH
+    assert _max(6, 1, 2) == NO_STASH
     # output_size pools take adaptive windows ⌊j·n/m⌋ ≤ i < ⌈(j+1)·n/m⌉: 8 → 4 are 2×2 (2
     # bits); 5 → 3 are [0,2), [1,4), [3,5): the largest is 3×3 (4 bits, not ⌈5/3⌉² = 4 → 2)
-    assert stash_bits_per_element(_pool(output_size=4), _pool_tail(8, 4), 16) == (2, True)
-    assert stash_bits_per_element(_pool(output_size=3), _pool_tail(5, 3), 16) == (4, True)
-    assert stash_bits_per_element(_pool(output_size=1), _pool_tail(1, 1), 16) == (0, False)
-    # average pooling needs no stash, nor a spectral activation
-    assert stash_bits_per_element(_pool("average", kernel=2), _pool_tail(6, 3), 16) == (0, False)
-    spectral = Tail(TailKind.ACTIVATE, 1, grid_in=8)
-    assert stash_bits_per_element(_activation("linear_sigmoid"), spectral, 16) == (0, False)
+    assert _adaptive_max(8, 4) == StashNeed(2, on_output=True)
+    assert _adaptive_max(5, 3) == StashNeed(4, on_output=True)
+    assert _adaptive_max(1, 1) == NO_STASH
+    # average pooling needs no stash, nor an affine spatial or spectral activation
+    assert AvgPool(PoolWindows.sliding(6, 2, 2)).stash(16) == NO_STASH
+    assert Polynomial((0.5, 0.25, 0.0)).stash(16) == NO_STASH
+    assert SpectralAffine(0.25, 0.5).stash(16) == NO_STASH
 
 
 @pytest.mark.parametrize(
@@ -201,7 +200,7 @@ def test_a_one_element_window_stashes_nothing(golden_files, plans) -> None:  # t
     assert _stash_bytes(schedule, "pool") == dict.fromkeys(
         ["written", "read", "allocated", "stored", "loaded"], 0
     )
-    unpools = [op for op in schedule.ops if op.kind is OpKind.UNPOOL_MAX]
+    unpools = [op for op in schedule.ops if op.kind is OpKind.UNPOOL]
     assert unpools and all(op.stash_read_bytes == 0 for op in unpools)
 
 

@@ -1,7 +1,7 @@
 """The one lowering of a workload: its layers as a chain of primitive operators
 (:mod:`fdsim.operators`), each with the representation it reads and writes. The compiler
 (``fdsim.schedule.lower``, which fuses and tiles them) and the numerical model
-(``fdsim.nn.passes``, float64 or bit-true) both read this graph.
+(``fdsim.model.passes``, float64 or bit-true) both read this graph.
 
 Between primitives a tensor is spatial maps or spectra on a grid G (:class:`Rep`):
 
@@ -35,8 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fdsim.errors import FieldPath, SpecFieldError
-from fdsim.network.rep import Rep, next_power_of_two
-from fdsim.network.windows import PoolWindows
+from fdsim.geometry import PoolWindows, Rep, next_power_of_two
 from fdsim.operators.base import Coefficients, Primitive
 from fdsim.operators.dense import Dense
 from fdsim.operators.fold import Fold

@@ -7,7 +7,7 @@ output gradient ``g`` and returns the input gradient (None when ``input_grad`` i
 nothing upstream needs it, so the hardware skips that phase) and the gradients of the
 operator's parameters, keyed by parameter name. ``name`` is the workload layer's name, which
 the bit-true datapath uses for per-layer formats, tiles and event sites. Layouts are those of
-:mod:`fdsim.nn.model_backend`.
+:mod:`fdsim.model.backend`.
 """
 
 from __future__ import annotations

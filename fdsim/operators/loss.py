@@ -3,7 +3,7 @@ a sum per logit; its gradient an exponential, a normalisation and the one-hot su
 
 In the graph the loss node passes the logits through (its forward is the identity, so is its
 backward): the loss value and dL/dlogits need the labels, and are computed by
-``Backend.softmax_cross_entropy`` (:func:`fdsim.nn.passes.backward` starts from them)."""
+``Backend.softmax_cross_entropy`` (:func:`fdsim.model.passes.backward` starts from them)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from fdsim.network.windows import PoolWindows
+from fdsim.geometry import PoolWindows
 from fdsim.operators.pool_average import AvgPool
 from fdsim.operators.pool_max import MaxPool
 from fdsim.operators.spatial_pool import SpatialPool

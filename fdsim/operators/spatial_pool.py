@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from fdsim.counts import Arith, ArithKey
-from fdsim.network.windows import PoolWindows
+from fdsim.geometry import PoolWindows
 from fdsim.operators.base import Array, StreamPrimitive, Widths
 from fdsim.vocabulary import OpKind, Unit
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fdsim.geometry import Rep
 from fdsim.network.lowering import lower_network
-from fdsim.network.rep import Rep
 from fdsim.schedule.backward import emit_backward
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_update import emit_update

@@ -14,7 +14,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Protocol
 
-from fdsim.network.rep import Rep
+from fdsim.geometry import Rep
 from fdsim.operators.base import StreamPrimitive
 from fdsim.schedule.links import ChainIo, ElementBytes, Link
 from fdsim.schedule.lower import StepPlan, Tail

@@ -56,7 +56,9 @@ def stage_tables(stages: list[Stage], computed: IntArray) -> list[StageTable]:
     for tail, before, read in stages:
         kind = tail.stream.forward_kind
         after = (
-            crop_counts(before, tail.rep_in.grid, tail.rep_out.grid)[0] if kind is OpKind.CROP else before
+            crop_counts(before, tail.rep_in.grid, tail.rep_out.grid)[0]
+            if kind is OpKind.CROP
+            else before
         )
         tables.append(StageTable(tail, kind, read[computed], after[computed] >= 0))
     return tables

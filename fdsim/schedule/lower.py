@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fdsim.errors import SpecFieldError
+from fdsim.geometry import Rep, next_power_of_two
 from fdsim.network.lowering import Network, Node, lower_network
-from fdsim.network.rep import Rep, next_power_of_two
 from fdsim.operators.base import Primitive, StreamPrimitive
 from fdsim.operators.dense import Dense
 from fdsim.operators.fold import Fold

@@ -3,13 +3,13 @@ reference, reporting per layer and phase how far the hardware's numbers are from
 
 The pass computes the compiled training step layer by layer (forward, then the backward in
 reverse layer order, then the update) with the schedule's reduction tiles as the rounding
-points of every multiply-accumulate (:mod:`fdsim.nn.fixed.backend`): wherever the compiled ops
+points of every multiply-accumulate (:mod:`fdsim.model.fixed_backend`): wherever the compiled ops
 spill partial sums, the bit-true model rounds them to the stored width, so the integers follow
 the schedule's tiling as the hardware's would. Timing never reads data, so the cycles of a run
 are the same with or without this pass (tested).
 
 Inputs: a :class:`FunctionalBatch` (seeded uniform images and labels, or a dataset's first
-mini-batch); parameters from :func:`fdsim.nn.passes.initial_param_values` (``seed``). SQNR =
+mini-batch); parameters from :func:`fdsim.model.passes.initial_param_values` (``seed``). SQNR =
 10·log10(Σ|ref|² / Σ|fixed − ref|²) per tensor: each layer's forward output, each layer's
 input gradient (``bwd_data``), each parameter gradient (``bwd_weight``) and each updated
 parameter (``update``).
@@ -43,13 +43,13 @@ import pandas as pd
 
 from fdsim.errors import ConfigError
 from fdsim.fixedpoint import OverflowCounter
+from fdsim.model.backend import Backend, T, TensorClass
+from fdsim.model.fixed_backend import FixedBackend
+from fdsim.model.float_backend import FloatBackend
+from fdsim.model.passes import INPUT_NAME, backward_trace, forward, initial_param_values, update
 from fdsim.network.lowering import Network
 from fdsim.nn.datasets import DatasetSource, load_dataset
-from fdsim.nn.fixed.backend import FixedBackend
 from fdsim.nn.fixed.datapath import ReductionTiles, layer_of
-from fdsim.nn.model_backend import Backend, T, TensorClass
-from fdsim.nn.model_float import FloatBackend
-from fdsim.nn.passes import INPUT_NAME, backward_trace, forward, initial_param_values, update
 from fdsim.numerics import FunctionalNumerics
 from fdsim.schedule.ops import Schedule
 from fdsim.schedule.tiling import split

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from fdsim.model.backend import TensorClass
+from fdsim.model.float_backend import FloatBackend
+from fdsim.model.passes import INPUT_NAME, forward
+from fdsim.network.lowering import Network, ParamRole
 from fdsim.nn.conv import kernel_spectrum
-from fdsim.nn.model import Model, ParamRole
-from fdsim.nn.model_backend import TensorClass
-from fdsim.nn.model_float import FloatBackend
-from fdsim.nn.passes import INPUT_NAME, forward
 from fdsim.spec.workload import Workload
 
 Array = np.ndarray[Any, Any]
@@ -31,20 +31,20 @@ def workload(size: int, classes: int, layers: list[dict[str, Any]], **extra: Any
     )
 
 
-def kernels(model: Model, params: dict[str, Array], name: str) -> Array:
+def kernels(model: Network, params: dict[str, Array], name: str) -> Array:
     """The spatial k×k kernels behind the conv weight spectra ``name``."""
     spec = next(p for p in model.params if p.name == name)
     maps = np.fft.irfft2(params[name], s=(spec.grid, spec.grid))
     return np.asarray(maps[..., : spec.kernel, : spec.kernel])
 
 
-def with_kernels(model: Model, params: dict[str, Array], name: str, w: Array) -> dict[str, Array]:
+def with_kernels(model: Network, params: dict[str, Array], name: str, w: Array) -> dict[str, Array]:
     """``params`` with conv weight ``name`` replaced by the spectra of spatial kernels ``w``."""
     spec = next(p for p in model.params if p.name == name)
     return {**params, name: kernel_spectrum(w, spec.grid)}
 
 
-def loss_of(model: Model, params: dict[str, Array], images: Array, labels: Array) -> float:
+def loss_of(model: Network, params: dict[str, Array], images: Array, labels: Array) -> float:
     """The model's mean loss on a batch (float backend)."""
     x = BACKEND.from_float(INPUT_NAME, images, TensorClass.ACTIVATIONS)
     logits, _ = forward(model, BACKEND, params, x)
@@ -62,7 +62,7 @@ def finite_difference(loss: Callable[[Array], float], x: Array, eps: float = 1e-
 
 
 def numerical_param_gradient(
-    model: Model, params: dict[str, Array], name: str, images: Array, labels: Array
+    model: Network, params: dict[str, Array], name: str, images: Array, labels: Array
 ) -> Array:
     """Finite-difference gradient of the loss w.r.t. parameter ``name``: w.r.t. the spatial
     kernels for a conv weight, w.r.t. the stored values for FC parameters."""
@@ -77,7 +77,7 @@ def numerical_param_gradient(
     )
 
 
-def analytic_param_gradient(model: Model, grads: dict[str, Array], name: str) -> Array:
+def analytic_param_gradient(model: Network, grads: dict[str, Array], name: str) -> Array:
     """A model gradient in the form :func:`numerical_param_gradient` returns (conv weight
     gradients are projected spectra: their inverse DFT is the k×k kernel gradient)."""
     spec = next(p for p in model.params if p.name == name)

@@ -10,11 +10,15 @@ import pytest
 from model_test_helpers import BACKEND, workload
 
 from fdsim.errors import SpecFieldError
-from fdsim.nn.model import LayerKind, ParamRole, build_model
-from fdsim.nn.model_backend import Backend, PoolWindows, TensorClass
-from fdsim.nn.model_float import Array, FloatBackend
-from fdsim.nn.model_ops import Crop, Fold, SpectralConv, ToMaps, ToSpectra
-from fdsim.nn.passes import INPUT_NAME, forward, init_params, initial_param_values
+from fdsim.geometry import PoolWindows
+from fdsim.model.backend import Backend, TensorClass
+from fdsim.model.float_backend import Array, FloatBackend
+from fdsim.model.passes import INPUT_NAME, forward, init_params, initial_param_values
+from fdsim.network.lowering import LayerKind, ParamRole, lower_network
+from fdsim.operators.fold import Fold
+from fdsim.operators.spectral_conv import SpectralConv
+from fdsim.operators.spectral_crop import Crop
+from fdsim.operators.transforms import ToMaps, ToSpectra
 from fdsim.schedule.lower import lower
 from fdsim.spec.load import load_hardware, load_workload
 
@@ -27,7 +31,7 @@ HARDWARE = ROOT / "hwconfigs" / "fdtrain_28nm.yaml"
 def test_layer_shapes_equal_the_compilers(path: Path) -> None:
     spec = load_workload(path).spec
     lowered = lower(spec, load_hardware(HARDWARE).spec)
-    model = build_model(spec)
+    model = lower_network(spec)
     mine = [[(r.channels, r.size, r.grid) for r in (x.rep_in, x.rep_out)] for x in model.layers]
     theirs = [[(r.channels, r.size, r.grid) for r in pair] for pair in lowered.layer_reps]
     assert mine == theirs
@@ -40,7 +44,7 @@ def test_float_backend_satisfies_the_protocol() -> None:
 
 
 def test_digits_forward_exposes_every_layer_output_by_name() -> None:
-    model = build_model(load_workload(ROOT / "workloads" / "digits_cnn.yaml").spec)
+    model = lower_network(load_workload(ROOT / "workloads" / "digits_cnn.yaml").spec)
     params = init_params(model, BACKEND, seed=1)
     images = np.random.default_rng(0).random((3, 1, 8, 8))
     logits, cache = forward(
@@ -56,7 +60,7 @@ def test_digits_forward_exposes_every_layer_output_by_name() -> None:
 
 
 def test_conv_weights_are_spectra_of_seeded_kernels() -> None:
-    model = build_model(
+    model = lower_network(
         workload(8, 3, [{"name": "c", "kind": "conv", "out_channels": 2, "kernel": 3}, _fc(3)])
     )
     first, again = initial_param_values(model, 7), initial_param_values(model, 7)
@@ -74,7 +78,7 @@ def test_strided_spectral_conv_and_non_power_of_two_ifft_ops() -> None:
         {"name": "p", "kind": "pool", "method": "spectral", "output_size": 3},
         _fc(3),
     ]
-    model = build_model(workload(6, 3, layers))
+    model = lower_network(workload(6, 3, layers))
     conv, pool, fc = model.layers[:3]
     assert conv.ops == (ToSpectra(6, 8, 0), SpectralConv("c.weight", 3), Fold(2))
     assert pool.ops == (Crop(4, 3),)
@@ -107,7 +111,7 @@ def test_rejected_like_the_compiler(
 ) -> None:
     spec = workload(8, 16, layers, domain="spectral" if path[-1] != "method" else "hybrid")
     with pytest.raises(SpecFieldError) as error:
-        build_model(spec)
+        lower_network(spec)
     assert error.value.path == path and message in error.value.message
 
 

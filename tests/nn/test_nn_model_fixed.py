@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fdsim.model.backend import TensorClass
+from fdsim.model.fixed_backend import FixedBackend
+from fdsim.model.float_backend import FloatBackend
+from fdsim.model.passes import INPUT_NAME, backward, forward, initial_param_values
+from fdsim.model.passes import update as sgd_update
+from fdsim.network.lowering import Network, lower_network
 from fdsim.nn.datasets import load_digits_split
-from fdsim.nn.fixed.backend import FixedBackend
-from fdsim.nn.model import Model, build_model
-from fdsim.nn.model_backend import TensorClass
-from fdsim.nn.model_float import FloatBackend
-from fdsim.nn.passes import INPUT_NAME, backward, forward, initial_param_values
-from fdsim.nn.passes import update as sgd_update
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import load_hardware, load_workload
 from fdsim.spec.numerics import QFormat
@@ -60,7 +60,7 @@ def _sqnr_db(reference: np.ndarray, test: np.ndarray) -> float:
     return float(10 * np.log10(np.sum(np.abs(reference) ** 2) / max(error, 1e-300)))
 
 
-def _layer_sqnr(model: Model, hardware: HardwareSpec) -> dict[str, float]:
+def _layer_sqnr(model: Network, hardware: HardwareSpec) -> dict[str, float]:
     data = load_digits_split(seed=0).train
     images = data.images[:BATCH]
     values = initial_param_values(model, 0)
@@ -80,7 +80,7 @@ def _layer_sqnr(model: Model, hardware: HardwareSpec) -> dict[str, float]:
 def test_every_layer_tracks_float_and_wider_formats_get_closer(
     hardware: HardwareSpec, workload: Workload
 ) -> None:
-    model = build_model(workload)
+    model = lower_network(workload)
     narrow = _layer_sqnr(model, hardware)
     wide = _layer_sqnr(model, _widened(hardware, 24))
     for name, sqnr in narrow.items():
@@ -91,7 +91,7 @@ def test_every_layer_tracks_float_and_wider_formats_get_closer(
 
 
 def _one_step(hardware: HardwareSpec, workload: Workload, steps: int) -> tuple[list[float], dict]:
-    model = build_model(workload)
+    model = lower_network(workload)
     data = load_digits_split(seed=0).train
     backend = FixedBackend(hardware, BATCH)
     params = {
@@ -138,7 +138,7 @@ layers:
 """
 
 
-def _step_sqnr(model: Model, hardware: HardwareSpec, images: np.ndarray) -> dict[str, float]:
+def _step_sqnr(model: Network, hardware: HardwareSpec, images: np.ndarray) -> dict[str, float]:
     """SQNR of every layer output and every parameter gradient of one training step."""
     labels = np.arange(images.shape[0]) % model.classes
     values = initial_param_values(model, 0)
@@ -162,7 +162,7 @@ def test_hybrid_path_is_bit_true_and_tracks_float(hardware: HardwareSpec, tmp_pa
     # pooling: the hybrid (Mathieu 2013) path, forward and backward, on the fixed datapath.
     path = tmp_path / "hybrid.yaml"
     path.write_text(HYBRID)
-    model = build_model(load_workload(path).spec)
+    model = lower_network(load_workload(path).spec)
     images = load_digits_split(seed=0).train.images[:4]
     narrow = _step_sqnr(model, hardware, images)
     # (20 bits: the spatial quadratic's exact x²·c product of 24-bit words with 60-bit

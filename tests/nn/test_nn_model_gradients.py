@@ -1,4 +1,4 @@
-"""Model gradients against central finite differences, for every layer kind, on tiny shapes.
+"""Network gradients against central finite differences, for every layer kind, on tiny shapes.
 
 Each network starts with a conv whose k×k kernel gradient (the projected spectral gradient)
 is checked, so every later op's backward is exercised; FC parameters are checked directly."""
@@ -16,10 +16,10 @@ from model_test_helpers import (
     workload,
 )
 
-from fdsim.nn.model import build_model
-from fdsim.nn.model_backend import TensorClass
-from fdsim.nn.model_ops import ToMaps
-from fdsim.nn.passes import INPUT_NAME, backward, forward, init_params
+from fdsim.model.backend import TensorClass
+from fdsim.model.passes import INPUT_NAME, backward, forward, init_params
+from fdsim.network.lowering import lower_network
+from fdsim.operators.transforms import ToMaps
 
 QUADRATIC = [0.188, 0.5, 0.234]
 
@@ -97,7 +97,7 @@ NETWORKS: dict[str, tuple[int, list[dict[str, Any]], str]] = {
 @pytest.mark.parametrize("network", sorted(NETWORKS))
 def test_gradients_match_finite_differences(network: str) -> None:
     size, layers, domain = NETWORKS[network]
-    model = build_model(workload(size, 3, layers, domain=domain))
+    model = lower_network(workload(size, 3, layers, domain=domain))
     params = init_params(model, BACKEND, seed=3)
     rng = np.random.default_rng(11)
     images = rng.random((2, 1, size, size))
@@ -115,5 +115,5 @@ def test_gradients_match_finite_differences(network: str) -> None:
 def test_even_grid_network_interpolates_in_frequency() -> None:
     # In the spectral domain the average pool is a crop to 6; the fc reads an 8-point iFFT.
     size, layers, domain = NETWORKS["even_grid"]
-    model = build_model(workload(size, 3, layers, domain=domain))
+    model = lower_network(workload(size, 3, layers, domain=domain))
     assert model.layers[2].ops[0] == ToMaps(grid=6, size=8)

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 from model_test_helpers import BACKEND, kernels, workload
 
+from fdsim.model.backend import TensorClass
+from fdsim.model.passes import INPUT_NAME, backward, forward, init_params, update
+from fdsim.network.lowering import Network, lower_network
 from fdsim.nn.crop import NyquistMode
 from fdsim.nn.dense import dense_backward_data, dense_backward_params, dense_forward
 from fdsim.nn.loss import softmax_cross_entropy_backward
-from fdsim.nn.model import Model, build_model
-from fdsim.nn.model_backend import TensorClass
-from fdsim.nn.passes import INPUT_NAME, backward, forward, init_params, update
 from fdsim.nn.reference import (
     circular_conv2d,
     circular_conv2d_backward_data,
@@ -54,7 +54,7 @@ class Reference:
     grads: dict[str, Array]  # conv: k×k kernel gradients; fc: as stored
 
 
-def spectral_reference(model: Model, params: dict[str, Array], x: Array, y: Array) -> Reference:
+def spectral_reference(model: Network, params: dict[str, Array], x: Array, y: Array) -> Reference:
     w1, w2 = kernels(model, params, "c1.weight"), kernels(model, params, "c2.weight")
     v, b = params["f1.weight"], params["f1.bias"]
     z1 = circular_conv2d(x, w1)
@@ -78,7 +78,7 @@ def spectral_reference(model: Model, params: dict[str, Array], x: Array, y: Arra
     return Reference(outputs, grads)
 
 
-def _run(model: Model, params: dict[str, Array], images: Array, labels: Array) -> Any:
+def _run(model: Network, params: dict[str, Array], images: Array, labels: Array) -> Any:
     x = BACKEND.from_float(INPUT_NAME, images, TensorClass.ACTIVATIONS)
     _, cache = forward(model, BACKEND, params, x)
     _, grads = backward(model, BACKEND, params, cache, labels)
@@ -92,7 +92,7 @@ def _as_maps(value: Array) -> Array:
 
 
 def test_spectral_network_matches_the_spatial_reference() -> None:
-    model = build_model(workload(8, 4, SPECTRAL_LAYERS))
+    model = lower_network(workload(8, 4, SPECTRAL_LAYERS))
     params = init_params(model, BACKEND, seed=5)
     rng = np.random.default_rng(2)
     images, labels = rng.random((3, 1, 8, 8)), np.array([0, 3, 1])
@@ -110,7 +110,7 @@ def test_hybrid_conv_matches_the_linear_reference() -> None:
         {"name": "c1", "kind": "conv", "out_channels": 2, "kernel": 3, "padding": 1},
         {"name": "f1", "kind": "fc", "out_features": 3},
     ]
-    model = build_model(workload(5, 3, layers, domain="hybrid"))
+    model = lower_network(workload(5, 3, layers, domain="hybrid"))
     params = init_params(model, BACKEND, seed=6)
     rng = np.random.default_rng(4)
     images, labels = rng.random((2, 1, 5, 5)), np.array([2, 1])
@@ -118,7 +118,7 @@ def test_hybrid_conv_matches_the_linear_reference() -> None:
     w = kernels(model, params, "c1.weight")
     z = linear_conv2d(images, w, padding=1)
     to_maps = model.layers[1].ops[0]
-    maps = BACKEND.spectra_to_maps("f1", cache.outputs["c1"], to_maps.size)  # type: ignore[union-attr]
+    maps = BACKEND.forward(to_maps, "f1", params, cache.outputs["c1"])
     np.testing.assert_allclose(maps, z, atol=1e-12)
     logits = dense_forward(z.reshape(2, -1), params["f1.weight"], params["f1.bias"])
     g = dense_backward_data(softmax_cross_entropy_backward(logits, labels), params["f1.weight"])
@@ -127,7 +127,7 @@ def test_hybrid_conv_matches_the_linear_reference() -> None:
 
 
 def test_spectral_sgd_equals_spatial_sgd_on_the_kernels() -> None:
-    model = build_model(workload(8, 4, SPECTRAL_LAYERS))
+    model = lower_network(workload(8, 4, SPECTRAL_LAYERS))
     params = init_params(model, BACKEND, seed=8)
     training = TrainingSpec(learning_rate=0.1, momentum=0.9, weight_decay=0.01)
     rng = np.random.default_rng(9)
@@ -173,7 +173,7 @@ def test_hybrid_network_matches_the_spatial_reference() -> None:
         {"name": "a2", "kind": "pool", "method": "average", "kernel": 2},
         {"name": "f1", "kind": "fc", "out_features": 3},
     ]
-    model = build_model(workload(8, 3, layers, domain="hybrid"))
+    model = lower_network(workload(8, 3, layers, domain="hybrid"))
     params = init_params(model, BACKEND, seed=11)
     rng = np.random.default_rng(12)
     images, labels = rng.random((2, 1, 8, 8)), np.array([2, 0])

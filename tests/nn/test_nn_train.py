@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 from model_test_helpers import BACKEND, loss_of, workload
 
+from fdsim.model.backend import TensorClass
+from fdsim.model.passes import INPUT_NAME, backward, forward, init_params, update
+from fdsim.model.train import BatchRecord, EpochRecord, evaluate, train
+from fdsim.network.lowering import lower_network
 from fdsim.nn.datasets import LabelledImages, Split, load_digits_split
-from fdsim.nn.model import build_model
-from fdsim.nn.model_backend import TensorClass
-from fdsim.nn.passes import INPUT_NAME, backward, forward, init_params, update
-from fdsim.nn.train import BatchRecord, EpochRecord, evaluate, train
 from fdsim.spec.load import load_workload
 from fdsim.spec.workload import TrainingSpec
 
@@ -25,7 +25,7 @@ def test_tiny_network_loss_falls_under_sgd() -> None:
         {"name": "p1", "kind": "pool", "method": "spectral", "output_size": 4},
         {"name": "f1", "kind": "fc", "out_features": 3},
     ]
-    model = build_model(workload(8, 3, layers))
+    model = lower_network(workload(8, 3, layers))
     params = init_params(model, BACKEND, seed=0)
     rng = np.random.default_rng(1)
     images, labels = rng.random((6, 1, 8, 8)), np.array([0, 1, 2, 0, 1, 2])
@@ -42,7 +42,7 @@ def test_tiny_network_loss_falls_under_sgd() -> None:
 
 def test_short_digits_training_learns_well_above_chance() -> None:
     spec = load_workload(ROOT / "workloads" / "digits_cnn.yaml").spec
-    model = build_model(spec)
+    model = lower_network(spec)
     full = load_digits_split(seed=0)
     data = Split(full.source, _first(full.train, 640), full.holdout)
     batches: list[BatchRecord] = []

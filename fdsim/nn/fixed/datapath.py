@@ -1,6 +1,6 @@
 """The context every bit-true primitive of the fixed-point backend shares: one hardware config's
 formats, the layouts fixed when the network is compiled, the schedule's reduction tiles and the
-one overflow counter (:class:`~fdsim.nn.fixed.backend.FixedBackend` documents the layouts).
+one overflow counter (:class:`~fdsim.model.fixed_backend.FixedBackend` documents the layouts).
 
 A :class:`Datapath` never chooses a layout from the data of a batch: parameter layouts are set
 once, when a parameter is first converted (:meth:`Datapath.parameter_layout`), and every other

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from fdsim.fixedpoint import OverflowCounter, OverflowSite
-from fdsim.network.windows import PoolWindows
+from fdsim.geometry import PoolWindows
 from fdsim.nn.fixed.cmac import CmacPattern, cmac_reduce
 from fdsim.nn.fixed.combine import linear_combination, power_of_two, quantize_coefficient
 from fdsim.nn.fixed.mirror import half_to_full_parts

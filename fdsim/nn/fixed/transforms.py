@@ -1,7 +1,7 @@
 """The bit-true 2-D transforms between maps and spectra of the fixed-point backend, and their
 adjoints: the FFT/iFFT of the hardware's ``fft.arithmetic`` (:mod:`fdsim.fixedpoint.spectral_maps`)
 placed, windowed and, for a grid that is not a power of two, interpolated as the
-:class:`~fdsim.nn.model_backend.Backend` transforms specify.
+:class:`~fdsim.model.backend.Backend` transforms specify.
 
 Forward transforms record their events under ``fwd``; their adjoints, which run on gradients,
 under ``bwd_data``.

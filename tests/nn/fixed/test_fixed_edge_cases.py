@@ -13,10 +13,10 @@ from fdsim.fixedpoint import (
     complex_multiply,
     integer_range,
 )
+from fdsim.geometry import PoolWindows
 from fdsim.nn.fixed import FixedTensor, TensorFormat, quantize_coefficient
 from fdsim.nn.fixed.reduction import ReductionNumerics
 from fdsim.nn.fixed.spatial import kernel_projection_fixed, max_pool_fixed
-from fdsim.nn.model_backend import PoolWindows
 from fdsim.spec.fft_arithmetic import ComplexMultiplyForm
 from fdsim.spec.numerics import QFormat, RoundingMode
 

@@ -27,6 +27,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fdsim.fixedpoint import Int64WidthError, OverflowCounter, OverflowSite
+from fdsim.geometry import PoolWindows
 from fdsim.nn.fixed import (
     FixedTensor,
     TensorFormat,
@@ -43,7 +44,6 @@ from fdsim.nn.fixed.spatial import (
     polynomial_backward_fixed,
     polynomial_fixed,
 )
-from fdsim.nn.model_backend import PoolWindows
 from fdsim.nn.sinc import dirichlet_matrix
 from fdsim.spec.numerics import QFormat
 

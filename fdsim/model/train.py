@@ -16,10 +16,10 @@ from typing import Generic
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.model.backend import Backend, T, TensorClass
+from fdsim.model.passes import INPUT_NAME, backward, forward, update
 from fdsim.network.lowering import Network
 from fdsim.nn.datasets import LabelledImages, Split
-from fdsim.nn.model_backend import Backend, T, TensorClass
-from fdsim.nn.passes import INPUT_NAME, backward, forward, update
 from fdsim.spec.workload import TrainingSpec
 
 

@@ -44,11 +44,11 @@ import numpy as np
 import numpy.typing as npt
 
 from fdsim.fixedpoint import OverflowCounter, OverflowSite
+from fdsim.model.backend import TensorClass
 from fdsim.nn.fixed.datapath import Datapath, ReductionTiles, layer_of, untiled
 from fdsim.nn.fixed.loss import softmax_cross_entropy_fixed
 from fdsim.nn.fixed.sgd import SgdCoefficients, sgd_step
 from fdsim.nn.fixed.tensor import FixedTensor, TensorFormat
-from fdsim.nn.model_backend import TensorClass
 from fdsim.operators.base import Primitive
 from fdsim.operators.dense import flattened, reshaped
 from fdsim.spec.hardware import HardwareSpec

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.model.backend import TensorClass
 from fdsim.nn.loss import softmax_cross_entropy, softmax_cross_entropy_backward
-from fdsim.nn.model_backend import TensorClass
 from fdsim.operators.base import Array, Primitive
 from fdsim.spec.workload import TrainingSpec
 

@@ -1,5 +1,5 @@
 """The passes of a :class:`~fdsim.network.lowering.Network` on a
-:class:`~fdsim.nn.model_backend.Backend`: initial parameters, the forward pass (keeping what the
+:class:`~fdsim.model.backend.Backend`: initial parameters, the forward pass (keeping what the
 backward needs), the backward pass (loss and parameter gradients, skipping what no parameter
 needs) and one SGD update. The model says what each layer computes; these run it, in program
 order, on whichever arithmetic the backend implements.
@@ -14,9 +14,9 @@ from typing import Generic
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.model.backend import Backend, T, TensorClass
 from fdsim.network.lowering import Network, ParamRole
 from fdsim.nn.conv import kernel_spectrum
-from fdsim.nn.model_backend import Backend, T, TensorClass
 from fdsim.spec.workload import TrainingSpec
 
 INPUT_NAME = "input"

@@ -1,8 +1,9 @@
 """The arithmetic a network model runs on: the :class:`Backend` protocol, generic in the tensor.
 
 The network graph (:mod:`fdsim.network.lowering`) says *what* the accelerator computes, layer
-by layer; a backend says *in which arithmetic*: float64 (:class:`fdsim.nn.model_float.FloatBackend`)
-or bit true in fixed point (:class:`fdsim.nn.fixed.backend.FixedBackend`), running each
+by layer; a backend says *in which arithmetic*: float64
+(:class:`fdsim.model.float_backend.FloatBackend`)
+or bit true in fixed point (:class:`fdsim.model.fixed_backend.FixedBackend`), running each
 primitive's own float or fixed-point code (:mod:`fdsim.operators`). The passes never look inside
 a tensor: they only pass the backend's tensors (type ``T``) from one primitive to the next, so
 the same code runs on either arithmetic. Every primitive receives the **layer name** (the
