@@ -176,6 +176,7 @@ def _dataset_source(args: argparse.Namespace) -> DatasetSource | None:
 def _train(args: argparse.Namespace, session: _Session) -> int:
     if args.out is not None:
         session.target(args.out, OutputKind.TRAIN, args.force)
+    from fdsim.api import load_hardware, load_workload
     from fdsim.nn.datasets import DatasetSource
     from fdsim.progress import EpochBars
     from fdsim.report.notes import linearity_note
@@ -184,9 +185,10 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
 
     if args.epochs < 1:
         raise ConfigError("--epochs", f"must be at least 1, got {args.epochs}")
-    hardware = args.hardware or _default(DEFAULT_HARDWARE)
-    workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
+    hardware_path = args.hardware or _default(DEFAULT_HARDWARE)
+    workload_path = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
     source = _dataset_source(args) or DatasetSource()
+    hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
     bars = EpochBars(args.epochs)
 
     def on_epoch(arithmetic: str, record: Any) -> None:
@@ -215,7 +217,8 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
     if note:
         print(f"note: {note}")
     run_id = run.summary["manifest"]["run_id"]
-    name = f"train-{workload.stem}-{hardware.stem}-{source.name.value}-e{args.epochs}-{run_id}"
+    stems = f"{workload_path.stem}-{hardware_path.stem}"
+    name = f"train-{stems}-{source.name.value}-e{args.epochs}-{run_id}"
     out = args.out or session.target(Path("fdsim-out") / name, OutputKind.TRAIN, args.force)
     write_output(
         out,

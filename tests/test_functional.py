@@ -117,6 +117,23 @@ def test_train_writes_curves_and_the_step_cost(tmp_path, capsys) -> None:  # typ
     assert "fixed epoch 1: train loss" in capsys.readouterr().out
 
 
+def test_train_workload_takes_specs() -> None:
+    import fdsim
+    from fdsim.nn.datasets import DatasetSource
+    from fdsim.training import train_workload
+
+    workload = fdsim.load_workload(ROOT / "workloads" / "digits_cnn.yaml")
+    narrow = fdsim.override(fdsim.load_hardware(HARDWARE), {"cmac.lanes": 64})
+    trained = train_workload(narrow, workload, DatasetSource(), epochs=1, seed=0, reference=False)
+    step = fdsim.simulate(narrow, workload)
+    assert trained.summary["training_step"]["cycles"] == step.summary.total_cycles
+    assert trained.summary["manifest"]["spec_sha256"] == step.summary.manifest["spec_sha256"]
+    assert trained.summary["command"] == (
+        f"fdsim train {HARDWARE} {ROOT / 'workloads' / 'digits_cnn.yaml'} --dataset digits "
+        "--epochs 1 --seed 0 --no-reference"
+    )
+
+
 def test_train_mnist_needs_its_files(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "train"
     assert _fails(["train", "--dataset", "mnist", "--out", str(out)], capsys) == (
