@@ -130,14 +130,14 @@ def train_workload(
         else {},
         "overflow_events": fixed.counter.events_by_tensor_class(),
         "training_step": {
-            "cycles": step.summary["total_cycles"],
-            "time_s": step.summary["time_s"],
-            "energy_pj": step.summary["energy_pj"],
-            "phases": step.summary["phases"],
+            "cycles": step.summary.total_cycles,
+            "time_s": step.summary.time_s,
+            "energy_pj": step.summary.energy_pj,
+            "phases": step.summary.to_json()["phases"],  # as JSON, as in summary.json
         },
-        "linearity": step.summary["linearity"],
+        "linearity": step.summary.linearity,
         "command": _command(hardware, workload, source, epochs, seed, reference),
-        "manifest": step.summary["manifest"],
+        "manifest": step.summary.manifest,
     }
     return TrainingRun(curves, summary)
 

@@ -4,6 +4,7 @@ untouched, numerics reported; bad inputs are one line with exit status 2."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -383,6 +384,7 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
     from fdsim.numerics import FunctionalNumerics
     from fdsim.results import numerics_summary
     from fdsim.sim.functional import OVERFLOW_COLUMNS, SQNR_COLUMNS
+    from fdsim.summary import InformationLost, LostTensor, LowestSqnr, NumericsTotals
 
     sqnr = pd.DataFrame(
         [
@@ -399,18 +401,17 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
         columns=OVERFLOW_COLUMNS,
     )
     numerics = numerics_summary(FunctionalNumerics(sqnr, overflows, "test", 0))
-    assert numerics["lowest_sqnr_by_phase"] == {
-        "fwd": {"layer": "a", "tensor": "output", "sqnr_db": None}
-    }
-    assert numerics["overflow_events_by_site"] == {"a.fwd.x": 3}
-    assert (numerics["overflow_events"], numerics["values_checked"]) == (3, 18)
-    assert (numerics["underflow_events"], numerics["underflow_events_by_site"]) == (
-        4,
-        {"a.fwd.x": 4},
-    )
+    assert numerics.lowest_sqnr_by_phase == {"fwd": LowestSqnr("a", "output", None)}
+    assert numerics.overflow_events_by_site == {"a.fwd.x": 3}
+    assert (numerics.overflow_events, numerics.values_checked) == (3, 18)
+    assert (numerics.underflow_events, numerics.underflow_events_by_site) == (4, {"a.fwd.x": 4})
     # Nothing of a's varying part survives (−∞ dB): flagged, null in JSON; b's NaN is not.
-    assert numerics["information_lost"] == {
-        "threshold_db": 10.0,
-        "tensors": [{"layer": "a", "phase": "fwd", "tensor": "output", "sqnr_varying_db": None}],
-    }
-    json.dumps(numerics, allow_nan=False)
+    assert numerics.information_lost == InformationLost(
+        10.0, [LostTensor("a", "fwd", "output", None)]
+    )
+    as_json = asdict(numerics)
+    assert as_json["information_lost"]["tensors"] == [
+        {"layer": "a", "phase": "fwd", "tensor": "output", "sqnr_varying_db": None}
+    ]
+    json.dumps(as_json, allow_nan=False)
+    assert NumericsTotals.from_json(as_json) == numerics
