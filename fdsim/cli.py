@@ -134,9 +134,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     _write_run(result, out, session, force=args.force)
     if not args.quiet:
         print(run_text(result))
-    files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv"
-    extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
-    print(f"wrote {out}/{files}{extra}, summary.json and the specs as JSON")
+    print(_wrote(result, out))
     return 0
 
 
@@ -150,6 +148,13 @@ def _write_run(result: RunResult, out: Path, session: _Session, *, force: bool) 
         write_report(result, directory)
 
     write_output(out, OutputKind.RUN, write, force=force, on_committed=session.committed)
+
+
+def _wrote(result: RunResult, out: Path) -> str:
+    """The line naming every file :func:`_write_run` wrote."""
+    files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv"
+    extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
+    return f"wrote {out}/{files}{extra}, summary.json and the specs as JSON"
 
 
 def _dataset_source(args: argparse.Namespace) -> DatasetSource | None:
@@ -171,6 +176,7 @@ def _dataset_source(args: argparse.Namespace) -> DatasetSource | None:
 def _train(args: argparse.Namespace, session: _Session) -> int:
     if args.out is not None:
         session.target(args.out, OutputKind.TRAIN, args.force)
+    from fdsim.api import load_hardware, load_workload
     from fdsim.nn.datasets import DatasetSource
     from fdsim.progress import EpochBars
     from fdsim.report.notes import linearity_note
@@ -179,9 +185,10 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
 
     if args.epochs < 1:
         raise ConfigError("--epochs", f"must be at least 1, got {args.epochs}")
-    hardware = args.hardware or _default(DEFAULT_HARDWARE)
-    workload = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
+    hardware_path = args.hardware or _default(DEFAULT_HARDWARE)
+    workload_path = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
     source = _dataset_source(args) or DatasetSource()
+    hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
     bars = EpochBars(args.epochs)
 
     def on_epoch(arithmetic: str, record: Any) -> None:
@@ -210,7 +217,8 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
     if note:
         print(f"note: {note}")
     run_id = run.summary["manifest"]["run_id"]
-    name = f"train-{workload.stem}-{hardware.stem}-{source.name.value}-e{args.epochs}-{run_id}"
+    stems = f"{workload_path.stem}-{hardware_path.stem}"
+    name = f"train-{stems}-{source.name.value}-e{args.epochs}-{run_id}"
     out = args.out or session.target(Path("fdsim-out") / name, OutputKind.TRAIN, args.force)
     write_output(
         out,
@@ -257,15 +265,10 @@ def _reprice(args: argparse.Namespace, session: _Session) -> int:
     shipped name or a file), written as a new run folder; ``RUN_DIR`` is only read."""
     from fdsim.results import reprice
     from fdsim.run_folder import load_result
-    from fdsim.spec.hardware import is_energy_table_name
-    from fdsim.spec.load import SHIPPED_ENERGY_TABLES, load_energy_table, shipped_energy_tables
+    from fdsim.spec.load import energy_table_file, load_energy_table
 
-    table_path = Path(args.table)
-    if is_energy_table_name(args.table):
-        table_path = SHIPPED_ENERGY_TABLES / f"{args.table}.yaml"
-        if not table_path.exists():
-            shipped = ", ".join(shipped_energy_tables())
-            raise ConfigError(args.table, f"no shipped energy table of that name ({shipped})")
+    # The rule ``energy_table: 28nm`` follows in a hardware spec: a name is a shipped table.
+    table_path = energy_table_file(args.table)
     stored = load_result(args.run_dir)
     table = load_energy_table(table_path)
     # ``.`` and ``..`` have no name to extend: the default goes beside the folder they mean
@@ -278,7 +281,7 @@ def _reprice(args: argparse.Namespace, session: _Session) -> int:
     _write_run(result, out, session, force=args.force)
     energy_uj = result.summary.energy_pj / 1e6
     print(f"{args.run_dir} priced by {table.origin.path}: {energy_uj:,.3f} µJ per step")
-    print(f"wrote {out}/report.md, energy.png, cycles.png, layers.csv, traffic.csv, summary.json")
+    print(_wrote(result, out))
     return 0
 
 

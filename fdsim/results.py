@@ -53,7 +53,7 @@ from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import canonical_hash
 from fdsim.spec.workload import Workload
 from fdsim.step_totals import phase_overlap, span_breakdown, spatial_equivalent_ops, throughput
-from fdsim.summary import Summary
+from fdsim.summary import InformationLost, LostTensor, LowestSqnr, NumericsTotals, Summary
 
 SCHEMA_VERSION = 1
 """Version of a saved run's layout (files, columns, summary keys); ``load_result`` refuses
@@ -101,7 +101,7 @@ def with_numerics(result: RunResult, numerics: FunctionalNumerics) -> RunResult:
     return replace(result, summary=summary, numerics=numerics)
 
 
-def numerics_summary(numerics: FunctionalNumerics) -> dict[str, Any]:
+def numerics_summary(numerics: FunctionalNumerics) -> NumericsTotals:
     """The summary's ``numerics``: overflow and underflow events (in all and by site, sites
     with events only), the lowest SQNR per phase, and the tensors whose varying part is below
     ``INFORMATION_LOST_DB``."""
@@ -110,35 +110,38 @@ def numerics_summary(numerics: FunctionalNumerics) -> dict[str, Any]:
     worst = measured.loc[measured.groupby("phase", sort=False)["sqnr_db"].idxmin()]
     by_site = overflows.groupby("site", sort=False)[["overflow_events", "underflow_events"]].sum()
     lost = numerics.information_lost()
-    return {
-        "source": numerics.source,
-        "seed": numerics.seed,
-        "overflow_events": int(overflows["overflow_events"].sum()),
-        "values_checked": int(overflows["values_checked"].sum()),
+    return NumericsTotals(
+        source=numerics.source,
+        seed=numerics.seed,
+        overflow_events=int(overflows["overflow_events"].sum()),
+        values_checked=int(overflows["values_checked"].sum()),
         # an exact tensor (no noise at all) has an infinite SQNR: null
-        "lowest_sqnr_by_phase": {
-            str(phase): row
+        lowest_sqnr_by_phase={
+            str(phase): LowestSqnr(**row)
             for phase, row in zip(
                 worst["phase"], _json_rows(worst, ("layer", "tensor"), "sqnr_db"), strict=True
             )
         },
-        "overflow_events_by_site": {
+        overflow_events_by_site={
             str(site): int(events)
             for site, events in by_site["overflow_events"].items()
             if events > 0
         },
-        "underflow_events": int(overflows["underflow_events"].sum()),
-        "underflow_events_by_site": {
+        underflow_events=int(overflows["underflow_events"].sum()),
+        underflow_events_by_site={
             str(site): int(events)
             for site, events in by_site["underflow_events"].items()
             if events > 0
         },
-        "information_lost": {
-            "threshold_db": INFORMATION_LOST_DB,
+        information_lost=InformationLost(
+            INFORMATION_LOST_DB,
             # -inf (nothing of the varying part survives): null
-            "tensors": _json_rows(lost, ("layer", "phase", "tensor"), "sqnr_varying_db"),
-        },
-    }
+            [
+                LostTensor(**row)
+                for row in _json_rows(lost, ("layer", "phase", "tensor"), "sqnr_varying_db")
+            ],
+        ),
+    )
 
 
 def _json_rows(frame: pd.DataFrame, names: tuple[str, ...], decibels: str) -> list[dict[str, Any]]:

@@ -46,8 +46,8 @@ def load_result(directory: str | Path) -> RunResult:
         numerics = FunctionalNumerics(
             frames["sqnr"],
             frames["overflows"],
-            summary.numerics["source"],
-            summary.numerics["seed"],
+            summary.numerics.source,
+            summary.numerics.seed,
         )
     paths = {name: _present(folder / file) for name, file in SPEC_FILES.items()}
     return RunResult(

@@ -3,7 +3,8 @@
 ``summary.json`` is :meth:`Summary.to_json`, read back by :meth:`Summary.from_json`. Energies
 are in pJ, times in s, areas in mm², static power in mW; totals are over the phases simulated.
 ``Summary`` is also a read-only mapping by the JSON keys (``summary["total_cycles"]``), for
-readers written against the JSON; new code reads the attributes.
+readers written against the JSON; new code reads the attributes (``numerics`` included:
+:class:`NumericsTotals`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,64 @@ class PhaseTotals:
     layer_cycles_sum: int
     overlap_cycles: int
     gap_cycles: int
+
+
+@dataclass(frozen=True)
+class LowestSqnr:
+    """A phase's least accurate tensor; ``sqnr_db`` None for an exact one (infinite SQNR, which
+    JSON cannot hold)."""
+
+    layer: str
+    tensor: str
+    sqnr_db: float | None
+
+
+@dataclass(frozen=True)
+class LostTensor:
+    """A tensor whose varying part is below the threshold; ``sqnr_varying_db`` None when
+    nothing of it survives (−∞ dB)."""
+
+    layer: str
+    phase: str
+    tensor: str
+    sqnr_varying_db: float | None
+
+
+@dataclass(frozen=True)
+class InformationLost:
+    threshold_db: float
+    tensors: list[LostTensor]
+
+
+@dataclass(frozen=True)
+class NumericsTotals:
+    """A functional run's totals (``results.numerics_summary``): the data's ``source`` and the
+    parameters' ``seed``, overflow and underflow events in all and by site (sites with events
+    only), the lowest SQNR per phase, the tensors whose information is lost."""
+
+    source: str
+    seed: int
+    overflow_events: int
+    values_checked: int
+    lowest_sqnr_by_phase: dict[str, LowestSqnr]
+    overflow_events_by_site: dict[str, int]
+    underflow_events: int
+    underflow_events_by_site: dict[str, int]
+    information_lost: InformationLost
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> NumericsTotals:
+        """The totals of an ``asdict`` object; ``TypeError`` naming a missing or unknown key."""
+        lowest = {phase: LowestSqnr(**row) for phase, row in data["lowest_sqnr_by_phase"].items()}
+        lost = data["information_lost"]
+        tensors = [LostTensor(**row) for row in lost["tensors"]]
+        return cls(
+            **{
+                **data,
+                "lowest_sqnr_by_phase": lowest,
+                "information_lost": InformationLost(**{**lost, "tensors": tensors}),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -72,19 +131,23 @@ class Summary(Mapping[str, Any]):
     reduction_tiles: dict[str, dict[str, list[int]]]
     manifest: dict[str, Any]
     linearity: dict[str, Any] | None = None
-    numerics: dict[str, Any] | None = None
+    numerics: NumericsTotals | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``summary.json`` (JSON values only; absent sections left out)."""
         data = {field.name: getattr(self, field.name) for field in fields(self)}
         data["phases"] = {phase: asdict(totals) for phase, totals in self.phases.items()}
+        data["numerics"] = None if self.numerics is None else asdict(self.numerics)
         return {key: value for key, value in data.items() if value is not None}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Summary:
         """The summary of a ``to_json`` object; ``TypeError`` naming a missing or unknown key."""
         phases = {phase: PhaseTotals(**totals) for phase, totals in data["phases"].items()}
-        return cls(**{**data, "phases": phases})
+        numerics = data.get("numerics")
+        if numerics is not None:
+            numerics = NumericsTotals.from_json(numerics)
+        return cls(**{**data, "phases": phases, "numerics": numerics})
 
     @cached_property
     def _json(self) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 model trained beside it from the same initial parameters and batches, and the simulated cost of
 one training step.
 
-Pipeline: load specs → compile the training step (its reduction tiles are the bit-true model's
+Pipeline: specs → compile the training step (its reduction tiles are the bit-true model's
 rounding points) → simulate and price one step → load the dataset → train bit-true (and float)
-→ curves and a summary. The CLI's ``fdsim train`` writes what this returns.
+→ curves and a summary. The CLI's ``fdsim train`` loads the spec files, calls
+:func:`train_workload` and writes what it returns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,8 +23,6 @@ from fdsim.api import (
     compile_specs,
     dataset_identity,
     hardware_energy_table,
-    load_hardware,
-    load_workload,
     require_bit_true,
     simulate_compiled,
 )
@@ -37,6 +35,8 @@ from fdsim.network.lowering import Network
 from fdsim.nn.datasets import DatasetSource, Split, load_dataset
 from fdsim.schedule.ops import Phase
 from fdsim.sim.functional import reduction_tiles_of
+from fdsim.spec.hardware import HardwareSpec
+from fdsim.spec.origin import origin_or_placeholder
 from fdsim.spec.workload import Workload
 
 
@@ -55,8 +55,8 @@ class TrainingRun:
 
 
 def train_workload(
-    hardware_path: Path,
-    workload_path: Path,
+    hardware: HardwareSpec,
+    workload: Workload,
     source: DatasetSource,
     *,
     epochs: int,
@@ -65,9 +65,11 @@ def train_workload(
     on_batch: Callable[[Arithmetic, BatchRecord], None] | None = None,
     on_epoch: Callable[[Arithmetic, EpochRecord], None] | None = None,
 ) -> TrainingRun:
-    """Train ``workload`` for ``epochs`` on ``source`` bit-true (and in float64 when
-    ``reference``), both from the parameters drawn with ``seed``."""
-    hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
+    """Train ``workload`` for ``epochs`` on ``source`` bit-true on ``hardware`` (and in float64
+    when ``reference``), both from the parameters drawn with ``seed``; one training step is
+    simulated and priced with the table ``hardware.energy_table`` names. The summary's
+    ``command`` names the files the specs were read from (``<hardware>``, ``<workload>`` for
+    specs built in Python). Raises ``ConfigError`` as :func:`fdsim.simulate` does."""
     table = hardware_energy_table(hardware)
     require_bit_true(hardware, "bit-true training")
     schedule = compile_specs(hardware, workload)
@@ -127,14 +129,14 @@ def train_workload(
         else {},
         "overflow_events": fixed.counter.events_by_tensor_class(),
         "training_step": {
-            "cycles": step.summary["total_cycles"],
-            "time_s": step.summary["time_s"],
-            "energy_pj": step.summary["energy_pj"],
-            "phases": step.summary["phases"],
+            "cycles": step.summary.total_cycles,
+            "time_s": step.summary.time_s,
+            "energy_pj": step.summary.energy_pj,
+            "phases": step.summary.to_json()["phases"],  # as JSON, as in summary.json
         },
-        "linearity": step.summary["linearity"],
-        "command": _command(hardware_path, workload_path, source, epochs, seed, reference),
-        "manifest": step.summary["manifest"],
+        "linearity": step.summary.linearity,
+        "command": _command(hardware, workload, source, epochs, seed, reference),
+        "manifest": step.summary.manifest,
     }
     return TrainingRun(curves, summary)
 
@@ -180,15 +182,20 @@ def _train_one(
 
 
 def _command(
-    hardware: Path,
-    workload: Path,
+    hardware: HardwareSpec,
+    workload: Workload,
     source: DatasetSource,
     epochs: int,
     seed: int,
     reference: bool,
 ) -> str:
-    """The ``fdsim train`` command line that repeats this run."""
-    parts = ["fdsim train", str(hardware), str(workload), f"--dataset {source.name.value}"]
+    """The ``fdsim train`` command line that repeats this run (its specs by their files)."""
+    parts = [
+        "fdsim train",
+        origin_or_placeholder(hardware, "hardware").path,
+        origin_or_placeholder(workload, "workload").path,
+        f"--dataset {source.name.value}",
+    ]
     if source.images_path is not None and source.labels_path is not None:
         parts += [f"--images {source.images_path}", f"--labels {source.labels_path}"]
     parts += [f"--epochs {epochs}", f"--seed {seed}"]

@@ -4,6 +4,7 @@ untouched, numerics reported; bad inputs are one line with exit status 2."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,23 @@ def test_train_writes_curves_and_the_step_cost(tmp_path, capsys) -> None:  # typ
     )
     assert (out / "curves.png").stat().st_size > 0
     assert "fixed epoch 1: train loss" in capsys.readouterr().out
+
+
+def test_train_workload_takes_specs() -> None:
+    import fdsim
+    from fdsim.nn.datasets import DatasetSource
+    from fdsim.training import train_workload
+
+    workload = fdsim.load_workload(ROOT / "workloads" / "digits_cnn.yaml")
+    narrow = fdsim.override(fdsim.load_hardware(HARDWARE), {"cmac.lanes": 64})
+    trained = train_workload(narrow, workload, DatasetSource(), epochs=1, seed=0, reference=False)
+    step = fdsim.simulate(narrow, workload)
+    assert trained.summary["training_step"]["cycles"] == step.summary.total_cycles
+    assert trained.summary["manifest"]["spec_sha256"] == step.summary.manifest["spec_sha256"]
+    assert trained.summary["command"] == (
+        f"fdsim train {HARDWARE} {ROOT / 'workloads' / 'digits_cnn.yaml'} --dataset digits "
+        "--epochs 1 --seed 0 --no-reference"
+    )
 
 
 def test_train_mnist_needs_its_files(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -366,6 +384,7 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
     from fdsim.numerics import FunctionalNumerics
     from fdsim.results import numerics_summary
     from fdsim.sim.functional import OVERFLOW_COLUMNS, SQNR_COLUMNS
+    from fdsim.summary import InformationLost, LostTensor, LowestSqnr, NumericsTotals
 
     sqnr = pd.DataFrame(
         [
@@ -382,18 +401,17 @@ def test_exact_tensors_are_null_in_the_summary() -> None:
         columns=OVERFLOW_COLUMNS,
     )
     numerics = numerics_summary(FunctionalNumerics(sqnr, overflows, "test", 0))
-    assert numerics["lowest_sqnr_by_phase"] == {
-        "fwd": {"layer": "a", "tensor": "output", "sqnr_db": None}
-    }
-    assert numerics["overflow_events_by_site"] == {"a.fwd.x": 3}
-    assert (numerics["overflow_events"], numerics["values_checked"]) == (3, 18)
-    assert (numerics["underflow_events"], numerics["underflow_events_by_site"]) == (
-        4,
-        {"a.fwd.x": 4},
-    )
+    assert numerics.lowest_sqnr_by_phase == {"fwd": LowestSqnr("a", "output", None)}
+    assert numerics.overflow_events_by_site == {"a.fwd.x": 3}
+    assert (numerics.overflow_events, numerics.values_checked) == (3, 18)
+    assert (numerics.underflow_events, numerics.underflow_events_by_site) == (4, {"a.fwd.x": 4})
     # Nothing of a's varying part survives (−∞ dB): flagged, null in JSON; b's NaN is not.
-    assert numerics["information_lost"] == {
-        "threshold_db": 10.0,
-        "tensors": [{"layer": "a", "phase": "fwd", "tensor": "output", "sqnr_varying_db": None}],
-    }
-    json.dumps(numerics, allow_nan=False)
+    assert numerics.information_lost == InformationLost(
+        10.0, [LostTensor("a", "fwd", "output", None)]
+    )
+    as_json = asdict(numerics)
+    assert as_json["information_lost"]["tensors"] == [
+        {"layer": "a", "phase": "fwd", "tensor": "output", "sqnr_varying_db": None}
+    ]
+    json.dumps(as_json, allow_nan=False)
+    assert NumericsTotals.from_json(as_json) == numerics

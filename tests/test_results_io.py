@@ -151,13 +151,18 @@ def test_fdsim_reprice_writes_a_new_run_folder(
     lenet5_45nm: RunResult,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(REPO)  # a shipped table is named relative to the current folder
     stored = lenet5_28nm.save(tmp_path / "run")
     before = {path.name: path.read_bytes() for path in stored.iterdir()}
     assert main(["reprice", str(stored), "45nm"]) == 0
     out = tmp_path / "run-45nm"
-    assert capsys.readouterr().out.splitlines()[-1] == (
-        f"wrote {out}/report.md, energy.png, cycles.png, layers.csv, traffic.csv, summary.json"
+    priced, wrote = capsys.readouterr().out.splitlines()[-2:]
+    assert priced.startswith(f"{stored} priced by fdsim/data/energy/45nm.yaml: ")
+    assert wrote == (
+        f"wrote {out}/report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv, "
+        "summary.json and the specs as JSON"
     )
     assert {path.name: path.read_bytes() for path in stored.iterdir()} == before
     repriced = load_result(out)
@@ -221,7 +226,11 @@ def test_fdsim_reprice_refuses_what_is_not_a_complete_run(
     )
     good = lenet5_28nm.save(tmp_path / "good")
     assert one_line_error(["reprice", str(good), "7nm"], capsys) == (
-        "7nm: no shipped energy table of that name (28nm, 45nm)"
+        "7nm: no shipped energy table named '7nm' (shipped: 28nm, 45nm)"
+    )
+    missing_table = tmp_path / "no-such-table.yaml"
+    assert one_line_error(["reprice", str(good), str(missing_table)], capsys) == (
+        f"{missing_table}: file not found"
     )
     inside = good / "priced"
     assert one_line_error(["reprice", str(good), "45nm", "--out", str(inside)], capsys) == (

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fdsim.report.notes import linearity_note
 from fdsim.report.table import format_phase_totals, format_table, layer_table, step_line
 from fdsim.results import RunResult
+from fdsim.summary import NumericsTotals
 
 
 def run_text(result: RunResult) -> str:
@@ -23,24 +22,24 @@ def run_text(result: RunResult) -> str:
     return "\n".join(lines)
 
 
-def _numerics_lines(numerics: dict[str, Any]) -> list[str]:
+def _numerics_lines(numerics: NumericsTotals) -> list[str]:
     worst = ", ".join(
-        f"{phase} {_db(low['sqnr_db'])} ({low['tensor']} of {low['layer']})"
-        for phase, low in numerics["lowest_sqnr_by_phase"].items()
+        f"{phase} {_db(low.sqnr_db)} ({low.tensor} of {low.layer})"
+        for phase, low in numerics.lowest_sqnr_by_phase.items()
     )
     lines = [f"bit-true vs float64, lowest SQNR per phase: {worst}"]
-    sites = numerics["overflow_events_by_site"]
+    sites = numerics.overflow_events_by_site
     lines.append(
-        f"{numerics['overflow_events']:,} overflow events of "
-        f"{numerics['values_checked']:,} values fitted"
+        f"{numerics.overflow_events:,} overflow events of "
+        f"{numerics.values_checked:,} values fitted"
         + (f", at {', '.join(f'{s} ({n:,})' for s, n in sites.items())}" if sites else "")
-        + f"; {numerics['underflow_events']:,} underflow events (nonzero rounded to zero)"
+        + f"; {numerics.underflow_events:,} underflow events (nonzero rounded to zero)"
     )
-    lost = numerics["information_lost"]
-    if lost["tensors"]:
+    lost = numerics.information_lost
+    if lost.tensors:
         lines.append(
-            f"information lost: varying-part SQNR below {lost['threshold_db']:g} dB in "
-            + ", ".join(f"{t['layer']} ({t['phase']} {t['tensor']})" for t in lost["tensors"])
+            f"information lost: varying-part SQNR below {lost.threshold_db:g} dB in "
+            + ", ".join(f"{t.layer} ({t.phase} {t.tensor})" for t in lost.tensors)
             + " (report.md)"
         )
     return lines

@@ -190,13 +190,13 @@ def _numerics_section(result: RunResult) -> list[str]:
     overflows = result.numerics.overflows
     saturated = overflows[overflows["overflow_events"] > 0]
     underflowed = overflows[overflows["underflow_events"] > 0]
-    lost = numerics["information_lost"]
-    threshold = f"{lost['threshold_db']:g} dB"
+    lost = numerics.information_lost
+    threshold = f"{lost.threshold_db:g} dB"
     lines = [
         "## Numerics (functional run)",
         "",
-        f"One mini-batch ({numerics['source']}; parameters drawn with seed "
-        f"{numerics['seed']}) through the bit-true datapath, with the schedule's reduction "
+        f"One mini-batch ({numerics.source}; parameters drawn with seed "
+        f"{numerics.seed}) through the bit-true datapath, with the schedule's reduction "
         "tiles, against the float64 reference. SQNR compares each layer's forward output, each "
         "layer's input gradient (bwd_data), each parameter gradient (bwd_weight) and each "
         "updated parameter (update); `sqnr_varying_db` is the SQNR of the part that varies "
@@ -214,17 +214,17 @@ def _numerics_section(result: RunResult) -> list[str]:
         ),
         "",
     ]
-    if lost["tensors"]:
+    if lost.tensors:
         lines += [
-            f"**Information lost**: {len(lost['tensors'])} tensors keep less than {threshold} "
+            f"**Information lost**: {len(lost.tensors)} tensors keep less than {threshold} "
             "of SQNR in their varying part: the datapath no longer tells the images apart "
             "there, whatever `sqnr_db` says.",
             "",
             *_markdown_table(
                 pd.DataFrame(
                     [
-                        (t["layer"], t["phase"], t["tensor"], _db_cell(t["sqnr_varying_db"]))
-                        for t in lost["tensors"]
+                        (t.layer, t.phase, t.tensor, _db_cell(t.sqnr_varying_db))
+                        for t in lost.tensors
                     ],
                     columns=["layer", "phase", "tensor", "sqnr_varying_db"],
                 )
@@ -234,7 +234,7 @@ def _numerics_section(result: RunResult) -> list[str]:
     else:
         lines += [f"No tensor's varying part is below {threshold} of SQNR.", ""]
     lines += [
-        f"Overflow events: {numerics['overflow_events']:,} of {numerics['values_checked']:,} "
+        f"Overflow events: {numerics.overflow_events:,} of {numerics.values_checked:,} "
         "values fitted to their formats"
         + (", at these datapath sites (all sites in `overflows.csv`):" if len(saturated) else "."),
         "",
@@ -243,7 +243,7 @@ def _numerics_section(result: RunResult) -> list[str]:
         lines += [*_markdown_table(saturated.drop(columns=["layer", "phase"])), ""]
     lines += [
         f"Underflow events (values nonzero before a rounding step, zero after): "
-        f"{numerics['underflow_events']:,} at {len(underflowed)} sites"
+        f"{numerics.underflow_events:,} at {len(underflowed)} sites"
         + (
             f"; the {min(len(underflowed), _TOP_SITES)} with the most (all in `overflows.csv`):"
             if len(underflowed)

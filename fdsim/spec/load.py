@@ -311,7 +311,7 @@ def energy_table_path(hardware: Loaded[HardwareSpec]) -> Path:
     on the hardware file's ``energy_table`` line."""
     value = hardware.spec.energy_table
     if is_energy_table_name(value):
-        path = _as_given(SHIPPED_ENERGY_TABLES / f"{value}.yaml")
+        path = _shipped_table(value)
         problem = _no_shipped_table(value)
     else:
         path = Path(hardware.origin.path).parent / value
@@ -329,11 +329,16 @@ def energy_table_file(name_or_path: str | Path) -> Path:
     digits, ``_`` and ``-``, as ``28nm``) is a shipped table, anything else (and any ``Path``)
     a file. An unknown name is a ``ConfigError`` listing the shipped ones."""
     if isinstance(name_or_path, str) and is_energy_table_name(name_or_path):
-        path = _as_given(SHIPPED_ENERGY_TABLES / f"{name_or_path}.yaml")
+        path = _shipped_table(name_or_path)
         if not path.exists():
             raise ConfigError(name_or_path, _no_shipped_table(name_or_path))
         return path
     return Path(name_or_path)
+
+
+def _shipped_table(name: str) -> Path:
+    """Where the shipped table ``name`` is (it may not exist)."""
+    return _as_given(SHIPPED_ENERGY_TABLES / f"{name}.yaml")
 
 
 def _no_shipped_table(name: str) -> str:
