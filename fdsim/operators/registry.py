@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from fdsim.geometry import PoolWindows
 from fdsim.operators.pool_average import AvgPool
 from fdsim.operators.pool_max import MaxPool
+from fdsim.operators.pool_min import MinPool
 from fdsim.operators.spatial_pool import SpatialPool
 
 SPECTRAL_POOL_METHOD = "spectral"
@@ -18,6 +19,7 @@ realised as the crop; the others below run off it."""
 SPATIAL_POOLS: Mapping[str, Callable[[PoolWindows], SpatialPool]] = {
     "average": AvgPool,
     "max": MaxPool,
+    "min": MinPool,
 }
 
 
