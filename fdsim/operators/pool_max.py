@@ -10,28 +10,14 @@ from dataclasses import dataclass
 from fdsim.nn.fixed.datapath import Datapath
 from fdsim.nn.fixed.spatial import max_pool_backward_fixed, max_pool_fixed
 from fdsim.nn.fixed.tensor import FixedTensor
-from fdsim.operators.base import NO_STASH, Array, FixedGrads, FloatGrads, StashNeed
-from fdsim.operators.spatial_pool import SpatialPool, pool_float, route_to_first_max_float
+from fdsim.operators.base import Array, FixedGrads, FloatGrads
+from fdsim.operators.spatial_pool import SelectingPool, pool_float, route_to_first_max_float
 from fdsim.vocabulary import Phase
 
 
-def argmax_bits(window: int) -> int:
-    """⌈log₂ window⌉: the bits that name one of ``window`` positions (0 for a window of 1:
-    nothing to choose, so nothing is stashed)."""
-    return (window - 1).bit_length()
-
-
 @dataclass(frozen=True)
-class MaxPool(SpatialPool):
+class MaxPool(SelectingPool):
     """Spatial max pooling."""
-
-    @property
-    def affine(self) -> bool:
-        return False
-
-    def stash(self, activation_bits: int) -> StashNeed:
-        bits = argmax_bits(self.windows.largest_window)
-        return StashNeed(bits, on_output=True) if bits else NO_STASH
 
     def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
         return pool_float(x, self.windows, lambda block: block.max(axis=(-2, -1)))

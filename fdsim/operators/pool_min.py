@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from fdsim.nn.fixed.datapath import Datapath
 from fdsim.nn.fixed.spatial import max_pool_backward_fixed, max_pool_fixed
 from fdsim.nn.fixed.tensor import FixedTensor
-from fdsim.operators.base import NO_STASH, Array, FixedGrads, FloatGrads, StashNeed
-from fdsim.operators.pool_max import argmax_bits
-from fdsim.operators.spatial_pool import SpatialPool, pool_float, route_to_first_max_float
+from fdsim.operators.base import Array, FixedGrads, FloatGrads
+from fdsim.operators.spatial_pool import SelectingPool, pool_float, route_to_first_max_float
 from fdsim.vocabulary import Phase
 
 
@@ -22,16 +21,8 @@ def _negated(x: FixedTensor) -> FixedTensor:
 
 
 @dataclass(frozen=True)
-class MinPool(SpatialPool):
+class MinPool(SelectingPool):
     """Spatial min pooling."""
-
-    @property
-    def affine(self) -> bool:
-        return False
-
-    def stash(self, activation_bits: int) -> StashNeed:
-        bits = argmax_bits(self.windows.largest_window)
-        return StashNeed(bits, on_output=True) if bits else NO_STASH
 
     def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
         return pool_float(x, self.windows, lambda block: block.min(axis=(-2, -1)))

@@ -16,7 +16,7 @@ import numpy as np
 
 from fdsim.counts import Arith, ArithKey
 from fdsim.geometry import PoolWindows
-from fdsim.operators.base import Array, StreamPrimitive, Widths
+from fdsim.operators.base import NO_STASH, Array, StashNeed, StreamPrimitive, Widths
 from fdsim.vocabulary import OpKind, Unit
 
 if TYPE_CHECKING:
@@ -48,6 +48,26 @@ class SpatialPool(StreamPrimitive):
     def backward_arith(self, op: StreamOp, widths: Widths) -> Counter[ArithKey]:
         """The arithmetic of one backward (unpool) op; routing gradients costs none."""
         return Counter()
+
+
+def argmax_bits(window: int) -> int:
+    """⌈log₂ window⌉: the bits that name one of ``window`` positions (0 for a window of 1:
+    nothing to choose, so nothing is stashed)."""
+    return (window - 1).bit_length()
+
+
+class SelectingPool(SpatialPool):
+    """A pool that selects one input per window (max, min): not affine; its backward routes
+    each gradient to the selected input, named by the index the forward stashes
+    (⌈log₂ window⌉ bits per output)."""
+
+    @property
+    def affine(self) -> bool:
+        return False
+
+    def stash(self, activation_bits: int) -> StashNeed:
+        bits = argmax_bits(self.windows.largest_window)
+        return StashNeed(bits, on_output=True) if bits else NO_STASH
 
 
 def pool_float(x: Array, windows: PoolWindows, reduce: Callable[[Array], Array]) -> Array:
