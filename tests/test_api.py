@@ -215,9 +215,10 @@ def _variants(workload: fdsim.Workload) -> list[fdsim.Workload]:
 
 
 def _spec_is_affine(workload, layer) -> bool:  # type: ignore[no-untyped-def]
-    """The rule stated on the spec: ReLU, spatial max pooling and an x² term are not affine."""
+    """The rule stated on the spec: ReLU, selecting pools (max, min, median) and an x² term are
+    not affine."""
     if layer.kind == "pool":
-        return workload.domain_of(layer).value == "spectral" or layer.method != "max"
+        return layer.method in ("spectral", "average")
     if layer.kind == "activation":
         if layer.function.value == "relu":
             return False

@@ -74,8 +74,8 @@ def test_a_workload_runs_min_pooling_at_the_max_pools_cost() -> None:
 def test_an_unknown_method_names_the_registered_ones() -> None:
     hardware = fdsim.load_hardware(ROOT / "hwconfigs" / "fdtrain_28nm.yaml")
     with pytest.raises(ConfigError) as error:
-        fdsim.simulate(hardware, _lenet_pool("median"))
+        fdsim.simulate(hardware, _lenet_pool("fractional"))
     assert str(error.value).endswith(
-        "layers[2].method: unknown pooling method 'median'; expected one of: average, max, "
-        "min, spectral"
+        "layers[2].method: unknown pooling method 'fractional'; expected one of: average, max, "
+        "median, min, spectral"
     )

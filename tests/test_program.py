@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from fdsim.errors import ConfigError, SpecFieldError
+from fdsim.operators.fold import Fold
+from fdsim.operators.relu import Relu
+from fdsim.operators.spectral_crop import Crop
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import (
     Buffer,
@@ -23,9 +26,6 @@ from fdsim.schedule.ops import (
 from fdsim.schedule.program import Holds, ProgramBuilder, Traffic
 from fdsim.schedule.tiling import largest_fitting
 from fdsim.spec.load import load_hardware, load_workload
-from fdsim.operators.fold import Fold
-from fdsim.operators.relu import Relu
-from fdsim.operators.spectral_crop import Crop
 
 ACT, WEIGHTS = Buffer.ACTIVATIONS, Buffer.WEIGHTS
 IN_PLACE = Traffic(ACT, ACT, (16, 16), (2, 2))

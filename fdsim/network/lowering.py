@@ -12,9 +12,10 @@ Between primitives a tensor is spatial maps or spectra on a grid G (:class:`Rep`
   top-left ``(n + 2p − k)/s + 1`` maps are kept by the next iFFT. A spectral kernel larger than
   its grid wraps around; its trainable support is then the whole grid (kernel ``min(k, G)``).
   A spatial-domain conv (the systolic baseline) is an error: it is not modelled.
-* **pool** — spectral domain: centred crop to the output size (any method); otherwise the
-  registered spatial method (:data:`fdsim.operators.registry.SPATIAL_POOLS`) over
+* **pool** — ``spectral``: centred crop to the output size (spectral domain only); any other
+  registered method (:data:`fdsim.operators.registry.SPATIAL_POOLS`) runs on maps, over
   ``kernel``/``stride`` windows, or adaptive windows for ``output_size``, of the maps it reads.
+  In the spectral domain that is a round trip: iFFT → pool → FFT at the next spectral layer.
 * **activation** — spectral domain on maps: affine/linear sigmoid on bins, quadratic as a
   spectral self-convolution, relu an error; otherwise (hybrid, spatial, or on vectors)
   elementwise.
@@ -242,16 +243,19 @@ class _Walk:
                 f"unknown pooling method {method!r}; expected one of: "
                 + ", ".join(pool_method_names()),
             )
-        if domain is not Domain.SPECTRAL:
-            if method == SPECTRAL_POOL_METHOD:
-                raise _error(
-                    index,
-                    "method",
-                    "spectral pooling runs in the spectral domain; use "
-                    + " or ".join(sorted(SPATIAL_POOLS))
-                    + " here",
-                )
-            # Spatial windows are sized on the maps the pool reads (after any iFFT).
+        in_spectra = domain is Domain.SPECTRAL and method == SPECTRAL_POOL_METHOD
+        if domain is not Domain.SPECTRAL and method == SPECTRAL_POOL_METHOD:
+            raise _error(
+                index,
+                "method",
+                "spectral pooling runs in the spectral domain; use "
+                + " or ".join(sorted(SPATIAL_POOLS))
+                + " here",
+            )
+        if not in_spectra:
+            # A spatial method cannot stay in the spectral domain: its maps come back by an
+            # iFFT (a round trip; the next spectral layer transforms them again). Its windows
+            # are sized on the maps it reads, after that iFFT.
             self.to_spatial()
         size_in = self.rep.size
         size_out = layer.output_size_for(size_in)
@@ -261,7 +265,7 @@ class _Walk:
                 "output_size" if layer.output_size else "kernel",
                 f"gives a {size_out}×{size_out} output from a {size_in}×{size_in} input",
             )
-        if domain is Domain.SPECTRAL:
+        if in_spectra:
             self.to_spectral(self.rep.grid or next_power_of_two(size_in))
             self.add(Crop(self.rep.grid, size_out), Rep(self.rep.channels, size_out, size_out))
             return

@@ -4,44 +4,21 @@ to the window's first maximal input (row-major), through the argmax the forward 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
-from fdsim.nn.fixed.datapath import Datapath
-from fdsim.nn.fixed.spatial import max_pool_backward_fixed, max_pool_fixed
-from fdsim.nn.fixed.tensor import FixedTensor
-from fdsim.operators.base import Array, FixedGrads, FloatGrads
-from fdsim.operators.spatial_pool import SelectingPool, pool_float, route_to_first_max_float
-from fdsim.vocabulary import Phase
+import numpy as np
+import numpy.typing as npt
+
+from fdsim.operators.base import Array
+from fdsim.operators.spatial_pool import SelectingPool
 
 
 @dataclass(frozen=True)
 class MaxPool(SelectingPool):
     """Spatial max pooling."""
 
-    def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
-        return pool_float(x, self.windows, lambda block: block.max(axis=(-2, -1)))
+    primitive: ClassVar[str] = "max_pool"
 
-    def backward_float(
-        self, name: str, params: Mapping[str, Array], x: Array, g: Array, input_grad: bool
-    ) -> tuple[Array | None, FloatGrads]:
-        return (route_to_first_max_float(g, x, self.windows) if input_grad else None), {}
-
-    def forward_fixed(
-        self, path: Datapath, name: str, params: Mapping[str, FixedTensor], x: FixedTensor
-    ) -> FixedTensor:
-        return max_pool_fixed(x, self.windows)
-
-    def backward_fixed(
-        self,
-        path: Datapath,
-        name: str,
-        params: Mapping[str, FixedTensor],
-        x: FixedTensor,
-        g: FixedTensor,
-        input_grad: bool,
-    ) -> tuple[FixedTensor | None, FixedGrads]:
-        if not input_grad:
-            return None, {}
-        site = path.site("gradients", name, Phase.BACKWARD_DATA, "max_pool")
-        return max_pool_backward_fixed(g, x, self.windows, path.counter, site), {}
+    def select(self, flat: Array) -> npt.NDArray[np.int64]:
+        return flat.argmax(axis=-1)  # the first maximum

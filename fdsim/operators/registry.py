@@ -9,16 +9,18 @@ from collections.abc import Callable, Mapping
 from fdsim.geometry import PoolWindows
 from fdsim.operators.pool_average import AvgPool
 from fdsim.operators.pool_max import MaxPool
+from fdsim.operators.pool_median import MedianPool
 from fdsim.operators.pool_min import MinPool
 from fdsim.operators.spatial_pool import SpatialPool
 
 SPECTRAL_POOL_METHOD = "spectral"
-"""The pooling method of the spectral domain (a crop). In the spectral domain every method is
-realised as the crop; the others below run off it."""
+"""The pooling method that stays in the spectral domain (a crop of the spectra). Every other
+method runs on maps: in the spectral domain by an iFFT → pool → FFT round trip."""
 
 SPATIAL_POOLS: Mapping[str, Callable[[PoolWindows], SpatialPool]] = {
     "average": AvgPool,
     "max": MaxPool,
+    "median": MedianPool,
     "min": MinPool,
 }
 

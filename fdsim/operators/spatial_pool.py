@@ -7,19 +7,32 @@ backward needs stashed."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from fdsim.counts import Arith, ArithKey
 from fdsim.geometry import PoolWindows
-from fdsim.operators.base import NO_STASH, Array, StashNeed, StreamPrimitive, Widths
-from fdsim.vocabulary import OpKind, Unit
+from fdsim.nn.fixed.spatial import selection_pool_backward_fixed, selection_pool_fixed
+from fdsim.operators.base import (
+    NO_STASH,
+    Array,
+    FixedGrads,
+    FloatGrads,
+    StashNeed,
+    StreamPrimitive,
+    Widths,
+)
+from fdsim.vocabulary import OpKind, Phase, Unit
 
 if TYPE_CHECKING:
+    from fdsim.nn.fixed.datapath import Datapath
+    from fdsim.nn.fixed.tensor import FixedTensor
     from fdsim.schedule.ops import StreamOp
 
 
@@ -41,9 +54,13 @@ class SpatialPool(StreamPrimitive):
 
     def arith(self, op: StreamOp, widths: Widths) -> Counter[ArithKey]:
         if op.kind is self.forward_kind:
-            reduced = self.maps(op) * self.windows.window_elements - op.out_elements
-            return Counter({(Arith.ADD, widths.spatial_bits): reduced})
+            return Counter({(Arith.ADD, widths.spatial_bits): self.maps(op) * self.reductions()})
         return self.backward_arith(op, widths)
+
+    def reductions(self) -> int:
+        """Compares (or adds) the forward makes per map: one per window element beyond the
+        first."""
+        return self.windows.window_elements - self.windows.out_size**2
 
     def backward_arith(self, op: StreamOp, widths: Widths) -> Counter[ArithKey]:
         """The arithmetic of one backward (unpool) op; routing gradients costs none."""
@@ -57,9 +74,18 @@ def argmax_bits(window: int) -> int:
 
 
 class SelectingPool(SpatialPool):
-    """A pool that selects one input per window (max, min): not affine; its backward routes
-    each gradient to the selected input, named by the index the forward stashes
-    (⌈log₂ window⌉ bits per output)."""
+    """A pool that keeps one input per window (max, min, median), the one :meth:`select`
+    picks: not affine; its backward routes each gradient to the picked input, named by the
+    index the forward stashes (⌈log₂ window⌉ bits per output). A subclass gives
+    :meth:`select`, its name for event sites and, if it compares more than once per element,
+    its forward cost."""
+
+    primitive: ClassVar[str]
+    """The name the bit-true datapath's overflow events carry (``max_pool``, …)."""
+
+    @abstractmethod
+    def select(self, flat: Array) -> npt.NDArray[np.int64]:
+        """For windows flattened row-major on the last axis, the index of the kept element."""
 
     @property
     def affine(self) -> bool:
@@ -68,6 +94,48 @@ class SelectingPool(SpatialPool):
     def stash(self, activation_bits: int) -> StashNeed:
         bits = argmax_bits(self.windows.largest_window)
         return StashNeed(bits, on_output=True) if bits else NO_STASH
+
+    def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
+        def kept(block: Array) -> Array:
+            flat = block.reshape(*block.shape[:-2], -1)
+            return np.take_along_axis(flat, self.select(flat)[..., None], axis=-1)[..., 0]
+
+        return pool_float(x, self.windows, kept)
+
+    def backward_float(
+        self, name: str, params: Mapping[str, Array], x: Array, g: Array, input_grad: bool
+    ) -> tuple[Array | None, FloatGrads]:
+        if not input_grad:
+            return None, {}
+        dx = np.zeros(x.shape)
+        lead = np.indices(x.shape[:-2])
+        windows = self.windows
+        for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
+            for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
+                block = x[..., r0:r1, c0:c1]
+                rows, cols = np.divmod(self.select(block.reshape(*block.shape[:-2], -1)), c1 - c0)
+                dx[(*lead, r0 + rows, c0 + cols)] += g[..., r, c]
+        return dx, {}
+
+    def forward_fixed(
+        self, path: Datapath, name: str, params: Mapping[str, FixedTensor], x: FixedTensor
+    ) -> FixedTensor:
+        return selection_pool_fixed(x, self.windows, self.select)
+
+    def backward_fixed(
+        self,
+        path: Datapath,
+        name: str,
+        params: Mapping[str, FixedTensor],
+        x: FixedTensor,
+        g: FixedTensor,
+        input_grad: bool,
+    ) -> tuple[FixedTensor | None, FixedGrads]:
+        if not input_grad:
+            return None, {}
+        site = path.site("gradients", name, Phase.BACKWARD_DATA, self.primitive)
+        dx = selection_pool_backward_fixed(g, x, self.windows, self.select, path.counter, site)
+        return dx, {}
 
 
 def pool_float(x: Array, windows: PoolWindows, reduce: Callable[[Array], Array]) -> Array:
@@ -81,17 +149,3 @@ def pool_float(x: Array, windows: PoolWindows, reduce: Callable[[Array], Array])
         for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
             out[..., r, c] = reduce(x[..., r0:r1, c0:c1])
     return out
-
-
-def route_to_first_max_float(g: Array, x: Array, windows: PoolWindows) -> Array:
-    """Each window's gradient to its first maximal input (row-major), accumulated where
-    windows overlap."""
-    dx = np.zeros(x.shape)
-    lead = np.indices(x.shape[:-2])
-    for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-        for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-            block = x[..., r0:r1, c0:c1]
-            flat = block.reshape(*block.shape[:-2], -1).argmax(axis=-1)  # first maximum
-            rows, cols = np.divmod(flat, c1 - c0)
-            dx[(*lead, r0 + rows, c0 + cols)] += g[..., r, c]
-    return dx

@@ -70,9 +70,9 @@ class ConvLayer(_Layer):
 
 class PoolLayer(_Layer):
     """Pooling to ``output_size``, or with a ``kernel``/``stride`` window (output size by the
-    floor rule). In the spectral domain every method is realised as a spectral crop. The
-    method is an open set (operators register themselves), so it is checked by the lowering,
-    which names this field."""
+    floor rule). ``spectral`` is a crop of the spectra; any other method runs on maps (in the
+    spectral domain by an iFFT → pool → FFT round trip). The method is an open set (operators
+    register themselves), so it is checked by the lowering, which names this field."""
 
     kind: Literal["pool"]
     method: str = Field(

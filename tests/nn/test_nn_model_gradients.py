@@ -72,7 +72,7 @@ NETWORKS: dict[str, tuple[int, list[dict[str, Any]], str]] = {
         8,
         [
             _conv("c1", 2),
-            {"name": "p1", "kind": "pool", "method": "average", "output_size": 6},
+            {"name": "p1", "kind": "pool", "method": "spectral", "output_size": 6},
             _fc("f1", 3),
         ],
         "spectral",
@@ -113,7 +113,7 @@ def test_gradients_match_finite_differences(network: str) -> None:
 
 
 def test_even_grid_network_interpolates_in_frequency() -> None:
-    # In the spectral domain the average pool is a crop to 6; the fc reads an 8-point iFFT.
+    # The spectral pool is a crop to 6; the fc reads an 8-point iFFT.
     size, layers, domain = NETWORKS["even_grid"]
     model = lower_network(workload(size, 3, layers, domain=domain))
     assert model.layers[2].ops[0] == ToMaps(grid=6, size=8)

@@ -1,14 +1,18 @@
 """Bit-true spatial elementwise ops and pooling for the hybrid path (iFFT → op → FFT) and for
-feature vectors (polynomial activations, max and average pooling, their backward passes), and
-the kernel-support projection of weight gradients.
+feature vectors (polynomial activations, selecting pools — max, min, median — and average
+pooling, their backward passes), and the kernel-support projection of weight gradients.
 
 Each output value is rounded at most once (fused :func:`~fdsim.nn.fixed.linear_combination`);
-max pooling is a selection and exact; a window's sum is exact before its one rounding.
+a selecting pool is exact; a window's sum is exact before its one rounding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from fdsim.fixedpoint import OverflowCounter, OverflowSite
 from fdsim.geometry import PoolWindows
@@ -48,38 +52,53 @@ def polynomial_backward_fixed(
     return linear_combination([(c1, g), (two_c2, product)], g.layout, counter, site)
 
 
-def max_pool_fixed(x: FixedTensor, windows: PoolWindows) -> FixedTensor:
-    """Maximum of each window (a selection: exact, same layout) of real spatial values."""
+Select = Callable[[npt.NDArray[Any]], npt.NDArray[np.int64]]
+"""A selecting pool's choice: for windows flattened row-major on the last axis, the index of the
+element each keeps (max pooling: the first maximum)."""
+
+
+def selection_pool_fixed(x: FixedTensor, windows: PoolWindows, select: Select) -> FixedTensor:
+    """The element ``select`` picks in each window (a selection: exact, same layout) of real
+    spatial values."""
     if x.is_complex:
-        raise ValueError("max pooling needs real spatial values, got a complex tensor")
+        raise ValueError("a selecting pool needs real spatial values, got a complex tensor")
     values = x.parts[0]
     out = np.empty((*values.shape[:-2], windows.out_size, windows.out_size), dtype=np.int64)
-    for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-        for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-            out[..., r, c] = values[..., r0:r1, c0:c1].max(axis=(-2, -1))
+    for r, c, block in _window_blocks(values, windows):
+        picked = select(block.reshape(*block.shape[:-2], -1))
+        out[..., r, c] = np.take_along_axis(
+            block.reshape(*block.shape[:-2], -1), picked[..., None], axis=-1
+        )[..., 0]
     return FixedTensor(out, x.fmt, x.exponent)
 
 
-def max_pool_backward_fixed(
+def selection_pool_backward_fixed(
     g: FixedTensor,
     x: FixedTensor,
     windows: PoolWindows,
+    select: Select,
     counter: OverflowCounter,
     site: OverflowSite,
 ) -> FixedTensor:
-    """Each window's gradient to its first maximal input (row-major); overlapping windows add
-    exactly and the sum is fitted to ``g``'s format."""
+    """Each window's gradient to the input ``select`` picks; overlapping windows add exactly
+    and the sum is fitted to ``g``'s format."""
     values, grads = x.parts[0], g.parts[0]
     dx = np.zeros(values.shape, dtype=np.int64)
     lead = np.indices(values.shape[:-2])
-    for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-        for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-            block = values[..., r0:r1, c0:c1]
-            flat = block.reshape(*block.shape[:-2], -1).argmax(axis=-1)
-            rows, cols = np.divmod(flat, c1 - c0)
-            np.add.at(dx, (*lead, r0 + rows, c0 + cols), grads[..., r, c])
+    for r, c, block in _window_blocks(values, windows):
+        rows, cols = np.divmod(select(block.reshape(*block.shape[:-2], -1)), block.shape[-1])
+        np.add.at(dx, (*lead, windows.starts[r] + rows, windows.starts[c] + cols), grads[..., r, c])
     summed = FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent)
     return linear_combination([(power_of_two(0), summed)], g.layout, counter, site)
+
+
+def _window_blocks(
+    values: npt.NDArray[np.int64], windows: PoolWindows
+) -> Iterator[tuple[int, int, npt.NDArray[np.int64]]]:
+    """Each output position ``(r, c)`` with its window of ``values`` (last two axes)."""
+    for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
+        for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
+            yield r, c, values[..., r0:r1, c0:c1]
 
 
 def avg_pool_fixed(

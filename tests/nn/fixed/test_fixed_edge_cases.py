@@ -16,7 +16,8 @@ from fdsim.fixedpoint import (
 from fdsim.geometry import PoolWindows
 from fdsim.nn.fixed import FixedTensor, TensorFormat, quantize_coefficient
 from fdsim.nn.fixed.reduction import ReductionNumerics
-from fdsim.nn.fixed.spatial import kernel_projection_fixed, max_pool_fixed
+from fdsim.nn.fixed.spatial import kernel_projection_fixed, selection_pool_fixed
+from fdsim.operators.pool_max import MaxPool
 from fdsim.spec.fft_arithmetic import ComplexMultiplyForm
 from fdsim.spec.numerics import QFormat, RoundingMode
 
@@ -63,8 +64,9 @@ def test_max_pooling_rejects_spectra() -> None:
     spectra = FixedTensor.from_float(
         np.ones((1, 1, 2, 2), complex), layout, OverflowCounter(), SITE
     )
-    with pytest.raises(ValueError, match="max pooling needs real spatial values"):
-        max_pool_fixed(spectra, PoolWindows.sliding(2, 2, 2))
+    windows = PoolWindows.sliding(2, 2, 2)
+    with pytest.raises(ValueError, match="a selecting pool needs real spatial values"):
+        selection_pool_fixed(spectra, windows, MaxPool(windows).select)
 
 
 def test_projection_onto_the_whole_grid_is_exact_even_when_truncating() -> None:

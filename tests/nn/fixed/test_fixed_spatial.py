@@ -39,13 +39,16 @@ from fdsim.nn.fixed.spatial import (
     avg_pool_backward_fixed,
     avg_pool_fixed,
     kernel_projection_fixed,
-    max_pool_backward_fixed,
-    max_pool_fixed,
     polynomial_backward_fixed,
     polynomial_fixed,
+    selection_pool_backward_fixed,
+    selection_pool_fixed,
 )
 from fdsim.nn.sinc import dirichlet_matrix
+from fdsim.operators.pool_max import MaxPool
 from fdsim.spec.numerics import QFormat
+
+FIRST_MAX = MaxPool(PoolWindows.sliding(1, 1, 1)).select
 
 SITE = OverflowSite("activations", "spatial")
 EXAMPLES = settings(max_examples=1000, deadline=None, derandomize=True)
@@ -108,8 +111,8 @@ def test_max_pool_and_backward_match_scalar_model(n: int, data: st.DataObject) -
     m = w.out_size
     g = data.draw(tensors((*x.shape[:2], m, m), False, signed=None))
     counter = OverflowCounter()
-    y = max_pool_fixed(x, w)
-    dx = max_pool_backward_fixed(g, x, w, counter, SITE)
+    y = selection_pool_fixed(x, w, FIRST_MAX)
+    dx = selection_pool_backward_fixed(g, x, w, FIRST_MAX, counter, SITE)
     events = Events()
     for lead in np.ndindex(x.shape[:2]):
         grid = x.parts[0][lead].tolist()
@@ -124,7 +127,9 @@ def test_max_pool_ties_go_to_the_first_maximum_row_major() -> None:
     fmt = QFormat(total_bits=8, fraction_bits=0)
     x = FixedTensor(np.array([[[[1, 5], [5, 5]]]], dtype=np.int64), fmt)
     g = FixedTensor(np.array([[[[3]]]], dtype=np.int64), fmt)
-    dx = max_pool_backward_fixed(g, x, PoolWindows.sliding(2, 2, 1), OverflowCounter(), SITE)
+    dx = selection_pool_backward_fixed(
+        g, x, PoolWindows.sliding(2, 2, 1), FIRST_MAX, OverflowCounter(), SITE
+    )
     assert dx.parts[0].tolist() == [[[[0, 3], [0, 0]]]]
 
 
