@@ -21,4 +21,4 @@ class MaxPool(SelectingPool):
     primitive: ClassVar[str] = "max_pool"
 
     def select(self, flat: Array) -> npt.NDArray[np.int64]:
-        return flat.argmax(axis=-1)  # the first maximum
+        return np.asarray(flat.argmax(axis=-1), dtype=np.int64)  # the first maximum

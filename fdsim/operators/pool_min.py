@@ -21,4 +21,4 @@ class MinPool(SelectingPool):
     primitive: ClassVar[str] = "min_pool"
 
     def select(self, flat: Array) -> npt.NDArray[np.int64]:
-        return flat.argmin(axis=-1)  # the first minimum
+        return np.asarray(flat.argmin(axis=-1), dtype=np.int64)  # the first minimum
