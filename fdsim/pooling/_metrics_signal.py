@@ -47,8 +47,12 @@ def as_shifts(func: str, shifts: Sequence[int | Sequence[int]]) -> list[Shift]:
     """Integer input shifts as (rows, cols) pairs; a bare int t means the diagonal shift (t, t)."""
     out: list[Shift] = []
     for s in shifts:
-        pair = (s, s) if isinstance(s, int | np.integer) else tuple(s)
-        if len(pair) != 2 or not all(isinstance(v, int | np.integer) for v in pair):
+        pair = (s, s) if isinstance(s, int | np.integer) else s
+        if not (
+            isinstance(pair, Sequence)
+            and len(pair) == 2
+            and all(isinstance(v, int | np.integer) for v in pair)
+        ):
             raise ValueError(f"{func}: shifts must be ints or (int, int) pairs, got {s!r}")
         out.append((int(pair[0]), int(pair[1])))
     if not out:
