@@ -61,6 +61,14 @@ def test_max_2x2_is_equivariant_only_under_even_shifts() -> None:
     assert gap_invariance(max2, IMAGES, ODD) > 1e-4
 
 
+def test_each_axis_has_its_own_ratio() -> None:
+    """Decimating rows only (r = (½, 1)) commutes with every column shift and every even row
+    shift, but a one-row shift becomes a half-row one."""
+    rows_only = lambda a: a[..., ::2, :]  # noqa: E731
+    assert shift_equivariance_error(rows_only, IMAGES, [(0, 1), (0, 3), (2, 5)]) == 0.0
+    assert shift_equivariance_error(rows_only, IMAGES, [(1, 0)]) > 1e-3
+
+
 def test_consistency_of_a_constant_readout_is_one() -> None:
     constant = lambda y: np.zeros(y.shape[0], dtype=np.int64)  # noqa: E731
     assert shift_consistency(max2, IMAGES, readout=constant, seed=3, trials=4) == 1.0
