@@ -131,7 +131,9 @@ def interpolate_backward(
     """Gradient of :func:`interpolate` w.r.t. its input (the adjoint of the linear map).
 
     ``input_size`` is the forward input's shape (N, C, H, W); the other arguments are the
-    forward's. ``grad_output`` must have the forward output's shape.
+    forward's. ``grad_output`` must have the forward output's shape. Differs from torch on
+    purpose in one case: when a ``scale_factor`` ≠ 1 leaves the size unchanged, torch's bicubic
+    backward copies ``grad_output`` although its forward resamples; this stays the adjoint.
     """
     g = as_nchw("interpolate_backward", "grad_output", grad_output)
     shape = tuple(int(v) for v in input_size)
