@@ -137,3 +137,15 @@ def test_errors(kwargs: dict[str, Any], message: str) -> None:
     assert str(caught.value) == message
     with pytest.raises(ValueError, match=r"^global_max_pool2d: input must be 4-D"):
         global_max_pool2d(np.ones((2, 2, 2)))
+
+
+def test_constant_input() -> None:
+    # eig: a zero covariance has the zero root and (both roots zero) a zero gradient.
+    flat = np.full((1, 2, 2, 2), 3.0)
+    assert not covariance_pool2d(flat, method="eig", eps=0.0).any()
+    g = np.ones((1, 2, 2))
+    assert not covariance_pool2d_backward(g, flat, method="eig", eps=0.0).any()
+    message = r"^covariance_pool2d: newton_schulz needs a covariance with positive trace"
+    with pytest.raises(ValueError, match=message):
+        covariance_pool2d(flat, eps=0.0)
+    np.testing.assert_allclose(covariance_pool2d(flat, eps=0.04), 0.2 * np.eye(2)[None], atol=1e-15)

@@ -19,6 +19,9 @@ The output is the full symmetric (N, C, C) matrix (iSQRT-COV keeps its upper tri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal, overload
+
 import numpy as np
 import numpy.typing as npt
 
@@ -35,7 +38,7 @@ def global_avg_pool2d(input: npt.ArrayLike) -> Array:
     return out
 
 
-def global_avg_pool2d_backward(grad_output: npt.ArrayLike, input_size: tuple[int, ...]) -> Array:
+def global_avg_pool2d_backward(grad_output: npt.ArrayLike, input_size: Sequence[int]) -> Array:
     """Gradient of :func:`global_avg_pool2d`: ``grad_output/(H·W)`` spread over the
     (N, C, H, W) ``input_size``."""
     g = as_nchw("global_avg_pool2d_backward", "grad_output", grad_output)
@@ -47,6 +50,12 @@ def global_avg_pool2d_backward(grad_output: npt.ArrayLike, input_size: tuple[int
     return np.broadcast_to(g / (h * w), (n, c, h, w)).copy()
 
 
+@overload
+def global_max_pool2d(input: npt.ArrayLike, return_indices: Literal[False] = ...) -> Array: ...
+@overload
+def global_max_pool2d(
+    input: npt.ArrayLike, return_indices: Literal[True]
+) -> tuple[Array, Index]: ...
 def global_max_pool2d(
     input: npt.ArrayLike, return_indices: bool = False
 ) -> Array | tuple[Array, Index]:
@@ -95,6 +104,11 @@ def _covariance(x: Array, eps: float) -> tuple[Array, Array]:
 def _newton_schulz(sigma: Array, iterations: int) -> tuple[Array, Array, list[Array]]:
     """(trace (N,1,1), √tr·Y_N, the iterates [Y_0, Z_0, Y_1, Z_1, …]) of iSQRT-COV."""
     trace = np.trace(sigma, axis1=1, axis2=2)[:, None, None]
+    if not np.all(trace > 0):
+        raise ValueError(
+            "covariance_pool2d: newton_schulz needs a covariance with positive trace "
+            "(a constant sample with eps=0 has none)"
+        )
     eye = np.eye(sigma.shape[1])
     y, z = sigma / trace, np.broadcast_to(eye, sigma.shape)
     states = [y, z]

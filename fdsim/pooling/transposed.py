@@ -64,6 +64,14 @@ def _geometry(
     return _Geometry(int(groups), s, p, d, (full[0], full[1]), out)
 
 
+def _operands(op: str, input: npt.ArrayLike, weight: npt.ArrayLike) -> tuple[Array, Array]:
+    x = as_nchw(op, "input", input)
+    w = np.asarray(weight, dtype=np.float64)
+    if w.ndim != 4:
+        raise ValueError(f"{op}: weight must be 4-D (C_in, C_out/groups, kH, kW), got {w.shape}")
+    return x, w
+
+
 def _tap(buffer: Array, geo: _Geometry, a: int, b: int, in_hw: tuple[int, int]) -> Array:
     """The strided view of ``buffer`` (N, C, *full) that kernel offset (a, b) touches."""
     top, left = a * geo.dilation[0], b * geo.dilation[1]
@@ -89,11 +97,13 @@ def conv_transpose2d(
 ) -> Array:
     """Transposed convolution of ``input`` (N, C_in, H, W) with ``weight``
     (C_in, C_out/groups, kH, kW) plus ``bias`` (C_out,); returns (N, C_out, H_out, W_out)."""
-    x = as_nchw(_OP, "input", input)
-    w = as_nchw(_OP, "weight", weight)
+    x, w = _operands(_OP, input, weight)
     geo = _geometry(x, w, stride, padding, output_padding, groups, dilation)
     n, g = x.shape[0], geo.groups
     c_out = w.shape[1] * g
+    b_arr = None if bias is None else np.asarray(bias, dtype=np.float64)
+    if b_arr is not None and b_arr.shape != (c_out,):
+        raise ValueError(f"{_OP}: bias must have shape ({c_out},), got {b_arr.shape}")
     buffer = np.zeros((n, c_out, *geo.full))
     xg = _grouped(x, g)
     wg = w.reshape(g, w.shape[0] // g, *w.shape[1:])
@@ -104,10 +114,7 @@ def conv_transpose2d(
             view += contrib.reshape(n, c_out, *x.shape[2:])
     (p_h, p_w), (o_h, o_w) = geo.padding, geo.out
     out: Array = buffer[:, :, p_h : p_h + o_h, p_w : p_w + o_w]
-    if bias is not None:
-        b_arr = np.asarray(bias, dtype=np.float64)
-        if b_arr.shape != (c_out,):
-            raise ValueError(f"{_OP}: bias must have shape ({c_out},), got {b_arr.shape}")
+    if b_arr is not None:
         out = out + b_arr[None, :, None, None]
     return np.ascontiguousarray(out)
 
@@ -127,8 +134,7 @@ def conv_transpose2d_backward(
     Takes the forward's ``input``, ``weight`` and parameters; ``grad_bias`` (C_out,) is returned
     whether or not the forward had a bias (ignore it if not).
     """
-    x = as_nchw(f"{_OP}_backward", "input", input)
-    w = as_nchw(f"{_OP}_backward", "weight", weight)
+    x, w = _operands(f"{_OP}_backward", input, weight)
     geo = _geometry(x, w, stride, padding, output_padding, groups, dilation)
     gy = as_nchw(f"{_OP}_backward", "grad_output", grad_output)
     n, g = x.shape[0], geo.groups

@@ -2,7 +2,8 @@
 
 Every mode of ``interpolate`` is separable and linear: along each spatial axis the output is
 ``M @ x`` for an (out, in) matrix ``M`` built here, so the forward is ``M_h · x · M_wᵀ`` and the
-backward (the exact adjoint) is ``M_hᵀ · g · M_w``.
+backward (the exact adjoint) is ``M_hᵀ · g · M_w``. The matrices are dense (out·in entries per
+axis), which is simple and fast for feature-map sizes.
 
 Source coordinates follow PyTorch 2.13 ``ATen/native/UpSample.h`` (reference pooling.md §5.15):
 ``scale = 1/scale_factor`` when a scale factor is given (torch's ``recompute_scale_factor=None``),
