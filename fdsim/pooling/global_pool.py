@@ -12,7 +12,8 @@ by H·W, as np.cov(bias=True) and MPN-COV), plus ``eps·I``, followed by its mat
 * ``method="eig"``: the exact symmetric square root ``U·diag(√max(λ, 0))·Uᵀ``;
 * ``method="newton_schulz"``: iSQRT-COV's coupled Newton–Schulz iteration on ``Σ/tr Σ`` for
   ``iterations`` steps, post-multiplied by ``√tr Σ`` — an approximation that converges to the
-  exact root as ``iterations`` grows (about 1e-2 relative at 5 steps).
+  exact root as ``iterations`` grows; how close 5 steps get depends on the conditioning of Σ
+  (pooling.md §5.11 reports ~1e-2 relative on one example).
 
 The output is the full symmetric (N, C, C) matrix (iSQRT-COV keeps its upper triangle).
 """
@@ -120,12 +121,13 @@ def _newton_schulz(sigma: Array, iterations: int) -> tuple[Array, Array, list[Ar
 
 
 def covariance_pool2d(
-    input: npt.ArrayLike, method: str = "newton_schulz", iterations: int = 5, eps: float = 1e-5
+    input: npt.ArrayLike, iterations: int = 5, eps: float = 1e-5, method: str = "newton_schulz"
 ) -> Array:
     """Square root of the per-sample channel covariance of (N, C, H, W) → (N, C, C).
 
     ``eps`` ≥ 0 is added to the covariance's diagonal (keeps the root differentiable when the
-    covariance is singular, e.g. H·W ≤ C); ``iterations`` is used by ``newton_schulz`` only.
+    covariance is singular, e.g. H·W ≤ C); ``iterations`` is used by ``newton_schulz`` only (the
+    default method, as iSQRT-COV; ``"eig"`` is the exact root).
     """
     _check("covariance_pool2d", method, iterations, eps)
     _, sigma = _covariance(as_nchw("covariance_pool2d", "input", input), eps)
@@ -175,9 +177,9 @@ def _newton_schulz_backward(sigma: Array, grad: Array, iterations: int) -> Array
 def covariance_pool2d_backward(
     grad_output: npt.ArrayLike,
     input: npt.ArrayLike,
-    method: str = "newton_schulz",
     iterations: int = 5,
     eps: float = 1e-5,
+    method: str = "newton_schulz",
 ) -> Array:
     """Gradient of :func:`covariance_pool2d` w.r.t. its (N, C, H, W) ``input``, given the forward
     input and arguments; ``grad_output`` is (N, C, C)."""
