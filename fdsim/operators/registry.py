@@ -11,6 +11,7 @@ from fdsim.operators.pool_average import AvgPool
 from fdsim.operators.pool_max import MaxPool
 from fdsim.operators.pool_median import MedianPool
 from fdsim.operators.pool_min import MinPool
+from fdsim.operators.pool_mixed import MixedPool
 from fdsim.operators.spatial_pool import SpatialPool
 
 SPECTRAL_POOL_METHOD = "spectral"
@@ -22,6 +23,7 @@ SPATIAL_POOLS: Mapping[str, Callable[[PoolWindows], SpatialPool]] = {
     "max": MaxPool,
     "median": MedianPool,
     "min": MinPool,
+    "mixed": MixedPool,
 }
 
 

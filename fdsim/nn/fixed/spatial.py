@@ -82,14 +82,20 @@ def selection_pool_backward_fixed(
 ) -> FixedTensor:
     """Each window's gradient to the input ``select`` picks; overlapping windows add exactly
     and the sum is fitted to ``g``'s format."""
+    routed = _routed(g, x, windows, select)
+    return linear_combination([(power_of_two(0), routed)], g.layout, counter, site)
+
+
+def _routed(g: FixedTensor, x: FixedTensor, windows: PoolWindows, select: Select) -> FixedTensor:
+    """Each window's gradient at the input ``select`` picks, summed exactly where windows
+    overlap (in a word wide enough)."""
     values, grads = x.parts[0], g.parts[0]
     dx = np.zeros(values.shape, dtype=np.int64)
     lead = np.indices(values.shape[:-2])
     for r, c, block in _window_blocks(values, windows):
         rows, cols = np.divmod(select(block.reshape(*block.shape[:-2], -1)), block.shape[-1])
         np.add.at(dx, (*lead, windows.starts[r] + rows, windows.starts[c] + cols), grads[..., r, c])
-    summed = FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent)
-    return linear_combination([(power_of_two(0), summed)], g.layout, counter, site)
+    return FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent)
 
 
 def _window_blocks(
@@ -110,17 +116,7 @@ def avg_pool_fixed(
 ) -> FixedTensor:
     """Mean of each window: the exact window sum times ``1/area`` (a power of two is exact,
     otherwise a coefficient in ``coefficient_fmt``), one rounding to ``x``'s layout."""
-    values = x.parts[0]
-    out = np.zeros((*values.shape[:-2], windows.out_size, windows.out_size), dtype=np.int64)
-    areas = set()
-    for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-        for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-            out[..., r, c] = values[..., r0:r1, c0:c1].sum(axis=(-2, -1))
-            areas.add((r1 - r0) * (c1 - c0))
-    if len(areas) != 1:
-        raise ValueError("bit-true average pooling needs windows of one area")
-    area = areas.pop()
-    summed = FixedTensor(out, _widened(x.fmt, int(area - 1).bit_length()), x.exponent)
+    summed, area = _window_sums(x, windows)
     scale = _reciprocal(area, coefficient_fmt, counter, site)
     return linear_combination([(scale, summed)], x.layout, counter, site)
 
@@ -134,20 +130,77 @@ def avg_pool_backward_fixed(
 ) -> FixedTensor:
     """Each window's gradient spread evenly: exact sums of the windows covering an input, times
     ``1/area``, one rounding to ``g``'s layout."""
+    spread, area = _spread_sums(g, windows)
+    scale = _reciprocal(area, coefficient_fmt, counter, site)
+    return linear_combination([(scale, spread)], g.layout, counter, site)
+
+
+def mixed_pool_fixed(
+    x: FixedTensor,
+    windows: PoolWindows,
+    select: Select,
+    coefficient_fmt: QFormat,
+    counter: OverflowCounter,
+    site: OverflowSite,
+) -> FixedTensor:
+    """``½·max + ½·mean`` of each window (``select`` names the maximum): the selected value
+    and the exact window sum, times ½ and ``1/(2·area)``, one rounding to ``x``'s layout."""
+    selected = selection_pool_fixed(x, windows, select)
+    summed, area = _window_sums(x, windows)
+    scale = _reciprocal(2 * area, coefficient_fmt, counter, site)
+    return linear_combination(
+        [(power_of_two(-1), selected), (scale, summed)], x.layout, counter, site
+    )
+
+
+def mixed_pool_backward_fixed(
+    g: FixedTensor,
+    x: FixedTensor,
+    windows: PoolWindows,
+    select: Select,
+    coefficient_fmt: QFormat,
+    counter: OverflowCounter,
+    site: OverflowSite,
+) -> FixedTensor:
+    """The adjoint of :func:`mixed_pool_fixed`: ½ of each window's gradient to its selected
+    input plus ``1/(2·area)`` of it to every input; exact sums, one rounding to ``g``'s
+    layout."""
+    selected = _routed(g, x, windows, select)
+    spread, area = _spread_sums(g, windows)
+    scale = _reciprocal(2 * area, coefficient_fmt, counter, site)
+    return linear_combination(
+        [(power_of_two(-1), selected), (scale, spread)], g.layout, counter, site
+    )
+
+
+def _window_sums(x: FixedTensor, windows: PoolWindows) -> tuple[FixedTensor, int]:
+    """The exact sum of each window (in a word wide enough) and the windows' one area."""
+    values = x.parts[0]
+    out = np.zeros((*values.shape[:-2], windows.out_size, windows.out_size), dtype=np.int64)
+    for r, c, block in _window_blocks(values, windows):
+        out[..., r, c] = block.sum(axis=(-2, -1))
+    area = _one_area(windows)
+    return FixedTensor(out, _widened(x.fmt, int(area - 1).bit_length()), x.exponent), area
+
+
+def _spread_sums(g: FixedTensor, windows: PoolWindows) -> tuple[FixedTensor, int]:
+    """For each input, the exact sum of the gradients of the windows covering it, and the
+    windows' one area."""
     grads = g.parts[0]
     size = windows.in_size
     dx = np.zeros((*grads.shape[:-2], size, size), dtype=np.int64)
-    areas = set()
     for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
         for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
             dx[..., r0:r1, c0:c1] += grads[..., r, c, None, None]
-            areas.add((r1 - r0) * (c1 - c0))
-    if len(areas) != 1:
+    area = _one_area(windows)
+    return FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent), area
+
+
+def _one_area(windows: PoolWindows) -> int:
+    sides = {stop - start for start, stop in zip(windows.starts, windows.stops, strict=True)}
+    if len(sides) != 1:
         raise ValueError("bit-true average pooling needs windows of one area")
-    area = areas.pop()
-    summed = FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent)
-    scale = _reciprocal(area, coefficient_fmt, counter, site)
-    return linear_combination([(scale, summed)], g.layout, counter, site)
+    return sides.pop() ** 2
 
 
 def _reciprocal(
