@@ -236,6 +236,46 @@ def _train(args: argparse.Namespace, session: _Session) -> int:
     return 0
 
 
+def _pooling(args: argparse.Namespace, session: _Session) -> int:
+    if args.out is not None:
+        session.target(args.out, OutputKind.POOLING, args.force)
+    from fdsim.api import load_hardware, load_workload
+    from fdsim.nn.datasets import DatasetSource
+    from fdsim.pooling_study import study_pooling
+    from fdsim.report.pooling import POOLING_FILES, write_pooling_report
+
+    for flag, value in (("--epochs", args.epochs), ("--trials", args.trials)):
+        if value < 1:
+            raise ConfigError(flag, f"must be at least 1, got {value}")
+    hardware_path = args.hardware or _default(DEFAULT_HARDWARE)
+    workload_path = args.workload or _default(DEFAULT_TRAIN_WORKLOAD)
+    source = _dataset_source(args) or DatasetSource()
+    hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
+    study = study_pooling(
+        hardware,
+        workload,
+        source,
+        epochs=args.epochs,
+        seed=args.seed,
+        train=not args.no_train,
+        asm_trials=args.trials,
+        on_progress=None if args.quiet else lambda line: print(line, flush=True),
+    )
+    stems = f"{workload_path.stem}-{hardware_path.stem}"
+    epochs = "e0" if args.no_train else f"e{args.epochs}"
+    name = f"pooling-{stems}-{source.name.value}-{epochs}-s{args.seed}"
+    out = args.out or session.target(Path("fdsim-out") / name, OutputKind.POOLING, args.force)
+    write_output(
+        out,
+        OutputKind.POOLING,
+        lambda directory: write_pooling_report(study, directory),
+        force=args.force,
+        on_committed=session.committed,
+    )
+    print(f"wrote {out}/{', '.join(POOLING_FILES)}")
+    return 0
+
+
 def _validate(args: argparse.Namespace, _session: _Session) -> int:
     from fdsim.spec.load import detect_and_load
 
@@ -288,6 +328,7 @@ def _reprice(args: argparse.Namespace, session: _Session) -> int:
 _HANDLERS: dict[str, Callable[[argparse.Namespace, _Session], int]] = {
     "run": _run,
     "train": _train,
+    "pooling": _pooling,
     "reprice": _reprice,
     "validate": _validate,
     "schema": _schema,

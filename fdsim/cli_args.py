@@ -95,6 +95,42 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     _force_option(train)
 
+    pooling = commands.add_parser(
+        "pooling",
+        help="compare pooling methods: information kept, shift invariance, energy, latency "
+        "and accuracy on the accelerator",
+    )
+    pooling.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
+    pooling.add_argument(
+        "workload", nargs="?", type=Path, help=f"default: {DEFAULT_TRAIN_WORKLOAD}"
+    )
+    _dataset_options(pooling, "training data, default digits; ")
+    pooling.add_argument(
+        "--epochs", type=int, default=10, help="training passes per method (10)"
+    )
+    pooling.add_argument(
+        "--no-train",
+        action="store_true",
+        help="skip training: no hold-out accuracies (the rest takes seconds)",
+    )
+    pooling.add_argument(
+        "--trials",
+        type=int,
+        default=1000,
+        help="random images of seed 000's approximate max-pooling experiment (1000)",
+    )
+    pooling.add_argument(
+        "--seed", type=_seed, default=0, help="seed of images, shifts, trials, training (0)"
+    )
+    pooling.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim pooling's (default: "
+        "fdsim-out/pooling-…)",
+    )
+    pooling.add_argument("--quiet", action="store_true", help="no progress lines")
+    _force_option(pooling)
+
     reprice = commands.add_parser(
         "reprice", help="price a stored run by another energy table, without re-simulating"
     )

@@ -43,6 +43,7 @@ LISTED_NAMES = 3  # foreign names a refusal shows
 class OutputKind(StrEnum):
     RUN = "run"  # fdsim run
     TRAIN = "train"  # fdsim train
+    POOLING = "pooling"  # fdsim pooling
 
 
 class Layout(Enum):

@@ -77,5 +77,5 @@ def test_an_unknown_method_names_the_registered_ones() -> None:
         fdsim.simulate(hardware, _lenet_pool("fractional"))
     assert str(error.value).endswith(
         "layers[2].method: unknown pooling method 'fractional'; expected one of: average, max, "
-        "median, min, spectral"
+        "median, min, mixed, spectral"
     )
