@@ -36,15 +36,14 @@ def test_an_odd_window_takes_its_middle_value() -> None:
     assert pool.forward_float("p", {}, x).tolist() == [[[[5.0]]]]
 
 
-def test_backward_routes_to_the_median_input_and_ties_rank_row_major() -> None:
+def test_backward_routes_to_the_first_occurrence_of_the_median() -> None:
     g = np.array([[[[10.0, 20.0], [30.0, 40.0]]]])
     dx, grads = POOL.backward_float("p", {}, X, g, True)
     assert grads == {} and dx is not None
-    # all-7 window: sorted stably (0,2),(0,3),(1,2),(1,3), lower median is the 2nd → (0,3);
-    # {2,9,9,2}: the 2s rank first in row-major order, the 2nd of them is (3,3)
+    # all-7 window → its first element (0,2); {2,9,9,2} → the first 2, at (2,2)
     expected = np.zeros((1, 1, 4, 4))
-    expected[0, 0, 1, 1], expected[0, 0, 0, 3] = 10.0, 20.0
-    expected[0, 0, 2, 1], expected[0, 0, 3, 3] = 30.0, 40.0
+    expected[0, 0, 1, 1], expected[0, 0, 0, 2] = 10.0, 20.0
+    expected[0, 0, 2, 1], expected[0, 0, 2, 2] = 30.0, 40.0
     np.testing.assert_array_equal(dx, expected)
 
 

@@ -1,5 +1,6 @@
 """Spatial median pooling: the lower median of each window (for w elements, the
-⌊(w−1)/2⌋-th smallest; among equal values the earliest in row-major order ranks first); its
+⌊(w−1)/2⌋-th smallest, as ``torch.median``), taken at its first occurrence in row-major order;
+its
 backward routes each window's gradient to that input, through the index the forward stashes
 (⌈log₂ window⌉ bits per output), as max pooling does.
 
@@ -25,8 +26,8 @@ class MedianPool(SelectingPool):
     primitive: ClassVar[str] = "median_pool"
 
     def select(self, flat: Array) -> npt.NDArray[np.int64]:
-        order = np.argsort(flat, axis=-1, kind="stable")
-        return order[..., (flat.shape[-1] - 1) // 2]
+        value = np.sort(flat, axis=-1)[..., (flat.shape[-1] - 1) // 2]
+        return np.asarray(np.argmax(flat == value[..., None], axis=-1), dtype=np.int64)
 
     def reductions(self) -> int:
         sides = np.subtract(self.windows.stops, self.windows.starts)
