@@ -63,7 +63,7 @@ def test_geometry_pairs_and_default_stride() -> None:
 )
 def test_bad_window_arguments_are_named(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError) as err:
-        sp.max_pool2d(X, **kwargs)  # type: ignore[arg-type]
+        sp.max_pool2d(X, **kwargs)
     assert str(err.value) == message
 
 
@@ -140,9 +140,9 @@ def test_max_and_min_backward_match_finite_differences(args: tuple[object, ...])
         (sp.max_pool2d, sp.max_pool2d_backward),
         (sp.min_pool2d, sp.min_pool2d_backward),
     ):
-        out = np.asarray(fwd(x, *args))  # type: ignore[operator]
+        out = np.asarray(fwd(x, *args))
         g = np.random.default_rng(3).standard_normal(out.shape)
-        assert_gradient(lambda v, f=fwd: np.asarray(f(v, *args)), bwd(g, x, *args), x, g)  # type: ignore[operator, misc]
+        assert_gradient(lambda v, f=fwd: np.asarray(f(v, *args)), bwd(g, x, *args), x, g)
 
 
 # --- average -------------------------------------------------------------------------------
@@ -184,9 +184,9 @@ def test_avg_pool_divisor_rule_at_the_borders() -> None:
 )
 def test_avg_backward_matches_finite_differences(kwargs: dict[str, object]) -> None:
     x = np.random.default_rng(4).standard_normal((1, 2, 7, 6))
-    g = np.random.default_rng(5).standard_normal(sp.avg_pool2d(x, **kwargs).shape)  # type: ignore[arg-type]
-    grad = sp.avg_pool2d_backward(g, x, **kwargs)  # type: ignore[arg-type]
-    assert_gradient(lambda v: sp.avg_pool2d(v, **kwargs), grad, x, g)  # type: ignore[arg-type]
+    g = np.random.default_rng(5).standard_normal(sp.avg_pool2d(x, **kwargs).shape)
+    grad = sp.avg_pool2d_backward(g, x, **kwargs)
+    assert_gradient(lambda v: sp.avg_pool2d(v, **kwargs), grad, x, g)
 
 
 # --- Lp --------------------------------------------------------------------------------------
@@ -224,6 +224,6 @@ def test_lp_backward_is_zero_on_an_all_zero_window() -> None:
 )
 def test_lp_backward_matches_finite_differences(p: float, args: tuple[object, ...]) -> None:
     x = distinct((1, 2, 7, 7), 7, low=0.2)
-    g = np.random.default_rng(8).standard_normal(sp.lp_pool2d(x, p, *args).shape)  # type: ignore[arg-type]
-    grad = sp.lp_pool2d_backward(g, x, p, *args)  # type: ignore[arg-type]
-    assert_gradient(lambda v: sp.lp_pool2d(v, p, *args), grad, x, g)  # type: ignore[arg-type]
+    g = np.random.default_rng(8).standard_normal(sp.lp_pool2d(x, p, *args).shape)
+    grad = sp.lp_pool2d_backward(g, x, p, *args)
+    assert_gradient(lambda v: sp.lp_pool2d(v, p, *args), grad, x, g)
