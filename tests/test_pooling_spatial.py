@@ -213,10 +213,17 @@ def test_lp_with_p_one_is_the_window_sum() -> None:
 def test_lp_backward_is_zero_on_an_all_zero_window() -> None:
     x = np.zeros((1, 1, 2, 2))
     assert not sp.lp_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2, 2).any()
-    with pytest.raises(
-        ValueError, match=r"^lp_pool2d: norm_type must be finite and non-zero, got inf$"
-    ):
-        sp.lp_pool2d(x, float("inf"), 2)
+    with pytest.raises(ValueError, match=r"^lp_pool2d: norm_type must be non-zero, got 0$"):
+        sp.lp_pool2d(x, 0, 2)
+
+
+def test_lp_infinite_norm_is_the_max_or_min_of_the_magnitude() -> None:
+    x = np.array([[[[-3.0, 1.0], [2.0, -0.5]]]])
+    assert sp.lp_pool2d(x, float("inf"), 2).item() == 3.0
+    assert sp.lp_pool2d(x, -float("inf"), 2).item() == 0.5
+    g = np.ones((1, 1, 1, 1))
+    assert sp.lp_pool2d_backward(g, x, float("inf"), 2).tolist() == [[[[-1, 0], [0, 0]]]]
+    assert sp.lp_pool2d_backward(g, x, -float("inf"), 2).tolist() == [[[[0, 0], [0, -1]]]]
 
 
 @pytest.mark.parametrize(

@@ -181,6 +181,13 @@ CASES: list[tuple[str, tuple[int, ...], str, dict[str, Any]]] = [
         "positive",
         {"norm_type": 2.5, "kernel_size": 2, "ceil_mode": True},
     ),
+    (
+        "lp_pool2d",
+        (1, 2, 7, 9),
+        "distinct",
+        {"norm_type": float("inf"), "kernel_size": 3, "stride": 2, "ceil_mode": True},
+    ),
+    ("lp_pool2d", (1, 2, 6, 7), "distinct", {"norm_type": -float("inf"), "kernel_size": [2, 3]}),
     ("adaptive_avg_pool2d", (2, 2, 6, 6), "normal", {"output_size": 3}),
     ("adaptive_avg_pool2d", (1, 2, 7, 9), "normal", {"output_size": [3, 4]}),
     ("adaptive_avg_pool2d", (1, 2, 7, 9), "normal", {"output_size": [None, 5]}),
