@@ -63,7 +63,7 @@ def adaptive_avg_pool2d(input: npt.ArrayLike, output_size: OutputSize) -> Array:
     """Mean over each adaptive bin, as ``torch.nn.functional.adaptive_avg_pool2d``."""
     x = check_input(input, "adaptive_avg_pool2d")
     view, mask, _, _ = _gather(x, _output_pair(output_size, x.shape, "adaptive_avg_pool2d"))
-    out: Array = (view * mask).sum(axis=(-2, -1)) / mask.sum(axis=(-2, -1))
+    out: Array = np.where(mask, view, 0.0).sum(axis=(-2, -1)) / mask.sum(axis=(-2, -1))
     return out
 
 

@@ -74,7 +74,7 @@ def gem_pool2d_backward(
     size = g.kernel[0] * g.kernel[1]
     per_window = grad * mean ** (1.0 / p - 1.0) / size
     taps = np.broadcast_to(per_window[..., None, None], (*per_window.shape, *g.kernel))
-    grad_input = scatter(np.ascontiguousarray(taps), g) * clamped ** (p - 1.0) * (x >= eps)
+    grad_input = scatter(taps, g) * clamped ** (p - 1.0) * (x >= eps)
     view = windows(clamped, g)
     weighted = (view**p * np.log(view)).mean(axis=(-2, -1))
     dfdp = out * (weighted / (p * mean) - np.log(mean) / p**2)
