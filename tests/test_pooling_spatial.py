@@ -1,6 +1,6 @@
 """fdsim.pooling.windows and the torch-semantics pools of fdsim.pooling.spatial (max, min,
-average, Lp): the output-size rule, defining properties, hand-checked values, finite-difference
-gradients and argument errors. Torch goldens are in test_pooling_spatial_torch.py."""
+average) and spatial_lp (Lp): the output-size rule, defining properties, hand-checked values,
+finite-difference gradients and argument errors. Torch goldens: test_pooling_spatial_torch.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from test_pooling_spatial_gradcheck import assert_gradient, distinct
 
 from fdsim.pooling import spatial as sp
+from fdsim.pooling import spatial_lp as splp
 from fdsim.pooling.windows import geometry, output_length
 
 X = np.array([[[[1.0, 5.0, 2.0], [4.0, 3.0, 6.0], [0.0, 7.0, 8.0]]]])
@@ -193,12 +194,12 @@ def test_avg_backward_matches_finite_differences(kwargs: dict[str, object]) -> N
 
 
 def test_lp_pool_values_signs_and_ceil_overscaling() -> None:
-    assert sp.lp_pool2d(np.array([[[[3.0, 4.0], [0.0, 0.0]]]]), 2, 2).item() == 5.0
+    assert splp.lp_pool2d(np.array([[[[3.0, 4.0], [0.0, 0.0]]]]), 2, 2).item() == 5.0
     signed = np.array([[[[-2.0, 1.0], [0.0, 0.0]]]])
-    assert sp.lp_pool2d(signed, 1, 2).item() == -1.0  # the signed sum, no abs
-    assert np.isnan(sp.lp_pool2d(signed, 3, 2).item())  # (-7)^(1/3) → NaN as in torch
+    assert splp.lp_pool2d(signed, 1, 2).item() == -1.0  # the signed sum, no abs
+    assert np.isnan(splp.lp_pool2d(signed, 3, 2).item())  # (-7)^(1/3) → NaN as in torch
     # 3×3 ones, k=2, ceil: partial windows hold 2 or 1 ones but torch scales them to 4 cells
-    assert sp.lp_pool2d(np.ones((1, 1, 3, 3)), 2, 2, ceil_mode=True).tolist() == [
+    assert splp.lp_pool2d(np.ones((1, 1, 3, 3)), 2, 2, ceil_mode=True).tolist() == [
         [[[2.0, 2.0], [2.0, 2.0]]]
     ]
 
@@ -206,24 +207,24 @@ def test_lp_pool_values_signs_and_ceil_overscaling() -> None:
 def test_lp_with_p_one_is_the_window_sum() -> None:
     x = np.random.default_rng(6).standard_normal((2, 2, 7, 7))
     np.testing.assert_allclose(
-        sp.lp_pool2d(x, 1, 3, 2), sp.avg_pool2d(x, 3, 2, divisor_override=1), rtol=1e-13
+        splp.lp_pool2d(x, 1, 3, 2), sp.avg_pool2d(x, 3, 2, divisor_override=1), rtol=1e-13
     )
 
 
 def test_lp_backward_is_zero_on_an_all_zero_window() -> None:
     x = np.zeros((1, 1, 2, 2))
-    assert not sp.lp_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2, 2).any()
+    assert not splp.lp_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2, 2).any()
     with pytest.raises(ValueError, match=r"^lp_pool2d: norm_type must be non-zero, got 0$"):
-        sp.lp_pool2d(x, 0, 2)
+        splp.lp_pool2d(x, 0, 2)
 
 
 def test_lp_infinite_norm_is_the_max_or_min_of_the_magnitude() -> None:
     x = np.array([[[[-3.0, 1.0], [2.0, -0.5]]]])
-    assert sp.lp_pool2d(x, float("inf"), 2).item() == 3.0
-    assert sp.lp_pool2d(x, -float("inf"), 2).item() == 0.5
+    assert splp.lp_pool2d(x, float("inf"), 2).item() == 3.0
+    assert splp.lp_pool2d(x, -float("inf"), 2).item() == 0.5
     g = np.ones((1, 1, 1, 1))
-    assert sp.lp_pool2d_backward(g, x, float("inf"), 2).tolist() == [[[[-1, 0], [0, 0]]]]
-    assert sp.lp_pool2d_backward(g, x, -float("inf"), 2).tolist() == [[[[0, 0], [0, -1]]]]
+    assert splp.lp_pool2d_backward(g, x, float("inf"), 2).tolist() == [[[[-1, 0], [0, 0]]]]
+    assert splp.lp_pool2d_backward(g, x, -float("inf"), 2).tolist() == [[[[0, 0], [0, -1]]]]
 
 
 @pytest.mark.parametrize(
@@ -231,6 +232,6 @@ def test_lp_infinite_norm_is_the_max_or_min_of_the_magnitude() -> None:
 )
 def test_lp_backward_matches_finite_differences(p: float, args: tuple[object, ...]) -> None:
     x = distinct((1, 2, 7, 7), 7, low=0.2)
-    g = np.random.default_rng(8).standard_normal(sp.lp_pool2d(x, p, *args).shape)
-    grad = sp.lp_pool2d_backward(g, x, p, *args)
-    assert_gradient(lambda v: sp.lp_pool2d(v, p, *args), grad, x, g)
+    g = np.random.default_rng(8).standard_normal(splp.lp_pool2d(x, p, *args).shape)
+    grad = splp.lp_pool2d_backward(g, x, p, *args)
+    assert_gradient(lambda v: splp.lp_pool2d(v, p, *args), grad, x, g)

@@ -11,11 +11,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fdsim.pooling import adaptive, spatial
+from fdsim.pooling import adaptive, spatial, spatial_lp
 
 DATA = np.load(Path(__file__).parent / "data" / "torch_spatial.npz")
 CASES: list[tuple[str, str, dict[str, Any]]] = json.loads(str(DATA["cases"]))
 SELECTING = ("max_pool2d", "adaptive_max_pool2d")
+MODULES = {
+    "lp_pool2d": spatial_lp,
+    "adaptive_avg_pool2d": adaptive,
+    "adaptive_max_pool2d": adaptive,
+}
 
 
 def test_the_goldens_cover_every_torch_compatible_operator_and_option() -> None:
@@ -37,7 +42,7 @@ def test_the_goldens_cover_every_torch_compatible_operator_and_option() -> None:
 )
 def test_forward_and_backward_equal_torch(case: int) -> None:
     op, _, kwargs = CASES[case]
-    module = adaptive if op.startswith("adaptive") else spatial
+    module = MODULES.get(op, spatial)
     x, g = DATA[f"{case}_x"], DATA[f"{case}_g"]
     if op in SELECTING:
         out, idx = getattr(module, op)(x, **kwargs, return_indices=True)

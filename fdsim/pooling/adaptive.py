@@ -8,6 +8,7 @@ bin, with a mask of the real cells."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -98,6 +99,24 @@ def _argmax_index(x: Array, out: Pair) -> tuple[Array, IntArray]:
     return value, (row * x.shape[-1] + col).astype(np.int64)
 
 
+@overload
+def adaptive_max_pool2d(
+    input: npt.ArrayLike, output_size: OutputSize, return_indices: Literal[False] = ...
+) -> Array: ...
+
+
+@overload
+def adaptive_max_pool2d(
+    input: npt.ArrayLike, output_size: OutputSize, *, return_indices: Literal[True]
+) -> tuple[Array, IntArray]: ...
+
+
+@overload
+def adaptive_max_pool2d(
+    input: npt.ArrayLike, output_size: OutputSize, return_indices: bool = ...
+) -> Array | tuple[Array, IntArray]: ...
+
+
 def adaptive_max_pool2d(
     input: npt.ArrayLike, output_size: OutputSize, return_indices: bool = False
 ) -> Array | tuple[Array, IntArray]:
@@ -141,7 +160,7 @@ def spatial_pyramid_pool2d(
     x = check_input(input, op)
     _check_levels(levels, mode, op)
     pool = adaptive_avg_pool2d if mode == "avg" else adaptive_max_pool2d
-    parts = [np.asarray(pool(x, n)).reshape(x.shape[0], -1) for n in levels]
+    parts = [pool(x, n).reshape(x.shape[0], -1) for n in levels]
     return np.concatenate(parts, axis=1)
 
 

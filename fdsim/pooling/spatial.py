@@ -1,7 +1,9 @@
-"""The classic window pools with PyTorch's exact semantics: max (with indices), min, average and
-power-average (Lp) pooling, each with its backward (pooling.md §5.1-5.4)."""
+"""The classic window pools with PyTorch's exact semantics: max (with indices), min and average
+pooling, each with its backward (pooling.md §5.1-5.3). Lp pooling is in spatial_lp.py."""
 
 from __future__ import annotations
+
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +13,7 @@ from fdsim.pooling.windows import (
     Geometry,
     IntArray,
     Size,
+    avg_divisor,
     check_grad,
     check_input,
     flat_indices,
@@ -29,6 +32,43 @@ def _argmax_windows(x: Array, g: Geometry) -> tuple[Array, IntArray]:
     flat = view.reshape(*view.shape[:4], -1)
     tap = np.argmax(flat, axis=-1)
     return np.take_along_axis(flat, tap[..., None], axis=-1)[..., 0], tap
+
+
+@overload
+def max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    padding: Size = ...,
+    dilation: Size = ...,
+    ceil_mode: bool = ...,
+    return_indices: Literal[False] = ...,
+) -> Array: ...
+
+
+@overload
+def max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    padding: Size = ...,
+    dilation: Size = ...,
+    ceil_mode: bool = ...,
+    *,
+    return_indices: Literal[True],
+) -> tuple[Array, IntArray]: ...
+
+
+@overload
+def max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    padding: Size = ...,
+    dilation: Size = ...,
+    ceil_mode: bool = ...,
+    return_indices: bool = ...,
+) -> Array | tuple[Array, IntArray]: ...
 
 
 def max_pool2d(
@@ -81,6 +121,43 @@ def max_pool2d_backward_from_indices(
     return scatter_indices(grad, idx, tuple(input_shape))
 
 
+@overload
+def min_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    padding: Size = ...,
+    dilation: Size = ...,
+    ceil_mode: bool = ...,
+    return_indices: Literal[False] = ...,
+) -> Array: ...
+
+
+@overload
+def min_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    padding: Size = ...,
+    dilation: Size = ...,
+    ceil_mode: bool = ...,
+    *,
+    return_indices: Literal[True],
+) -> tuple[Array, IntArray]: ...
+
+
+@overload
+def min_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    padding: Size = ...,
+    dilation: Size = ...,
+    ceil_mode: bool = ...,
+    return_indices: bool = ...,
+) -> Array | tuple[Array, IntArray]: ...
+
+
 def min_pool2d(
     input: npt.ArrayLike,
     kernel_size: Size,
@@ -112,28 +189,6 @@ def min_pool2d_backward(
     return max_pool2d_backward(grad_output, -x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
-def _avg_divisor(
-    g: Geometry, count_include_pad: bool, divisor_override: int | None, op: str
-) -> Array:
-    """(OH, OW) divisors by PyTorch's rule (§5.3): pad cells count when ``count_include_pad``
-    but cells past ``L + p`` (the ceil-mode overhang) never do."""
-    if divisor_override is not None:
-        if isinstance(divisor_override, bool) or int(divisor_override) != divisor_override:
-            raise ValueError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
-        if divisor_override == 0:
-            raise ValueError(f"{op}: divisor_override must be non-zero, got 0")
-        return np.full(g.out_size, float(divisor_override))
-    counts = []
-    for a in (0, 1):
-        start = g.starts(a)
-        end_pad = np.minimum(start + g.kernel[a], g.in_size[a] + g.padding[a])
-        if count_include_pad:
-            counts.append(end_pad - start)
-        else:
-            counts.append(np.minimum(end_pad, g.in_size[a]) - np.maximum(start, 0))
-    return (counts[0][:, None] * counts[1][None, :]).astype(np.float64)
-
-
 def avg_pool2d(
     input: npt.ArrayLike,
     kernel_size: Size,
@@ -148,7 +203,7 @@ def avg_pool2d(
     (``count_include_pad``) or by the number of valid cells."""
     x = check_input(input, "avg_pool2d")
     g = geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
-    divisor = _avg_divisor(g, count_include_pad, divisor_override, "avg_pool2d")
+    divisor = avg_divisor(g, count_include_pad, divisor_override, "avg_pool2d")
     total: Array = windows(x, g, 0.0).sum(axis=(-2, -1))
     return total / divisor
 
@@ -169,69 +224,6 @@ def avg_pool2d_backward(
     x = check_input(input, op)
     g = geometry(op, x.shape, kernel_size, stride, padding, 1, ceil_mode)
     grad = check_grad(grad_output, (*x.shape[:2], *g.out_size), op)
-    share = grad / _avg_divisor(g, count_include_pad, divisor_override, op)
+    share = grad / avg_divisor(g, count_include_pad, divisor_override, op)
     spread = np.broadcast_to(share[..., None, None], (*share.shape, *g.kernel))
     return scatter(spread * valid_mask(g), g)
-
-
-def _lp_parts(
-    x: Array, norm_type: float, kernel_size: Size, stride: Size | None, ceil_mode: bool, op: str
-) -> tuple[Geometry, Array, Array]:
-    """Geometry, per-window scale ``kH·kW / n_valid`` and the scaled power sum ``S`` of
-    PyTorch's lp_pool2d: avg_pool of x^p (no padding) times kH·kW (§5.4)."""
-    if np.isnan(norm_type) or norm_type == 0:
-        raise ValueError(f"{op}: norm_type must be non-zero, got {norm_type}")
-    g = geometry(op, x.shape, kernel_size, stride, 0, 1, ceil_mode)
-    scale = g.kernel[0] * g.kernel[1] / _avg_divisor(g, True, None, op)
-    with np.errstate(invalid="ignore"):
-        power = np.power(x, norm_type)
-    return g, scale, windows(power, g, 0.0).sum(axis=(-2, -1)) * scale
-
-
-def lp_pool2d(
-    input: npt.ArrayLike,
-    norm_type: float,
-    kernel_size: Size,
-    stride: Size | None = None,
-    ceil_mode: bool = False,
-) -> Array:
-    """Power-average pooling as ``torch.nn.functional.lp_pool2d``: ``(Σ x^p)^(1/p)`` per window
-    — a sum, not a mean, with no abs (a negative sum gives NaN for odd or fractional p). In
-    ceil mode partial windows are scaled by ``kH·kW / n_valid`` as torch does. As in torch,
-    ``norm_type = ±inf`` is ``±max_pool2d(±|x|)`` (the max, resp. min, of ``|x|``)."""
-    x = check_input(input, "lp_pool2d")
-    if np.isinf(norm_type):
-        sign = 1.0 if norm_type > 0 else -1.0
-        peak: Array = np.asarray(max_pool2d(sign * np.abs(x), kernel_size, stride, 0, 1, ceil_mode))
-        return sign * peak
-    _, _, total = _lp_parts(x, norm_type, kernel_size, stride, ceil_mode, "lp_pool2d")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: Array = np.power(total, 1.0 / norm_type)
-    return out
-
-
-def lp_pool2d_backward(
-    grad_output: npt.ArrayLike,
-    input: npt.ArrayLike,
-    norm_type: float,
-    kernel_size: Size,
-    stride: Size | None = None,
-    ceil_mode: bool = False,
-) -> Array:
-    """Gradient of :func:`lp_pool2d` wrt its input: ``g · S^(1/p−1) · scale · x^(p−1)`` per tap,
-    with ``S`` the scaled power sum; windows with ``S = 0`` get zero gradient as in torch."""
-    op = "lp_pool2d_backward"
-    x = check_input(input, op)
-    if np.isinf(norm_type):
-        # y = σ·max(σ|x|) with σ = ±1, so dy/dx = max-route(σ|x|) · sign(x) (σ² = 1).
-        magnitude = (1.0 if norm_type > 0 else -1.0) * np.abs(x)
-        route = max_pool2d_backward(grad_output, magnitude, kernel_size, stride, 0, 1, ceil_mode)
-        return route * np.sign(x)
-    g, scale, total = _lp_parts(x, norm_type, kernel_size, stride, ceil_mode, op)
-    grad = check_grad(grad_output, (*x.shape[:2], *g.out_size), op)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        outer = np.where(total == 0, 0.0, np.power(total, 1.0 / norm_type - 1.0))
-        inner = np.power(x, norm_type - 1.0)
-    per_window = grad * outer * scale
-    taps = np.broadcast_to(per_window[..., None, None], (*per_window.shape, *g.kernel))
-    return scatter(taps * valid_mask(g), g) * inner

@@ -100,7 +100,6 @@ def mixed_pool2d(
     x = check_input(input, "mixed_pool2d")
     peak = max_pool2d(x, kernel_size, stride, padding, 1, ceil_mode)
     mean = avg_pool2d(x, kernel_size, stride, padding, ceil_mode)
-    assert isinstance(peak, np.ndarray)
     out: Array = alpha * peak + (1.0 - alpha) * mean
     return out
 
@@ -122,7 +121,6 @@ def mixed_pool2d_backward(
     grad = np.asarray(grad_output, dtype=np.float64)
     args = (kernel_size, stride, padding)
     peak = max_pool2d(x, *args, 1, ceil_mode)
-    assert isinstance(peak, np.ndarray)
     mean = avg_pool2d(x, *args, ceil_mode)
     grad_input = alpha * max_pool2d_backward(grad, x, *args, 1, ceil_mode) + (
         1.0 - alpha

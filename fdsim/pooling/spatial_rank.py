@@ -6,6 +6,8 @@ would depend on the fill value."""
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 import numpy.typing as npt
 
@@ -40,6 +42,37 @@ def _median_tap(x: Array, g: Geometry) -> IntArray:
     value = np.sort(flat, axis=-1)[..., (flat.shape[-1] - 1) // 2]
     tap: IntArray = np.argmax(flat == value[..., None], axis=-1)
     return tap
+
+
+@overload
+def median_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    dilation: Size = ...,
+    return_indices: Literal[False] = ...,
+) -> Array: ...
+
+
+@overload
+def median_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    dilation: Size = ...,
+    *,
+    return_indices: Literal[True],
+) -> tuple[Array, IntArray]: ...
+
+
+@overload
+def median_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    dilation: Size = ...,
+    return_indices: bool = ...,
+) -> Array | tuple[Array, IntArray]: ...
 
 
 def median_pool2d(

@@ -4,6 +4,8 @@ its value; at test time the probability-weighted average ``Σa²/Σa`` is return
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 import numpy.typing as npt
 
@@ -43,6 +45,40 @@ def _sample_taps(view: Array, seed: int | np.random.Generator) -> IntArray:
     # The chosen tap is the first whose cumulative sum exceeds u, so zero cells are never drawn.
     tap = np.minimum((cdf <= u[..., None]).sum(axis=-1), flat.shape[-1] - 1)
     return np.where(total > 0, tap, 0).astype(np.int64)
+
+
+@overload
+def stochastic_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    training: bool = ...,
+    seed: int | np.random.Generator = ...,
+    return_indices: Literal[False] = ...,
+) -> Array: ...
+
+
+@overload
+def stochastic_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    training: bool = ...,
+    seed: int | np.random.Generator = ...,
+    *,
+    return_indices: Literal[True],
+) -> tuple[Array, IntArray]: ...
+
+
+@overload
+def stochastic_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: Size,
+    stride: Size | None = ...,
+    training: bool = ...,
+    seed: int | np.random.Generator = ...,
+    return_indices: bool = ...,
+) -> Array | tuple[Array, IntArray]: ...
 
 
 def stochastic_pool2d(

@@ -123,6 +123,28 @@ def windows(x: npt.NDArray[Any], g: Geometry, fill: float = 0.0) -> npt.NDArray[
     return view[..., : g.out_size[0], : g.out_size[1], :, :]
 
 
+def avg_divisor(
+    g: Geometry, count_include_pad: bool, divisor_override: int | None, op: str
+) -> Array:
+    """(OH, OW) divisors by PyTorch's rule (§5.3): pad cells count when ``count_include_pad``
+    but cells past ``L + p`` (the ceil-mode overhang) never do."""
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or int(divisor_override) != divisor_override:
+            raise ValueError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise ValueError(f"{op}: divisor_override must be non-zero, got 0")
+        return np.full(g.out_size, float(divisor_override))
+    counts = []
+    for a in (0, 1):
+        start = g.starts(a)
+        end_pad = np.minimum(start + g.kernel[a], g.in_size[a] + g.padding[a])
+        if count_include_pad:
+            counts.append(end_pad - start)
+        else:
+            counts.append(np.minimum(end_pad, g.in_size[a]) - np.maximum(start, 0))
+    return (counts[0][:, None] * counts[1][None, :]).astype(np.float64)
+
+
 def valid_mask(g: Geometry) -> npt.NDArray[np.bool_]:
     """(OH, OW, kH, kW) mask of the taps that fall inside the unpadded input."""
     rows = [(c >= 0) & (c < g.in_size[a]) for a, c in ((0, g.coords(0)), (1, g.coords(1)))]

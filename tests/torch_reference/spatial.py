@@ -28,12 +28,17 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import fdsim  # noqa: E402
-from fdsim.pooling import adaptive, spatial  # noqa: E402
+from fdsim.pooling import adaptive, spatial, spatial_lp  # noqa: E402
 
 # An fdsim installed elsewhere in the torch venv must not shadow this tree.
 assert Path(fdsim.__file__).resolve().is_relative_to(ROOT), fdsim.__file__
 
 OUT = ROOT / "tests" / "data" / "torch_spatial.npz"
+MODULES = {
+    "lp_pool2d": spatial_lp,
+    "adaptive_avg_pool2d": adaptive,
+    "adaptive_max_pool2d": adaptive,
+}
 
 # (op, input shape, input kind, kwargs); "distinct" inputs avoid ties so that gradients are
 # well defined, "ties" draws small integers to exercise the first-index rule.
@@ -239,7 +244,7 @@ def run_torch(op: str, x: np.ndarray, g_seed: int, kwargs: dict[str, Any]) -> di
 def run_fdsim(
     op: str, x: np.ndarray, grad: np.ndarray, kwargs: dict[str, Any]
 ) -> dict[str, np.ndarray]:
-    module = adaptive if op.startswith("adaptive") else spatial
+    module = MODULES.get(op, spatial)
     forward = getattr(module, op)
     backward = getattr(module, op + "_backward")
     result: dict[str, np.ndarray] = {}
