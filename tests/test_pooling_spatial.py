@@ -77,6 +77,12 @@ def test_bad_input_rank_and_divisor() -> None:
         sp.avg_pool2d(X, 2, divisor_override=0)
     with pytest.raises(ValueError, match=r"^max_pool2d_backward: grad_output must have shape"):
         sp.max_pool2d_backward(np.ones((1, 1, 3, 3)), X, 2)
+    with pytest.raises(ValueError, match=r"^min_pool2d_backward: grad_output must have shape"):
+        sp.min_pool2d_backward(np.ones((1, 1, 3, 3)), X, 2)
+    with pytest.raises(
+        ValueError, match=r"^max_pool2d_backward_from_indices: indices must lie in \[0, 9\)"
+    ):
+        sp.max_pool2d_backward_from_indices(np.ones((1, 1, 1, 1)), np.array([[[[9]]]]), X.shape)
 
 
 # --- max / min -----------------------------------------------------------------------------

@@ -136,7 +136,7 @@ def adaptive_max_pool2d_backward(
     out = _output_pair(output_size, x.shape, op)
     grad = check_grad(grad_output, (*x.shape[:2], *out), op)
     _, idx = _argmax_index(x, out)
-    return scatter_indices(grad, idx, x.shape)
+    return scatter_indices(grad, idx, x.shape, op)
 
 
 def _check_levels(levels: Sequence[int], mode: str, op: str) -> None:

@@ -34,6 +34,23 @@ def _argmax_windows(x: Array, g: Geometry) -> tuple[Array, IntArray]:
     return np.take_along_axis(flat, tap[..., None], axis=-1)[..., 0], tap
 
 
+def _argmax_backward(
+    op: str,
+    grad_output: npt.ArrayLike,
+    x: Array,
+    kernel_size: Size,
+    stride: Size | None,
+    padding: Size,
+    dilation: Size,
+    ceil_mode: bool,
+) -> Array:
+    """Route each output gradient to its window's first maximum of ``x``."""
+    g = geometry(op, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    grad = check_grad(grad_output, (*x.shape[:2], *g.out_size), op)
+    _, tap = _argmax_windows(x, g)
+    return scatter_indices(grad, flat_indices(g, tap), x.shape, op)
+
+
 @overload
 def max_pool2d(
     input: npt.ArrayLike,
@@ -101,10 +118,8 @@ def max_pool2d_backward(
     """Gradient of :func:`max_pool2d` wrt its input: each output gradient goes to its window's
     (first) maximum, accumulating where windows overlap."""
     x = check_input(input, "max_pool2d_backward")
-    g = geometry("max_pool2d_backward", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    grad = check_grad(grad_output, (*x.shape[:2], *g.out_size), "max_pool2d_backward")
-    _, tap = _argmax_windows(x, g)
-    return scatter_indices(grad, flat_indices(g, tap), x.shape)
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _argmax_backward("max_pool2d_backward", grad_output, x, *args)
 
 
 def max_pool2d_backward_from_indices(
@@ -118,7 +133,7 @@ def max_pool2d_backward_from_indices(
         raise ValueError(
             f"max_pool2d_backward_from_indices: input_shape must be 4-D, got {input_shape}"
         )
-    return scatter_indices(grad, idx, tuple(input_shape))
+    return scatter_indices(grad, idx, tuple(input_shape), "max_pool2d_backward_from_indices")
 
 
 @overload
@@ -186,7 +201,8 @@ def min_pool2d_backward(
 ) -> Array:
     """Gradient of :func:`min_pool2d` wrt its input: routed to each window's first minimum."""
     x = check_input(input, "min_pool2d_backward")
-    return max_pool2d_backward(grad_output, -x, kernel_size, stride, padding, dilation, ceil_mode)
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _argmax_backward("min_pool2d_backward", grad_output, -x, *args)
 
 
 def avg_pool2d(

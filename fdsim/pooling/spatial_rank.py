@@ -105,7 +105,7 @@ def median_pool2d_backward(
     x = check_input(input, op)
     g = geometry(op, x.shape, kernel_size, stride, 0, dilation)
     grad = check_grad(grad_output, (*x.shape[:2], *g.out_size), op)
-    return scatter_indices(grad, flat_indices(g, _median_tap(x, g)), x.shape)
+    return scatter_indices(grad, flat_indices(g, _median_tap(x, g)), x.shape, op)
 
 
 def _kmax_weights(x: Array, k: int, g: Geometry, op: str) -> Array:

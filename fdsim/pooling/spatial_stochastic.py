@@ -129,7 +129,7 @@ def stochastic_pool2d_backward(
             raise ValueError(
                 f"{op}: indices (from the forward's return_indices) are required in training"
             )
-        return scatter_indices(grad, np.asarray(indices, dtype=np.int64), x.shape)
+        return scatter_indices(grad, np.asarray(indices, dtype=np.int64), x.shape, op)
     view = windows(x, g)
     total = view.sum(axis=(-2, -1), keepdims=True)
     safe = np.where(total > 0, total, 1.0)

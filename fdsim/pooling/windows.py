@@ -1,6 +1,6 @@
 """Window geometry shared by the spatial pooling operators: argument checking, PyTorch's
-output-size rule, strided window views of a padded input, and the scatter of per-window
-gradients back onto the input plane.
+output-size and average-divisor rules, strided window views of a padded input, and the scatter
+of per-window gradients back onto the input plane.
 
 A window view has shape ``(N, C, OH, OW, kH, kW)``; window ``(i, j)`` tap ``(a, b)`` reads
 input cell ``(i·sH − pH + a·dH, j·sW − pW + b·dW)`` (pooling.md §1)."""
@@ -177,16 +177,18 @@ def flat_indices(g: Geometry, tap: IntArray) -> IntArray:
     return index
 
 
-def scatter_indices(grad_output: Array, indices: IntArray, input_shape: tuple[int, ...]) -> Array:
+def scatter_indices(
+    grad_output: Array, indices: IntArray, input_shape: tuple[int, ...], op: str
+) -> Array:
     """Add each output gradient to the flat plane index it came from (np.add.at accumulates
     repeated indices)."""
     n, c, h, w = input_shape
     if grad_output.shape != indices.shape or grad_output.shape[:2] != (n, c):
         raise ValueError(
-            f"grad_output shape {grad_output.shape} does not match indices {indices.shape}"
+            f"{op}: grad_output shape {grad_output.shape} does not match indices {indices.shape}"
         )
     if indices.size and (indices.min() < 0 or indices.max() >= h * w):
-        raise ValueError(f"indices must lie in [0, {h * w}), the input plane")
+        raise ValueError(f"{op}: indices must lie in [0, {h * w}), the input plane")
     out = np.zeros((n * c, h * w))
     rows = np.broadcast_to(np.arange(n * c)[:, None], (n * c, indices[0, 0].size))
     np.add.at(out, (rows, indices.reshape(n * c, -1)), grad_output.reshape(n * c, -1))
