@@ -44,7 +44,7 @@ class AsmRmseTable:
 
 def _true_max_pool(x: Array) -> Array:
     h, w = x.shape[-2] // 2, x.shape[-1] // 2
-    return x.reshape(*x.shape[:-2], h, 2, w, 2).max(axis=(-3, -1))
+    return np.asarray(x.reshape(*x.shape[:-2], h, 2, w, 2).max(axis=(-3, -1)), dtype=np.float64)
 
 
 def _kept(size: int, n: int, basis: str) -> int:
