@@ -23,7 +23,7 @@ H·W plane, as torch's ``return_indices``. torch has no such operator.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -102,6 +102,30 @@ def asm_lowpass2d_backward(
 ) -> Array:
     """Input gradient of :func:`asm_lowpass2d`: the same (self-adjoint) projection of g."""
     return asm_lowpass2d(grad_output, n_frequencies, basis, block_size)
+
+
+@overload
+def asm_max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: int | tuple[int, int] = ...,
+    *,
+    n_frequencies: int,
+    basis: Basis = ...,
+    block_size: int = ...,
+    return_indices: Literal[False] = ...,
+) -> Array: ...
+
+
+@overload
+def asm_max_pool2d(
+    input: npt.ArrayLike,
+    kernel_size: int | tuple[int, int] = ...,
+    *,
+    n_frequencies: int,
+    basis: Basis = ...,
+    block_size: int = ...,
+    return_indices: Literal[True],
+) -> tuple[Array, IndexArray]: ...
 
 
 def asm_max_pool2d(

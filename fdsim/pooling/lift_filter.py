@@ -4,8 +4,9 @@
 Shapes: ``v`` is (N, C, A, L) — the lifting axis is last, A is the other spatial axis (1 in 1-D).
 The depthwise conv (``weight1`` (C, K), ``bias1`` (C,)) is a cross-correlation along L with zero
 'same' padding (K odd, as torch ``Conv1d(padding=K//2)``); the 1×1 conv (``weight2`` (C, C),
-``bias2`` (C,)) mixes channels. ``tanh=False`` drops the final Tanh: seed 003 writes P without it,
-the TLP code (pooling.md §3.1) has it; the default follows the code.
+``bias2`` (C,)) mixes channels (seed 003's grouped 1×1 conv is a diagonal ``weight2``).
+``tanh=False`` drops the final Tanh: seed 003 writes P without it, the TLP code (pooling.md §3.1)
+has it; the default follows the code.
 """
 
 from __future__ import annotations
