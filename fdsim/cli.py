@@ -259,6 +259,7 @@ def _pooling(args: argparse.Namespace, session: _Session) -> int:
         seed=args.seed,
         train=not args.no_train,
         asm_trials=args.trials,
+        methods=None if args.methods is None else [m.strip() for m in args.methods.split(",")],
         on_progress=None if args.quiet else lambda line: print(line, flush=True),
     )
     stems = f"{workload_path.stem}-{hardware_path.stem}"

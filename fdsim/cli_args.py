@@ -105,9 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "workload", nargs="?", type=Path, help=f"default: {DEFAULT_TRAIN_WORKLOAD}"
     )
     _dataset_options(pooling, "training data, default digits; ")
-    pooling.add_argument(
-        "--epochs", type=int, default=10, help="training passes per method (10)"
-    )
+    pooling.add_argument("--epochs", type=int, default=10, help="training passes per method (10)")
     pooling.add_argument(
         "--no-train",
         action="store_true",
@@ -118,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1000,
         help="random images of seed 000's approximate max-pooling experiment (1000)",
+    )
+    pooling.add_argument(
+        "--methods",
+        help="comma-separated methods to compare (default: all of fdsim.pooling.catalogue)",
     )
     pooling.add_argument(
         "--seed", type=_seed, default=0, help="seed of images, shifts, trials, training (0)"

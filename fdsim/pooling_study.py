@@ -9,22 +9,22 @@ approximate max-pooling experiment and seed 004's low-pass question
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from fdsim.api import simulate
+from fdsim.api import require_bit_true, simulate
 from fdsim.errors import ConfigError
-from fdsim.nn.datasets import DatasetSource
+from fdsim.nn.datasets import DatasetSource, load_dataset
 from fdsim.operators.registry import pool_method_names
 from fdsim.pooling.catalogue import CATALOGUE, METRIC_IMAGES, CatalogueEntry
 from fdsim.pooling.experiments import (
-    AsmExperiment,
-    LowpassExperiment,
-    asm_max_pool_experiment,
-    lowpass_chain_experiment,
+    AsmRmseTable,
+    ChainTable,
+    asm_rmse_experiment,
+    spectral_chain_experiment,
 )
 from fdsim.pooling.metrics import (
     InformationKept,
@@ -78,8 +78,8 @@ class MethodComparison:
 @dataclass(frozen=True)
 class PoolingStudy:
     rows: tuple[MethodComparison, ...]
-    asm: AsmExperiment
-    lowpass: LowpassExperiment
+    asm: AsmRmseTable
+    chain: ChainTable
     settings: dict[str, Any]
 
 
@@ -95,25 +95,39 @@ def study_pooling(
     seed: int,
     train: bool = True,
     asm_trials: int = 1000,
+    methods: Sequence[str] | None = None,
     on_progress: Progress | None = None,
 ) -> PoolingStudy:
-    """Compare every catalogued pooling method (see the module docstring). ``epochs`` of
-    training per method on ``source`` (none when ``train`` is False); ``seed`` draws the test
-    images, the shifts, the experiments' trials and the training. Raises ``ConfigError`` for a
-    workload without a pool layer, or one the compiler refuses."""
+    """Compare the catalogued pooling methods (see the module docstring): all, or those named
+    in ``methods`` (in catalogue order). ``epochs`` of training per method on ``source`` (none
+    when ``train`` is False); ``seed`` draws the test images, the shifts, the experiments'
+    trials and the training. Raises ``ConfigError`` for an unknown method name, a workload
+    without a pool layer, or one the compiler refuses."""
+    entries = select_methods(methods)
     pools = [i for i, layer in enumerate(workload.layers) if isinstance(layer, PoolLayer)]
     if not pools:
         raise ConfigError(
             origin_or_placeholder(workload, "workload").path,
             "has no pool layer: nothing to compare",
         )
+    if train:  # refuse a data set or hardware training cannot use before measuring anything
+        require_bit_true(hardware, "training")
+        try:
+            load_dataset(source, workload.input, seed)
+        except ConfigError as error:
+            raise ConfigError(
+                error.file,
+                f"{error.message} (--no-train compares without training)",
+                line=error.line,
+                field=error.field,
+            ) from None
     say = on_progress or (lambda _message: None)
     images = natural_like_images(
         METRIC_IMAGES.count, METRIC_IMAGES.channels, METRIC_IMAGES.size, seed=seed
     )
     usable = set(pool_method_names())
     rows = []
-    for entry in CATALOGUE:
+    for entry in entries:
         say(f"{entry.name}: information kept and shift invariance")
         metrics = pooling_metrics(entry.pool, images, seed=seed)
         bound = information_kept(entry.pool, images, "least_squares")
@@ -131,9 +145,9 @@ def study_pooling(
                 note = "not trained (--no-train)"
         rows.append(MethodComparison(entry, metrics, bound, cost, accuracy, note))
     say(f"seed 000's experiment: {asm_trials} trials")
-    asm = asm_max_pool_experiment(trials=asm_trials, seed=seed)
+    asm = asm_rmse_experiment(asm_trials, seed)
     say("seed 004's question: a chain of spectral pools against one low-pass")
-    lowpass = lowpass_chain_experiment(seed=seed)
+    chain = spectral_chain_experiment(seed=seed)
     settings = {
         "hardware": hardware.name,
         "workload": workload.name,
@@ -143,9 +157,27 @@ def study_pooling(
         "seed": seed,
         "images": METRIC_IMAGES.describe(),
         "asm_trials": asm_trials,
-        "command": _command(hardware, workload, source, epochs, seed, train, asm_trials),
+        "methods": [entry.name for entry in entries],
+        "command": _command(hardware, workload, source, epochs, seed, train, asm_trials, methods),
     }
-    return PoolingStudy(tuple(rows), asm, lowpass, settings)
+    return PoolingStudy(tuple(rows), asm, chain, settings)
+
+
+def select_methods(names: Sequence[str] | None) -> tuple[CatalogueEntry, ...]:
+    """The catalogue entries named (all for None), in catalogue order; ``ConfigError`` on
+    ``--methods`` for an unknown or missing name."""
+    if names is None:
+        return CATALOGUE
+    known = [entry.name for entry in CATALOGUE]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise ConfigError(
+            "--methods",
+            f"unknown pooling method {unknown[0]!r}; expected some of: {', '.join(known)}"
+            if unknown
+            else "names no method",
+        )
+    return tuple(entry for entry in CATALOGUE if entry.name in names)
 
 
 def _command(
@@ -156,6 +188,7 @@ def _command(
     seed: int,
     train: bool,
     asm_trials: int,
+    methods: Sequence[str] | None,
 ) -> str:
     """The ``fdsim pooling`` command line that repeats this study (specs by their files)."""
     parts = [
@@ -167,6 +200,8 @@ def _command(
     if source.images_path is not None and source.labels_path is not None:
         parts += [f"--images {source.images_path}", f"--labels {source.labels_path}"]
     parts += [f"--epochs {epochs}" if train else "--no-train", f"--trials {asm_trials}"]
+    if methods is not None:
+        parts.append(f"--methods {','.join(methods)}")
     return " ".join([*parts, f"--seed {seed}"])
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from fdsim.pooling.asm import asm_max_pool2d
 from fdsim.pooling.lift import lift_down_pool2d
 from fdsim.pooling.spatial import avg_pool2d, max_pool2d, min_pool2d
@@ -73,8 +75,16 @@ def _selected(out: Array | tuple[Array, Array]) -> Array:
     return out[0] if isinstance(out, tuple) else out
 
 
+def _legall_predict(even: Array) -> Array:
+    return (even + np.roll(even, -1, axis=-1)) / 2  # P(e)[n] = (e[n] + e[n+1])/2, circular
+
+
+def _legall_update(detail: Array) -> Array:
+    return (np.roll(detail, 1, axis=-1) + detail) / 4  # U(d)[n] = (d[n−1] + d[n])/4
+
+
 def _lift(x: Array) -> Array:
-    return lift_down_pool2d(x)[0]  # the LL sub-band
+    return lift_down_pool2d(x, _legall_predict, _legall_update)[0]  # the LL sub-band
 
 
 CATALOGUE: tuple[CatalogueEntry, ...] = (
@@ -91,7 +101,9 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         lambda x: _selected(asm_max_pool2d(x, 2, n_frequencies=ASM_FREQUENCIES, basis="dft")),
         f"max at the argmax of a whole-map DFT reconstruction, n = {ASM_FREQUENCIES}",
     ),
-    CatalogueEntry("lift", "frequency", _lift, "LiftDownPool, LL sub-band, default P and U"),
+    CatalogueEntry(
+        "lift", "wavelet", _lift, "LiftDownPool LL band, LeGall 5/3 P and U (untrained)"
+    ),
     CatalogueEntry("max", "selection", lambda x: _selected(max_pool2d(x, 2)), "2×2, stride 2"),
     CatalogueEntry("min", "selection", lambda x: _selected(min_pool2d(x, 2)), "2×2, stride 2"),
     CatalogueEntry(
@@ -103,7 +115,9 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "lp", "mean", lambda x: lp_pool2d(x, 2.0, 2) / 2.0, "p = 2 as a power mean (÷ 2)"
     ),
     CatalogueEntry("gem", "mean", lambda x: gem_pool2d(x, 3.0, 2), "p = 3"),
-    CatalogueEntry("mixed", "mean", lambda x: mixed_pool2d(x, 2, alpha=0.5), "α = ½ (½ max + ½ mean)"),
+    CatalogueEntry(
+        "mixed", "mean", lambda x: mixed_pool2d(x, 2, alpha=0.5), "α = ½ (½ max + ½ mean)"
+    ),
     CatalogueEntry("soft", "mean", lambda x: soft_pool2d(x, 2), "SoftPool, 2×2"),
     CatalogueEntry("stochastic", "mean", _stochastic, "test-time probability weighting"),
     CatalogueEntry(

@@ -14,17 +14,19 @@ matplotlib.use("Agg")  # files only; never a window
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from fdsim.pooling.experiments import AsmRmseTable, ChainTable
 from fdsim.pooling_study import PoolingStudy, comparison_table
-from fdsim.report.pooling_figures import asm_rmse_figure
+from fdsim.report.pooling_figures import asm_rmse_figure, chain_error_figure
 
 POOLING_FILES = (
     "report.md",
     "pooling.csv",
     "asm_rmse.csv",
-    "lowpass.csv",
+    "chain.csv",
     "tradeoff.png",
     "accelerator.png",
     "asm_rmse.png",
+    "chain.png",
     "summary.json",
 )
 """What :func:`write_pooling_report` writes, in the order the CLI names them."""
@@ -34,24 +36,48 @@ def write_pooling_report(study: PoolingStudy, directory: Path) -> None:
     """Every file of :data:`POOLING_FILES` into ``directory``."""
     table = comparison_table(study)
     table.to_csv(directory / "pooling.csv", index=False)
-    asm = study.asm.table()
+    asm = asm_frame(study.asm)
     asm.to_csv(directory / "asm_rmse.csv", index=False)
-    lowpass = study.lowpass.table()
-    lowpass.to_csv(directory / "lowpass.csv", index=False)
+    chain = chain_frame(study.chain)
+    chain.to_csv(directory / "chain.csv", index=False)
     _tradeoff_figure(table, directory / "tradeoff.png")
     _accelerator_figure(table, directory / "accelerator.png")
-    figure = asm_rmse_figure(study.asm)
-    figure.savefig(directory / "asm_rmse.png", dpi=120)
-    plt.close(figure)
+    for figure, name in (
+        (asm_rmse_figure(study.asm), "asm_rmse.png"),
+        (chain_error_figure(study.chain), "chain.png"),
+    ):
+        figure.savefig(directory / name, dpi=120)
+        plt.close(figure)
     write_json(
         directory / "summary.json",
         {
             "settings": study.settings,
-            "methods": table.to_dict(orient="records"),
-            "lowpass_answer": study.lowpass.answer,
+            "methods": table.astype(object).where(table.notna(), None).to_dict(orient="records"),
+            "chain_answer": study.chain.answer,
         },
     )
-    (directory / "report.md").write_text(_markdown(study, table, asm, lowpass), encoding="utf-8")
+    (directory / "report.md").write_text(_markdown(study, table, asm, chain), encoding="utf-8")
+
+
+def asm_frame(table: AsmRmseTable) -> pd.DataFrame:
+    """Seed 000's curve as a table: per n, the coefficients kept, mean RMSE and miss rate of
+    the DCT and the DFT masks."""
+    return pd.DataFrame(
+        {
+            "n": table.n,
+            "kept_dct": table.kept_dct,
+            "rmse_dct": table.rmse_dct,
+            "miss_dct": table.miss_dct,
+            "kept_dft": table.kept_dft,
+            "rmse_dft": table.rmse_dft,
+            "miss_dft": table.miss_dft,
+        }
+    )
+
+
+def chain_frame(table: ChainTable) -> pd.DataFrame:
+    """Seed 004's experiment as a table, one row per input kind and nonlinearity."""
+    return pd.DataFrame([vars(row) for row in table.rows])
 
 
 def _tradeoff_figure(table: pd.DataFrame, path: Path) -> None:
@@ -116,7 +142,7 @@ def _number(value: object, spec: str, scale: float = 1.0) -> str:
 
 
 def _markdown(
-    study: PoolingStudy, table: pd.DataFrame, asm: pd.DataFrame, lowpass: pd.DataFrame
+    study: PoolingStudy, table: pd.DataFrame, asm: pd.DataFrame, chain: pd.DataFrame
 ) -> str:
     s = study.settings
     images = s["images"]
@@ -136,8 +162,13 @@ def _markdown(
         "",
         "On the accelerator (workload methods only): one training step of the workload with "
         "every pool layer set to the method — a spatial method in the spectral domain runs "
-        "as an iFFT → pool → FFT round trip — and the hold-out accuracy after "
-        f"{s['epochs']} epochs on {s['dataset']} (seed {s['seed']}).",
+        "as an iFFT → pool → FFT round trip — and "
+        + (
+            f"the hold-out accuracy after {s['epochs']} epochs on {s['dataset']} "
+            f"(seed {s['seed']})."
+            if s["epochs"]
+            else "no training (--no-train)."
+        ),
         "",
         "| method | family | kept | LS error | equivariance | consistency | GAP change "
         "| cycles | energy (µJ) | pool layers (µJ) | bit-true acc. | float64 acc. | note |",
@@ -161,13 +192,26 @@ def _markdown(
         "",
         "## Is a chain of spectral pools just one input low-pass? (seed 004)",
         "",
-        study.lowpass.answer,
+        f"Chains {' → '.join(str(n) for n in (study.chain.input_size, *study.chain.sizes))} of "
+        "spectral pools on white-noise and 1/f images, with a nonlinearity between the pools "
+        "or none, against one spectral pool of the input to the final size: "
+        "*error_vs_single* = ‖chain(x) − S(x)‖/‖chain(x)‖; *error_vs_lowpassed_input* = "
+        "‖chain(x) − chain(LP x)‖/‖chain(x)‖, LP discarding the input frequencies the final "
+        "size cannot hold; *unexplained_energy* = 1 − R² of the best gain and offset of S(x).",
         "",
-        _markdown_table(lowpass),
+        f"**Answer:** {study.chain.answer}",
+        "",
+        "![chain errors](chain.png)",
+        "",
+        _markdown_table(chain),
         "",
         "## Approximate max pooling from low frequencies (seed 000)",
         "",
-        study.asm.description,
+        f"{study.asm.n_trials} random 8×8 images uniform in [−1, 1], 2×2 max pooling; the "
+        "local-maximum mask comes from a reconstruction with the first n spatial frequencies "
+        "(DCT: α + β ≤ n, the seed's rule; DFT: circular |k| + |l| ≤ n) and is applied to the "
+        "true values. RMSE of the 4×4 output against true max pooling, averaged over the "
+        "images; *miss* is the share of windows whose chosen pixel is not the maximum.",
         "",
         "![RMSE against the number of spatial frequencies](asm_rmse.png)",
         "",
