@@ -112,10 +112,10 @@ def test_critical_stalls_of_the_golden_forward(golden_files: tuple[Path, Path]) 
 
 
 def test_golden_spatial_equivalent_and_per_image_totals(golden_files: tuple[Path, Path]) -> None:
-    """Forward only, batch 1, 1001 cycles at 1 GHz (tests/test_golden.py). conv1: 1 → 2 channels, 3×3 kernel, 8×8
-    output maps: 1 · 2 · 9 · 64 = 1152 MACs; fc1: 2 · 8 · 8 = 128 inputs × 2 outputs = 256
-    MACs; 2 ops per MAC: 2 · 1408 = 2816 ops, so 2816 / 1001 ns = 2.8132 GOPS; 1 / 1001 ns
-    images/s.
+    """Forward only, batch 1, 1001 cycles at 1 GHz (tests/test_golden.py). conv1: 1 → 2
+    channels, 3×3 kernel, 8×8 output maps: 1 · 2 · 9 · 64 = 1152 MACs; fc1: 2 · 8 · 8 = 128
+    inputs × 2 outputs = 256 MACs; 2 ops per MAC: 2 · 1408 = 2816 ops, so 2816 / 1001 ns =
+    2.8132 GOPS; 1 / 1001 ns images/s.
     The whole step adds conv1 bwd_weight (1152) and fc1 bwd_data and bwd_weight (2 · 256),
     the first layer having no bwd_data: 2 · (2 · 1152 + 3 · 256) = 6144 ops."""
     forward = run(*golden_files, frozenset({Phase.FORWARD})).summary
