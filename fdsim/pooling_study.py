@@ -37,7 +37,7 @@ from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.origin import origin_or_placeholder
 from fdsim.spec.override import override
 from fdsim.spec.workload import PoolLayer, Workload
-from fdsim.training import Arithmetic, train_workload
+from fdsim.training import Arithmetic, command_inputs, train_workload
 
 
 @dataclass(frozen=True)
@@ -191,14 +191,7 @@ def _command(
     methods: Sequence[str] | None,
 ) -> str:
     """The ``fdsim pooling`` command line that repeats this study (specs by their files)."""
-    parts = [
-        "fdsim pooling",
-        origin_or_placeholder(hardware, "hardware").path,
-        origin_or_placeholder(workload, "workload").path,
-        f"--dataset {source.name.value}",
-    ]
-    if source.images_path is not None and source.labels_path is not None:
-        parts += [f"--images {source.images_path}", f"--labels {source.labels_path}"]
+    parts = command_inputs("pooling", hardware, workload, source)
     parts += [f"--epochs {epochs}" if train else "--no-train", f"--trials {asm_trials}"]
     if methods is not None:
         parts.append(f"--methods {','.join(methods)}")

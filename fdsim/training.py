@@ -190,15 +190,25 @@ def _command(
     reference: bool,
 ) -> str:
     """The ``fdsim train`` command line that repeats this run (its specs by their files)."""
+    parts = command_inputs("train", hardware, workload, source)
+    parts += [f"--epochs {epochs}", f"--seed {seed}"]
+    if not reference:
+        parts.append("--no-reference")
+    return " ".join(parts)
+
+
+def command_inputs(
+    command: str, hardware: HardwareSpec, workload: Workload, source: DatasetSource
+) -> list[str]:
+    """``fdsim COMMAND HARDWARE WORKLOAD --dataset …`` as words: the start of a command line
+    that repeats a run on data (specs named by their files, ``<hardware>``/``<workload>``
+    for specs built in Python)."""
     parts = [
-        "fdsim train",
+        f"fdsim {command}",
         origin_or_placeholder(hardware, "hardware").path,
         origin_or_placeholder(workload, "workload").path,
         f"--dataset {source.name.value}",
     ]
     if source.images_path is not None and source.labels_path is not None:
         parts += [f"--images {source.images_path}", f"--labels {source.labels_path}"]
-    parts += [f"--epochs {epochs}", f"--seed {seed}"]
-    if not reference:
-        parts.append("--no-reference")
-    return " ".join(parts)
+    return parts

@@ -28,23 +28,11 @@ from typing import Literal, overload
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.pooling.args import as_maps, as_pair
+
 Array = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
 Basis = Literal["dct", "dft"]
-
-
-def _pair(value: int | tuple[int, int], name: str, op: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or min(int(v) for v in pair) < 1:
-        raise ValueError(f"{op}: {name} must be positive, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _maps(x: npt.ArrayLike, op: str) -> Array:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim not in (3, 4):
-        raise ValueError(f"{op}: input must be 3-D (C,H,W) or 4-D (N,C,H,W), got shape {arr.shape}")
-    return arr
 
 
 def dct_matrix(size: int) -> Array:
@@ -70,7 +58,7 @@ def asm_lowpass2d(
     It is an orthogonal projection, so its backward is itself (:func:`asm_lowpass2d_backward`).
     """
     return _lowpass(
-        _maps(input, "asm_lowpass2d"), n_frequencies, basis, block_size, "asm_lowpass2d"
+        as_maps("asm_lowpass2d", input), n_frequencies, basis, block_size, "asm_lowpass2d"
     )
 
 
@@ -141,8 +129,8 @@ def asm_max_pool2d(
     the ``n_frequencies`` reconstruction (module doc). With ``return_indices`` also the flat
     H·W positions chosen (what :func:`asm_max_pool2d_backward` needs)."""
     op = "asm_max_pool2d"
-    x = _maps(input, op)
-    kh, kw = _pair(kernel_size, "kernel_size", op)
+    x = as_maps(op, input)
+    kh, kw = as_pair(op, "kernel_size", kernel_size, minimum=1)
     if kh > x.shape[-2] or kw > x.shape[-1]:
         raise ValueError(f"{op}: kernel_size {(kh, kw)} exceeds the input size {x.shape[-2:]}")
     approx = _lowpass(x, n_frequencies, basis, block_size, op)
@@ -160,11 +148,11 @@ def asm_max_pool2d_backward(
     in the input), so each output gradient goes to its chosen position ``indices`` (flat in the
     H×W ``input_size`` plane); every other input gets 0."""
     op = "asm_max_pool2d_backward"
-    g = _maps(grad_output, op)
+    g = as_maps(op, grad_output)
     idx = np.asarray(indices, dtype=np.int64)
     if idx.shape != g.shape:
         raise ValueError(f"{op}: indices shape {idx.shape} differs from grad_output {g.shape}")
-    h, w = _pair(input_size, "input_size", op)
+    h, w = as_pair(op, "input_size", input_size, minimum=1)
     batch = int(np.prod(g.shape[:-2]))
     grad = np.zeros((batch, h * w))
     # Windows do not overlap, but add (not assign) so the rule stays right if they ever do.

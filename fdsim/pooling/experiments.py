@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fdsim.pooling.asm import asm_max_pool2d
+from fdsim.pooling.metrics_images import natural_like_images
 from fdsim.pooling.spectral import spectral_pool2d, spectral_upsample2d
 
 Array = npt.NDArray[np.float64]
@@ -128,13 +129,10 @@ class ChainTable:
 
 
 def pink_noise_images(count: int, size: int, rng: np.random.Generator) -> Array:
-    """Natural-image-like maps: white noise shaped to a 1/f amplitude spectrum (DC kept at the
-    lowest nonzero frequency's weight), normalised to zero mean and unit variance per map."""
-    k = np.fft.fftfreq(size)
-    radius = np.sqrt(k[:, None] ** 2 + k[None, :] ** 2)
-    radius[0, 0] = 1.0 / size
-    white = rng.standard_normal((count, 1, size, size))
-    maps = np.fft.ifft2(np.fft.fft2(white) / radius).real
+    """Natural-image-like maps (:func:`~fdsim.pooling.metrics_images.natural_like_images`, a
+    1/f amplitude spectrum), normalised to zero mean and unit variance per map, so that a
+    nonlinearity between pools acts on both signs."""
+    maps = natural_like_images(count, 1, size, seed=rng)
     maps -= maps.mean(axis=(-2, -1), keepdims=True)
     return np.asarray(maps / maps.std(axis=(-2, -1), keepdims=True), dtype=np.float64)
 

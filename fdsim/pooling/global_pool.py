@@ -26,7 +26,7 @@ from typing import Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from fdsim.pooling.upsample_args import Array, as_nchw
+from fdsim.pooling.args import Array, as_nchw
 
 Index = npt.NDArray[np.int64]
 COVARIANCE_METHODS = ("eig", "newton_schulz")

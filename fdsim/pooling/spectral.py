@@ -19,26 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from fdsim.nn.crop import NyquistMode, nyquist_weight
+from fdsim.pooling.args import as_maps, as_pair
 
 Array = npt.NDArray[np.float64]
 ComplexArray = npt.NDArray[np.complex128]
-
-
-def _size2(value: int | tuple[int, int], name: str, op: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair, got {value!r}")
-    for v in pair:
-        if int(v) < 1:
-            raise ValueError(f"{op}: {name} must be positive, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _maps(x: npt.ArrayLike, op: str) -> Array:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim not in (3, 4):
-        raise ValueError(f"{op}: input must be 3-D (C,H,W) or 4-D (N,C,H,W), got shape {arr.shape}")
-    return arr
 
 
 def _mode(nyquist: NyquistMode | str, op: str) -> NyquistMode:
@@ -99,8 +83,8 @@ def spectral_pool2d(
     only matters for an even output length smaller than the input length.
     """
     op = "spectral_pool2d"
-    x = _maps(input, op)
-    h, w = _size2(output_size, "output_size", op)
+    x = as_maps(op, input)
+    h, w = as_pair(op, "output_size", output_size, minimum=1)
     m, n = x.shape[-2:]
     _check_down((h, w), (m, n), op, "output_size")
     weight = nyquist_weight(_mode(nyquist, op))
@@ -118,8 +102,8 @@ def spectral_pool2d_backward(
     """Input gradient ``Sᵀg`` of :func:`spectral_pool2d` (exact adjoint), given the gradient of
     the H×W output and the M×N ``input_size`` (only the map size is saved from the forward)."""
     op = "spectral_pool2d_backward"
-    g = _maps(grad_output, op)
-    m, n = _size2(input_size, "input_size", op)
+    g = as_maps(op, grad_output)
+    m, n = as_pair(op, "input_size", input_size, minimum=1)
     _check_down(g.shape[-2:], (m, n), op, "grad_output size")
     weight = nyquist_weight(_mode(nyquist, op))
     spec = np.fft.fft2(g)
@@ -137,8 +121,8 @@ def spectral_upsample2d(
     ``spectral_pool2d(spectral_upsample2d(y)) == y`` (an even size scales the Nyquist bin by
     2w², pooling.md §2.2). torch has no such operator."""
     op = "spectral_upsample2d"
-    y = _maps(input, op)
-    m, n = _size2(output_size, "output_size", op)
+    y = as_maps(op, input)
+    m, n = as_pair(op, "output_size", output_size, minimum=1)
     h, w = y.shape[-2:]
     if h > m or w > n:
         raise ValueError(f"{op}: output_size {(m, n)} is smaller than the input size {(h, w)}")
@@ -154,8 +138,8 @@ def spectral_upsample2d_backward(
 ) -> Array:
     """Input gradient of :func:`spectral_upsample2d`: ``(MN/HW)·spectral_pool2d(g)``."""
     op = "spectral_upsample2d_backward"
-    g = _maps(grad_output, op)
-    h, w = _size2(input_size, "input_size", op)
+    g = as_maps(op, grad_output)
+    h, w = as_pair(op, "input_size", input_size, minimum=1)
     m, n = g.shape[-2:]
     _check_down((h, w), (m, n), op, "input_size")
     scale = (m * n) / (h * w)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from fdsim.pooling.upsample_args import Array, IntPair, as_nchw, as_pair
+from fdsim.pooling.args import Array, IntPair, as_nchw, as_pair
 
 _OP = "conv_transpose2d"
 

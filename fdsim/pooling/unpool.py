@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fdsim.pooling.upsample_args import Array, IntPair, as_nchw, as_pair
+from fdsim.pooling.args import Array, IntPair, as_nchw, as_pair
 
 
 def _output_hw(

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from fdsim.pooling.upsample_args import Array, as_nchw
+from fdsim.pooling.args import Array, as_nchw
 from fdsim.pooling.upsample_weights import axis_matrix
 
 MODES = ("nearest", "nearest-exact", "bilinear", "bicubic", "lanczos", "bed_of_nails")

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fdsim.pooling import args
+
 Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Pair = tuple[int, int]
@@ -21,15 +23,7 @@ Size = int | tuple[int, int]
 
 def as_pair(value: Size, name: str, op: str) -> Pair:
     """``value`` (int or pair of ints) as a pair; ValueError naming ``name`` otherwise."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    if (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
-    ):
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return args.as_pair(op, name, value)
 
 
 def check_input(x: npt.ArrayLike, op: str) -> Array:

@@ -1,7 +1,6 @@
-"""Argument checks shared by the up-sampling, unpooling, transposed-convolution and global-pooling
-operators: the int-or-pair normalisation torch applies to ``kernel_size``/``stride``/… and the
-input-rank check, each raising a one-line :class:`ValueError` that names the operator and the
-argument."""
+"""Argument checks shared by the pooling library's operators: the int-or-pair normalisation torch
+applies to ``kernel_size``/``stride``/… and the input-rank checks, each raising a one-line
+:class:`ValueError` that names the operator and the argument."""
 
 from __future__ import annotations
 
@@ -14,8 +13,11 @@ Array = npt.NDArray[np.float64]
 IntPair = int | tuple[int, int]
 
 
-def as_pair(op: str, name: str, value: IntPair | list[int], *, minimum: int) -> tuple[int, int]:
-    """``value`` as an (h, w) pair of ints ≥ ``minimum`` (an int applies to both axes, as torch)."""
+def as_pair(
+    op: str, name: str, value: IntPair | list[int], *, minimum: int | None = None
+) -> tuple[int, int]:
+    """``value`` as an (h, w) pair of ints, each ≥ ``minimum`` when one is given (an int
+    applies to both axes, as torch)."""
     if isinstance(value, bool):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if isinstance(value, int | np.integer):
@@ -26,7 +28,7 @@ def as_pair(op: str, name: str, value: IntPair | list[int], *, minimum: int) -> 
         pair = (int(value[0]), int(value[1]))
     else:
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
+    if minimum is not None and min(pair) < minimum:
         bound = "positive" if minimum == 1 else f"at least {minimum}"
         shown = pair[0] if pair[0] == pair[1] else pair
         raise ValueError(f"{op}: {name} must be {bound}, got {shown}")
@@ -38,4 +40,12 @@ def as_nchw(op: str, name: str, array: npt.ArrayLike) -> Array:
     out: npt.NDArray[Any] = np.asarray(array, dtype=np.float64)
     if out.ndim != 4:
         raise ValueError(f"{op}: {name} must be 4-D (N, C, H, W), got shape {out.shape}")
+    return out
+
+
+def as_maps(op: str, array: npt.ArrayLike) -> Array:
+    """``array`` as float64 maps, (C, H, W) or (N, C, H, W)."""
+    out: npt.NDArray[Any] = np.asarray(array, dtype=np.float64)
+    if out.ndim not in (3, 4):
+        raise ValueError(f"{op}: input must be 3-D (C,H,W) or 4-D (N,C,H,W), got shape {out.shape}")
     return out
