@@ -159,6 +159,8 @@ def test_the_numerics_layers_import_only_what_is_below_them() -> None:
     }
     # The float maths: never the compiler, the simulator, nn.fixed or the graph.
     assert packages["fdsim.nn"] == {"fdsim.errors", "fdsim.spec"}
+    # The pooling library: numpy and scipy, and the Nyquist conventions of the float kernels.
+    assert packages["fdsim.pooling"] == {"fdsim.nn"}
 
 
 def test_the_graph_sits_between_the_kernels_and_its_readers() -> None:
