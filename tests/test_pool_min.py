@@ -76,6 +76,6 @@ def test_an_unknown_method_names_the_registered_ones() -> None:
     with pytest.raises(ConfigError) as error:
         fdsim.simulate(hardware, _lenet_pool("fractional"))
     assert str(error.value).endswith(
-        "layers[2].method: unknown pooling method 'fractional'; expected one of: average, max, "
-        "median, min, mixed, spectral"
+        "layers[2].method: unknown pooling method 'fractional'; expected one of: average, kmax, "
+        "max, median, min, mixed, spectral"
     )

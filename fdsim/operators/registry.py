@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 
 from fdsim.geometry import PoolWindows
 from fdsim.operators.pool_average import AvgPool
+from fdsim.operators.pool_kmax import KmaxPool
 from fdsim.operators.pool_max import MaxPool
 from fdsim.operators.pool_median import MedianPool
 from fdsim.operators.pool_min import MinPool
@@ -20,6 +21,7 @@ method runs on maps: in the spectral domain by an iFFT → pool → FFT round tr
 
 SPATIAL_POOLS: Mapping[str, Callable[[PoolWindows], SpatialPool]] = {
     "average": AvgPool,
+    "kmax": KmaxPool,
     "max": MaxPool,
     "median": MedianPool,
     "min": MinPool,

@@ -1,6 +1,7 @@
 """Bit-true spatial elementwise ops and pooling for the hybrid path (iFFT → op → FFT) and for
-feature vectors (polynomial activations, selecting pools — max, min, median — and average
-pooling, their backward passes), and the kernel-support projection of weight gradients.
+feature vectors (polynomial activations, selecting pools — max, min, median —, the mean of
+the k largest, average and mixed pooling, their backward passes), and the kernel-support
+projection of weight gradients.
 
 Each output value is rounded at most once (fused :func:`~fdsim.nn.fixed.linear_combination`);
 a selecting pool is exact; a window's sum is exact before its one rounding.
@@ -171,6 +172,56 @@ def mixed_pool_backward_fixed(
     return linear_combination(
         [(power_of_two(-1), selected), (scale, spread)], g.layout, counter, site
     )
+
+
+def top_pool_fixed(
+    x: FixedTensor,
+    windows: PoolWindows,
+    select: Select,
+    coefficient_fmt: QFormat,
+    counter: OverflowCounter,
+    site: OverflowSite,
+) -> FixedTensor:
+    """The mean of the k elements ``select`` picks in each window (it returns their indices
+    on a last axis of length k): the exact sum times ``1/k``, one rounding to ``x``'s
+    layout."""
+    values = x.parts[0]
+    out = np.zeros((*values.shape[:-2], windows.out_size, windows.out_size), dtype=np.int64)
+    k = 0
+    for r, c, block in _window_blocks(values, windows):
+        flat = block.reshape(*block.shape[:-2], -1)
+        picked = select(flat)
+        k = picked.shape[-1]
+        out[..., r, c] = np.take_along_axis(flat, picked, axis=-1).sum(axis=-1)
+    summed = FixedTensor(out, _widened(x.fmt, int(k - 1).bit_length()), x.exponent)
+    scale = _reciprocal(k, coefficient_fmt, counter, site)
+    return linear_combination([(scale, summed)], x.layout, counter, site)
+
+
+def top_pool_backward_fixed(
+    g: FixedTensor,
+    x: FixedTensor,
+    windows: PoolWindows,
+    select: Select,
+    coefficient_fmt: QFormat,
+    counter: OverflowCounter,
+    site: OverflowSite,
+) -> FixedTensor:
+    """The adjoint of :func:`top_pool_fixed`: ``1/k`` of each window's gradient to each of
+    its k picked inputs; exact sums, one rounding to ``g``'s layout."""
+    values, grads = x.parts[0], g.parts[0]
+    dx = np.zeros(values.shape, dtype=np.int64)
+    lead = tuple(np.indices(values.shape[:-2])[..., None])  # broadcast over the k picks
+    k = 0
+    for r, c, block in _window_blocks(values, windows):
+        picked = select(block.reshape(*block.shape[:-2], -1))
+        k = picked.shape[-1]
+        rows, cols = np.divmod(picked, block.shape[-1])
+        where = (*lead, windows.starts[r] + rows, windows.starts[c] + cols)
+        np.add.at(dx, where, grads[..., r, c, None])
+    summed = FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent)
+    scale = _reciprocal(k, coefficient_fmt, counter, site)
+    return linear_combination([(scale, summed)], g.layout, counter, site)
 
 
 def _window_sums(x: FixedTensor, windows: PoolWindows) -> tuple[FixedTensor, int]:
