@@ -62,7 +62,7 @@ def test_bit_true_forward_and_backward_are_within_half_an_lsb() -> None:
     lsb = 2.0**-fraction_bits
     x = FixedTensor((X / lsb).astype(np.int64), fmt)
     g = FixedTensor((G / lsb).astype(np.int64), fmt)
-    select = MaxPool(POOL.windows).select
+    select = MaxPool(POOL.windows).picks
     weights = QFormat(total_bits=16, fraction_bits=15)
     counter = OverflowCounter()
     y = mixed_pool_fixed(x, POOL.windows, select, weights, counter, SITE)

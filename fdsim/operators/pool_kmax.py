@@ -10,35 +10,25 @@ the second, one add and a shift (×½); backward, routing only."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from fdsim.counts import Arith, ArithKey
 from fdsim.nn.fixed.datapath import Datapath
 from fdsim.nn.fixed.spatial import top_pool_backward_fixed, top_pool_fixed
 from fdsim.nn.fixed.tensor import FixedTensor
-from fdsim.operators.base import Array, FixedGrads, FloatGrads, StashNeed, Widths
-from fdsim.operators.spatial_pool import SpatialPool, pool_float
+from fdsim.operators.base import Array, FixedGrads, StashNeed
+from fdsim.operators.spatial_pool import PickingPool
 from fdsim.vocabulary import Phase
-
-if TYPE_CHECKING:
-    from fdsim.schedule.ops import StreamOp
 
 K = 2
 
 
 @dataclass(frozen=True)
-class KmaxPool(SpatialPool):
+class KmaxPool(PickingPool):
     """Spatial k-max pooling, k = 2."""
-
-    @property
-    def affine(self) -> bool:
-        return False
 
     @property
     def k(self) -> int:
@@ -54,38 +44,9 @@ class KmaxPool(SpatialPool):
         return StashNeed(1) if self.windows.largest_window > 1 else StashNeed()
 
     def reductions(self) -> int:
-        # the largest takes w − 1 compares, the second w − 2 more, then one add per window
-        compares = super().reductions()
-        windows = self.windows.out_size**2
-        return 2 * compares - windows + windows * (self.k - 1)
-
-    def arith(self, op: StreamOp, widths: Widths) -> Counter[ArithKey]:
-        if op.kind is self.forward_kind:
-            return Counter({(Arith.ADD, widths.spatial_bits): self.maps(op) * self.reductions()})
-        return Counter()  # the backward routes halves: shifts, no arithmetic
-
-    def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
-        def mean_of_picks(block: Array) -> Array:
-            flat = block.reshape(*block.shape[:-2], -1)
-            picked = np.take_along_axis(flat, self.picks(flat), axis=-1)
-            return np.asarray(picked.mean(axis=-1), dtype=np.float64)
-
-        return pool_float(x, self.windows, mean_of_picks)
-
-    def backward_float(
-        self, name: str, params: Mapping[str, Array], x: Array, g: Array, input_grad: bool
-    ) -> tuple[Array | None, FloatGrads]:
-        if not input_grad:
-            return None, {}
-        dx = np.zeros(x.shape)
-        lead = tuple(np.indices(x.shape[:-2])[..., None])
-        windows = self.windows
-        for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-            for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-                block = x[..., r0:r1, c0:c1]
-                rows, cols = np.divmod(self.picks(block.reshape(*block.shape[:-2], -1)), c1 - c0)
-                np.add.at(dx, (*lead, r0 + rows, c0 + cols), g[..., r, c, None] / self.k)
-        return dx, {}
+        # w − 1 compares find the largest; for k = 2, w − 2 more the second and one add joins
+        # them: 2·(w − 1) per window, k times the max's
+        return self.k * super().reductions()
 
     def forward_fixed(
         self, path: Datapath, name: str, params: Mapping[str, FixedTensor], x: FixedTensor

@@ -74,7 +74,7 @@ class MixedPool(SpatialPool):
         self, path: Datapath, name: str, params: Mapping[str, FixedTensor], x: FixedTensor
     ) -> FixedTensor:
         site = path.site("activations", name, Phase.FORWARD, "mixed_pool")
-        select = MaxPool(self.windows).select
+        select = MaxPool(self.windows).picks
         return mixed_pool_fixed(x, self.windows, select, path.numerics.weights, path.counter, site)
 
     def backward_fixed(
@@ -89,7 +89,7 @@ class MixedPool(SpatialPool):
         if not input_grad:
             return None, {}
         site = path.site("gradients", name, Phase.BACKWARD_DATA, "mixed_pool")
-        select = MaxPool(self.windows).select
+        select = MaxPool(self.windows).picks
         dx = mixed_pool_backward_fixed(
             g, x, self.windows, select, path.numerics.weights, path.counter, site
         )

@@ -73,12 +73,51 @@ def argmax_bits(window: int) -> int:
     return (window - 1).bit_length()
 
 
-class SelectingPool(SpatialPool):
+class PickingPool(SpatialPool):
+    """A pool that keeps the mean of the k inputs :meth:`picks` names in each window (one for
+    max, min and median; the two largest for k-max): not affine; its backward sends ``1/k``
+    of each window's gradient to each picked input."""
+
+    @abstractmethod
+    def picks(self, flat: Array) -> npt.NDArray[np.int64]:
+        """For windows flattened row-major on the last axis, the indices of the kept
+        elements, on a new last axis."""
+
+    @property
+    def affine(self) -> bool:
+        return False
+
+    def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
+        def mean_of_picks(block: Array) -> Array:
+            flat = block.reshape(*block.shape[:-2], -1)
+            picked = np.take_along_axis(flat, self.picks(flat), axis=-1)
+            return np.asarray(picked.mean(axis=-1), dtype=np.float64)
+
+        return pool_float(x, self.windows, mean_of_picks)
+
+    def backward_float(
+        self, name: str, params: Mapping[str, Array], x: Array, g: Array, input_grad: bool
+    ) -> tuple[Array | None, FloatGrads]:
+        if not input_grad:
+            return None, {}
+        dx = np.zeros(x.shape)
+        lead = tuple(np.indices(x.shape[:-2])[..., None])  # broadcast over the k picks
+        windows = self.windows
+        for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
+            for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
+                block = x[..., r0:r1, c0:c1]
+                picked = self.picks(block.reshape(*block.shape[:-2], -1))
+                rows, cols = np.divmod(picked, c1 - c0)
+                share = g[..., r, c, None] / picked.shape[-1]
+                np.add.at(dx, (*lead, r0 + rows, c0 + cols), share)
+        return dx, {}
+
+
+class SelectingPool(PickingPool):
     """A pool that keeps one input per window (max, min, median), the one :meth:`select`
-    picks: not affine; its backward routes each gradient to the picked input, named by the
-    index the forward stashes (⌈log₂ window⌉ bits per output). A subclass gives
-    :meth:`select`, its name for event sites and, if it compares more than once per element,
-    its forward cost."""
+    picks; its backward routes each gradient to it, named by the index the forward stashes
+    (⌈log₂ window⌉ bits per output). A subclass gives :meth:`select`, its name for event
+    sites and, if it compares more than once per element, its forward cost."""
 
     primitive: ClassVar[str]
     """The name the bit-true datapath's overflow events carry (``max_pool``, …)."""
@@ -87,40 +126,17 @@ class SelectingPool(SpatialPool):
     def select(self, flat: Array) -> npt.NDArray[np.int64]:
         """For windows flattened row-major on the last axis, the index of the kept element."""
 
-    @property
-    def affine(self) -> bool:
-        return False
+    def picks(self, flat: Array) -> npt.NDArray[np.int64]:
+        return self.select(flat)[..., None]
 
     def stash(self, activation_bits: int) -> StashNeed:
         bits = argmax_bits(self.windows.largest_window)
         return StashNeed(bits, on_output=True) if bits else NO_STASH
 
-    def forward_float(self, name: str, params: Mapping[str, Array], x: Array) -> Array:
-        def kept(block: Array) -> Array:
-            flat = block.reshape(*block.shape[:-2], -1)
-            return np.take_along_axis(flat, self.select(flat)[..., None], axis=-1)[..., 0]
-
-        return pool_float(x, self.windows, kept)
-
-    def backward_float(
-        self, name: str, params: Mapping[str, Array], x: Array, g: Array, input_grad: bool
-    ) -> tuple[Array | None, FloatGrads]:
-        if not input_grad:
-            return None, {}
-        dx = np.zeros(x.shape)
-        lead = np.indices(x.shape[:-2])
-        windows = self.windows
-        for r, (r0, r1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-            for c, (c0, c1) in enumerate(zip(windows.starts, windows.stops, strict=True)):
-                block = x[..., r0:r1, c0:c1]
-                rows, cols = np.divmod(self.select(block.reshape(*block.shape[:-2], -1)), c1 - c0)
-                dx[(*lead, r0 + rows, c0 + cols)] += g[..., r, c]
-        return dx, {}
-
     def forward_fixed(
         self, path: Datapath, name: str, params: Mapping[str, FixedTensor], x: FixedTensor
     ) -> FixedTensor:
-        return selection_pool_fixed(x, self.windows, self.select)
+        return selection_pool_fixed(x, self.windows, self.picks)
 
     def backward_fixed(
         self,
@@ -134,7 +150,7 @@ class SelectingPool(SpatialPool):
         if not input_grad:
             return None, {}
         site = path.site("gradients", name, Phase.BACKWARD_DATA, self.primitive)
-        dx = selection_pool_backward_fixed(g, x, self.windows, self.select, path.counter, site)
+        dx = selection_pool_backward_fixed(g, x, self.windows, self.picks, path.counter, site)
         return dx, {}
 
 

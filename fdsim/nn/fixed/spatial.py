@@ -54,23 +54,16 @@ def polynomial_backward_fixed(
 
 
 Select = Callable[[npt.NDArray[Any]], npt.NDArray[np.int64]]
-"""A selecting pool's choice: for windows flattened row-major on the last axis, the index of the
-element each keeps (max pooling: the first maximum)."""
+"""A picking pool's choice: for windows flattened row-major on the last axis, the indices of
+the k elements each keeps, on a new last axis (max pooling: k = 1, the first maximum)."""
 
 
 def selection_pool_fixed(x: FixedTensor, windows: PoolWindows, select: Select) -> FixedTensor:
-    """The element ``select`` picks in each window (a selection: exact, same layout) of real
-    spatial values."""
+    """The element ``select`` picks (k = 1) in each window: a selection, exact, same layout,
+    of real spatial values."""
     if x.is_complex:
         raise ValueError("a selecting pool needs real spatial values, got a complex tensor")
-    values = x.parts[0]
-    out = np.empty((*values.shape[:-2], windows.out_size, windows.out_size), dtype=np.int64)
-    for r, c, block in _window_blocks(values, windows):
-        picked = select(block.reshape(*block.shape[:-2], -1))
-        out[..., r, c] = np.take_along_axis(
-            block.reshape(*block.shape[:-2], -1), picked[..., None], axis=-1
-        )[..., 0]
-    return FixedTensor(out, x.fmt, x.exponent)
+    return _picked_sums(x, windows, select)[0]
 
 
 def selection_pool_backward_fixed(
@@ -83,20 +76,40 @@ def selection_pool_backward_fixed(
 ) -> FixedTensor:
     """Each window's gradient to the input ``select`` picks; overlapping windows add exactly
     and the sum is fitted to ``g``'s format."""
-    routed = _routed(g, x, windows, select)
+    routed, _ = _routed(g, x, windows, select)
     return linear_combination([(power_of_two(0), routed)], g.layout, counter, site)
 
 
-def _routed(g: FixedTensor, x: FixedTensor, windows: PoolWindows, select: Select) -> FixedTensor:
-    """Each window's gradient at the input ``select`` picks, summed exactly where windows
-    overlap (in a word wide enough)."""
+def _picked_sums(x: FixedTensor, windows: PoolWindows, select: Select) -> tuple[FixedTensor, int]:
+    """The exact sum of the k elements ``select`` picks in each window (in a word wide
+    enough; for k = 1 the picked value in ``x``'s format), and k."""
+    values = x.parts[0]
+    out = np.zeros((*values.shape[:-2], windows.out_size, windows.out_size), dtype=np.int64)
+    k = 1
+    for r, c, block in _window_blocks(values, windows):
+        flat = block.reshape(*block.shape[:-2], -1)
+        picked = select(flat)
+        k = picked.shape[-1]
+        out[..., r, c] = np.take_along_axis(flat, picked, axis=-1).sum(axis=-1)
+    return FixedTensor(out, _widened(x.fmt, int(k - 1).bit_length()), x.exponent), k
+
+
+def _routed(
+    g: FixedTensor, x: FixedTensor, windows: PoolWindows, select: Select
+) -> tuple[FixedTensor, int]:
+    """Each window's gradient at each of the k inputs ``select`` picks, summed exactly where
+    windows overlap (in a word wide enough), and k."""
     values, grads = x.parts[0], g.parts[0]
     dx = np.zeros(values.shape, dtype=np.int64)
-    lead = np.indices(values.shape[:-2])
+    lead = tuple(np.indices(values.shape[:-2])[..., None])  # broadcast over the k picks
+    k = 1
     for r, c, block in _window_blocks(values, windows):
-        rows, cols = np.divmod(select(block.reshape(*block.shape[:-2], -1)), block.shape[-1])
-        np.add.at(dx, (*lead, windows.starts[r] + rows, windows.starts[c] + cols), grads[..., r, c])
-    return FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent)
+        picked = select(block.reshape(*block.shape[:-2], -1))
+        k = picked.shape[-1]
+        rows, cols = np.divmod(picked, block.shape[-1])
+        where = (*lead, windows.starts[r] + rows, windows.starts[c] + cols)
+        np.add.at(dx, where, grads[..., r, c, None])
+    return FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent), k
 
 
 def _window_blocks(
@@ -166,7 +179,7 @@ def mixed_pool_backward_fixed(
     """The adjoint of :func:`mixed_pool_fixed`: ½ of each window's gradient to its selected
     input plus ``1/(2·area)`` of it to every input; exact sums, one rounding to ``g``'s
     layout."""
-    selected = _routed(g, x, windows, select)
+    selected, _ = _routed(g, x, windows, select)
     spread, area = _spread_sums(g, windows)
     scale = _reciprocal(2 * area, coefficient_fmt, counter, site)
     return linear_combination(
@@ -182,18 +195,9 @@ def top_pool_fixed(
     counter: OverflowCounter,
     site: OverflowSite,
 ) -> FixedTensor:
-    """The mean of the k elements ``select`` picks in each window (it returns their indices
-    on a last axis of length k): the exact sum times ``1/k``, one rounding to ``x``'s
-    layout."""
-    values = x.parts[0]
-    out = np.zeros((*values.shape[:-2], windows.out_size, windows.out_size), dtype=np.int64)
-    k = 0
-    for r, c, block in _window_blocks(values, windows):
-        flat = block.reshape(*block.shape[:-2], -1)
-        picked = select(flat)
-        k = picked.shape[-1]
-        out[..., r, c] = np.take_along_axis(flat, picked, axis=-1).sum(axis=-1)
-    summed = FixedTensor(out, _widened(x.fmt, int(k - 1).bit_length()), x.exponent)
+    """The mean of the k elements ``select`` picks in each window: the exact sum times
+    ``1/k``, one rounding to ``x``'s layout."""
+    summed, k = _picked_sums(x, windows, select)
     scale = _reciprocal(k, coefficient_fmt, counter, site)
     return linear_combination([(scale, summed)], x.layout, counter, site)
 
@@ -209,19 +213,9 @@ def top_pool_backward_fixed(
 ) -> FixedTensor:
     """The adjoint of :func:`top_pool_fixed`: ``1/k`` of each window's gradient to each of
     its k picked inputs; exact sums, one rounding to ``g``'s layout."""
-    values, grads = x.parts[0], g.parts[0]
-    dx = np.zeros(values.shape, dtype=np.int64)
-    lead = tuple(np.indices(values.shape[:-2])[..., None])  # broadcast over the k picks
-    k = 0
-    for r, c, block in _window_blocks(values, windows):
-        picked = select(block.reshape(*block.shape[:-2], -1))
-        k = picked.shape[-1]
-        rows, cols = np.divmod(picked, block.shape[-1])
-        where = (*lead, windows.starts[r] + rows, windows.starts[c] + cols)
-        np.add.at(dx, where, grads[..., r, c, None])
-    summed = FixedTensor(dx, _widened(g.fmt, _overlap_bits(windows)), g.exponent)
+    routed, k = _routed(g, x, windows, select)
     scale = _reciprocal(k, coefficient_fmt, counter, site)
-    return linear_combination([(scale, summed)], g.layout, counter, site)
+    return linear_combination([(scale, routed)], g.layout, counter, site)
 
 
 def _window_sums(x: FixedTensor, windows: PoolWindows) -> tuple[FixedTensor, int]:

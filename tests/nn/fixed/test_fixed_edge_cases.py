@@ -66,7 +66,7 @@ def test_max_pooling_rejects_spectra() -> None:
     )
     windows = PoolWindows.sliding(2, 2, 2)
     with pytest.raises(ValueError, match="a selecting pool needs real spatial values"):
-        selection_pool_fixed(spectra, windows, MaxPool(windows).select)
+        selection_pool_fixed(spectra, windows, MaxPool(windows).picks)
 
 
 def test_projection_onto_the_whole_grid_is_exact_even_when_truncating() -> None:

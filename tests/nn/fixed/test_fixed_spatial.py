@@ -48,7 +48,7 @@ from fdsim.nn.sinc import dirichlet_matrix
 from fdsim.operators.pool_max import MaxPool
 from fdsim.spec.numerics import QFormat
 
-FIRST_MAX = MaxPool(PoolWindows.sliding(1, 1, 1)).select
+FIRST_MAX = MaxPool(PoolWindows.sliding(1, 1, 1)).picks
 
 SITE = OverflowSite("activations", "spatial")
 EXAMPLES = settings(max_examples=1000, deadline=None, derandomize=True)
