@@ -18,7 +18,7 @@ import pandas as pd
 from fdsim.api import require_bit_true, simulate
 from fdsim.errors import ConfigError
 from fdsim.nn.datasets import DatasetSource, load_dataset
-from fdsim.operators.registry import pool_method_names
+from fdsim.operators.registry import SPECTRAL_POOL_METHOD, pool_method_names
 from fdsim.pooling.catalogue import CATALOGUE, METRIC_IMAGES, CatalogueEntry
 from fdsim.pooling.experiments import (
     AsmRmseTable,
@@ -38,6 +38,7 @@ from fdsim.spec.origin import origin_or_placeholder
 from fdsim.spec.override import override
 from fdsim.spec.workload import PoolLayer, Workload
 from fdsim.training import Arithmetic, command_inputs, train_workload
+from fdsim.vocabulary import Domain
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,8 @@ def _with_pools(workload: Workload, pools: list[int], method: str) -> Workload:
     layer outside the spectral domain as it is (spectral pooling runs only there)."""
     changes: dict[str, object] = {}
     for index in pools:
-        if method != "spectral" or workload.domain_of(workload.layers[index]).value == "spectral":
+        spectral = workload.domain_of(workload.layers[index]) is Domain.SPECTRAL
+        if method != SPECTRAL_POOL_METHOD or spectral:
             changes[f"layers[{index}].method"] = method
     return override(workload, changes)
 

@@ -65,16 +65,6 @@ def _spectral(x: Array) -> Array:
     return spectral_pool2d(x, (x.shape[-2] // 2, x.shape[-1] // 2))
 
 
-def _stochastic(x: Array) -> Array:
-    out = stochastic_pool2d(x, 2, training=False)
-    assert not isinstance(out, tuple)
-    return out
-
-
-def _selected(out: Array | tuple[Array, Array]) -> Array:
-    return out[0] if isinstance(out, tuple) else out
-
-
 def _legall_predict(even: Array) -> Array:
     return (even + np.roll(even, -1, axis=-1)) / 2  # P(e)[n] = (e[n] + e[n+1])/2, circular
 
@@ -92,23 +82,21 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry(
         "asm_dct",
         "frequency",
-        lambda x: _selected(asm_max_pool2d(x, 2, n_frequencies=ASM_FREQUENCIES, basis="dct")),
+        lambda x: asm_max_pool2d(x, 2, n_frequencies=ASM_FREQUENCIES, basis="dct"),
         f"max at the argmax of an 8×8-block DCT reconstruction, n = {ASM_FREQUENCIES}",
     ),
     CatalogueEntry(
         "asm_dft",
         "frequency",
-        lambda x: _selected(asm_max_pool2d(x, 2, n_frequencies=ASM_FREQUENCIES, basis="dft")),
+        lambda x: asm_max_pool2d(x, 2, n_frequencies=ASM_FREQUENCIES, basis="dft"),
         f"max at the argmax of a whole-map DFT reconstruction, n = {ASM_FREQUENCIES}",
     ),
     CatalogueEntry(
         "lift", "wavelet", _lift, "LiftDownPool LL band, LeGall 5/3 P and U (untrained)"
     ),
-    CatalogueEntry("max", "selection", lambda x: _selected(max_pool2d(x, 2)), "2×2, stride 2"),
-    CatalogueEntry("min", "selection", lambda x: _selected(min_pool2d(x, 2)), "2×2, stride 2"),
-    CatalogueEntry(
-        "median", "selection", lambda x: _selected(median_pool2d(x, 2)), "2×2, lower median"
-    ),
+    CatalogueEntry("max", "selection", lambda x: max_pool2d(x, 2), "2×2, stride 2"),
+    CatalogueEntry("min", "selection", lambda x: min_pool2d(x, 2), "2×2, stride 2"),
+    CatalogueEntry("median", "selection", lambda x: median_pool2d(x, 2), "2×2, lower median"),
     CatalogueEntry("kmax", "selection", lambda x: kmax_pool2d(x, 2, 2), "mean of the 2 largest"),
     CatalogueEntry("average", "mean", lambda x: avg_pool2d(x, 2), "2×2, stride 2"),
     CatalogueEntry(
@@ -119,7 +107,12 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "mixed", "mean", lambda x: mixed_pool2d(x, 2, alpha=0.5), "α = ½ (½ max + ½ mean)"
     ),
     CatalogueEntry("soft", "mean", lambda x: soft_pool2d(x, 2), "SoftPool, 2×2"),
-    CatalogueEntry("stochastic", "mean", _stochastic, "test-time probability weighting"),
+    CatalogueEntry(
+        "stochastic",
+        "mean",
+        lambda x: stochastic_pool2d(x, 2, training=False),
+        "test-time probability weighting",
+    ),
     CatalogueEntry(
         "lip",
         "mean",
