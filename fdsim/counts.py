@@ -49,10 +49,9 @@ class CriticalCause(StrEnum):
 
 class AreaPart(StrEnum):
     """Hardware with area and leakage that executes no ops of its own: the SRAM buffers (all of
-    them: the ``sram`` rows of ``layers.csv``) and the spatial baseline's systolic array."""
+    them: the ``sram`` rows of ``layers.csv``)."""
 
     SRAM = "sram"
-    SYSTOLIC_ARRAY = "systolic_array"
 
 
 Part = Unit | AreaPart

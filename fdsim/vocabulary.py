@@ -41,6 +41,7 @@ class Unit(StrEnum):
     CROP = "crop"
     ACTIVATION = "activation"
     UPDATE = "update"
+    SYSTOLIC_ARRAY = "systolic_array"  # the spatial baseline's MAC array (spec field of that name)
 
 
 class Buffer(StrEnum):
@@ -80,6 +81,7 @@ class OpKind(StrEnum):
     CMAC = "cmac"
     SELF_CONV = "self_conv"  # spectral self-convolution (x² term of an activation, or its backward)
     GEMM = "gemm"  # real matrix product (FC, and both of its backward products)
+    SYSTOLIC = "systolic"  # a real matrix product on the systolic array (spatial conv, FC)
     PROJECT = "project"  # sinc projection of a weight gradient onto the k×k kernel support
     FOLD = "fold"  # strided convolution: sum aliased spectral blocks
     UNFOLD = "unfold"  # fold backward: replicate each bin to its aliases

@@ -71,7 +71,7 @@ def unit_areas(hardware: HardwareSpec, table: EnergyTable) -> list[UnitArea]:
         pe = arithmetic_area_um2(mult, numerics.weights.total_bits) + arithmetic_area_um2(
             add, numerics.accumulators.total_bits
         )
-        out.append(_logic(AreaPart.SYSTOLIC_ARRAY, array.rows * array.cols * pe, table))
+        out.append(_logic(Unit.SYSTOLIC_ARRAY, array.rows * array.cols * pe, table))
     sram_bytes = sum_sram_bytes(hardware)
     out.append(
         UnitArea(

@@ -38,8 +38,8 @@ class ForwardCache(Generic[T]):
 
 def initial_param_values(model: Network, seed: int) -> dict[str, npt.NDArray[np.generic]]:
     """Float64 initial parameters: conv kernels k×k ~ N(0, 2/fan_in) (He) as their spectra on
-    the layer's grid, FC weights ~ N(0, 2/fan_in), biases 0. One generator seeded by ``seed``
-    draws the parameters in model order."""
+    the layer's grid, spatial kernels and FC weights ~ N(0, 2/fan_in), biases 0. One generator
+    seeded by ``seed`` draws the parameters in model order."""
     rng = np.random.default_rng(seed)
     values: dict[str, npt.NDArray[np.generic]] = {}
     for spec in model.params:
@@ -48,7 +48,7 @@ def initial_param_values(model: Network, seed: int) -> dict[str, npt.NDArray[np.
             out, channels = spec.shape[0], spec.shape[1]
             kernels = scale * rng.standard_normal((out, channels, spec.kernel, spec.kernel))
             values[spec.name] = kernel_spectrum(kernels, spec.grid)
-        elif spec.role is ParamRole.FC_WEIGHT:
+        elif spec.role in (ParamRole.FC_WEIGHT, ParamRole.SPATIAL_CONV_WEIGHT):
             values[spec.name] = scale * rng.standard_normal(spec.shape)
         else:
             values[spec.name] = np.zeros(spec.shape)

@@ -11,7 +11,8 @@ Between primitives a tensor is spatial maps or spectra on a grid G (:class:`Rep`
   at offset p (linear, zero-padded semantics); fold; the output is a spectrum on G/s whose
   top-left ``(n + 2p − k)/s + 1`` maps are kept by the next iFFT. A spectral kernel larger than
   its grid wraps around; its trainable support is then the whole grid (kernel ``min(k, G)``).
-  A spatial-domain conv (the systolic baseline) is an error: it is not modelled.
+  **conv, spatial** — iFFT if spectral; zero-padded strided cross-correlation on the maps
+  (output side ``(n + 2p − k) // s + 1``), an im2col GEMM on the matrix unit.
 * **pool** — ``spectral``: centred crop to the output size (spectral domain only); any other
   registered method (:data:`fdsim.operators.registry.SPATIAL_POOLS`) runs on maps, over
   ``kernel``/``stride`` windows, or adaptive windows for ``output_size``, of the maps it reads.
@@ -25,9 +26,10 @@ Between primitives a tensor is spatial maps or spectra on a grid G (:class:`Rep`
   next power of two, so maps come back interpolated to that size.
 
 Parameters (:class:`ParamSpec`): conv weights are spectral half-spectra of k×k kernels on the
-layer's grid (``"<layer>.weight"``), FC layers have a real ``"<layer>.weight"`` ``(out, in)``
-and ``"<layer>.bias"``. The graph is hardware-independent; which units and transform sizes
-the hardware must have is the compiler's check.
+layer's grid (``"<layer>.weight"``; a spatial conv's are the real kernels), FC layers have
+a real ``"<layer>.weight"`` ``(out, in)`` and ``"<layer>.bias"``. The graph is
+hardware-independent; which units and transform sizes the hardware must have is the
+compiler's check.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from fdsim.operators.loss import SoftmaxCrossEntropy
 from fdsim.operators.polynomial import Polynomial
 from fdsim.operators.registry import SPATIAL_POOLS, SPECTRAL_POOL_METHOD, pool_method_names
 from fdsim.operators.relu import Relu
+from fdsim.operators.spatial_conv import SpatialConv
 from fdsim.operators.spectral_affine import SpectralAffine
 from fdsim.operators.spectral_conv import SpectralConv
 from fdsim.operators.spectral_crop import Crop
@@ -70,6 +73,7 @@ class LayerKind(StrEnum):
 
 class ParamRole(StrEnum):
     CONV_WEIGHT = "conv_weight"  # (out, in, G, G//2+1) complex spectra of k×k kernels
+    SPATIAL_CONV_WEIGHT = "spatial_conv_weight"  # (out, in, k, k) real kernels
     FC_WEIGHT = "fc_weight"  # (out, in) real
     FC_BIAS = "fc_bias"  # (out,) real
 
@@ -192,12 +196,8 @@ class _Walk:
 
     def conv(self, index: int, layer: ConvLayer, domain: Domain) -> None:
         if domain is Domain.SPATIAL:
-            raise SpecFieldError(
-                "workload",
-                ("layers", index, "domain") if layer.domain is not None else ("domain",),
-                f"layer {layer.name}: spatial-domain convolution (the systolic baseline) is not "
-                "modelled yet; use spectral or hybrid",
-            )
+            self.spatial_conv(index, layer)
+            return
         if domain is Domain.SPECTRAL:
             self.to_spectral(self.rep.grid or next_power_of_two(self.rep.size))
             size_out = self.rep.grid // layer.stride
@@ -233,6 +233,24 @@ class _Walk:
             self.add(Fold(layer.stride), Rep(layer.out_channels, size_out, grid_out))
         else:
             self.add(SpectralConv(weight, kernel), Rep(layer.out_channels, size_out, grid_out))
+
+    def spatial_conv(self, index: int, layer: ConvLayer) -> None:
+        """Zero-padded strided cross-correlation on maps (an im2col GEMM on the matrix unit)."""
+        self.to_spatial()
+        padded = self.rep.size + 2 * layer.padding
+        if layer.kernel > padded:
+            raise _error(
+                index, "kernel", f"larger than the padded input map ({padded}), got {layer.kernel}"
+            )
+        size_out = (padded - layer.kernel) // layer.stride + 1
+        weight = f"{layer.name}.weight"
+        channels = self.rep.channels
+        shape = (layer.out_channels, channels, layer.kernel, layer.kernel)
+        fan_in = channels * layer.kernel**2
+        role = ParamRole.SPATIAL_CONV_WEIGHT
+        self.params.append(ParamSpec(weight, layer.name, role, shape, fan_in, layer.kernel))
+        op = SpatialConv(weight, layer.kernel, layer.stride, layer.padding)
+        self.add(op, Rep(layer.out_channels, size_out))
 
     def pool(self, index: int, layer: PoolLayer, domain: Domain) -> None:
         method = layer.method

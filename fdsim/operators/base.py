@@ -62,6 +62,10 @@ class Primitive(ABC):
     units: ClassVar[tuple[Unit, ...]] = ()
     """Hardware units the operator runs on; the compiler refuses hardware without them."""
 
+    matrix: ClassVar[bool] = False
+    """Whether the operator is a real matrix product, run on the hardware's matrix unit: the
+    systolic array if it has one, else the CMAC lanes (``fdsim.schedule.lower.matrix_unit``)."""
+
     @property
     def affine(self) -> bool:
         """Whether the operator is an affine map of its input."""

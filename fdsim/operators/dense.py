@@ -1,4 +1,4 @@
-"""A fully connected layer on the CMAC array (as a real matrix product): ``y = flat(x)·Wᵀ + b``
+"""A fully connected layer on the matrix unit (a real matrix product): ``y = flat(x)·Wᵀ + b``
 on maps flattened in C order, its data gradient ``g·W`` and parameter gradients."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fdsim.nn.fixed.dense import (
 )
 from fdsim.nn.fixed.tensor import FixedTensor, requantize_tensor
 from fdsim.operators.base import Array, FixedGrads, FloatGrads, Primitive
-from fdsim.vocabulary import Phase, Unit
+from fdsim.vocabulary import Phase
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Dense(Primitive):
     bias: str
     in_shape: tuple[int, int, int]
 
-    units: ClassVar[tuple[Unit, ...]] = (Unit.CMAC,)
+    matrix: ClassVar[bool] = True
 
     @property
     def params(self) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 They are independent of the simulator's unit models, so "simulated cycles ≥ bound" is a real
 check: each unit runs one op at a time, so a layer's phase cannot take fewer cycles than any
 one unit's share of its work at peak rate, nor than its DRAM bytes at full bandwidth. Work per
-phase: fwd/bwd_data/bwd_weight complex MACs (every lane busy), GEMM real MACs, sinc-projection
+phase: fwd/bwd_data/bwd_weight complex MACs (every lane busy), GEMM real MACs (on the CMAC
+lanes or on every PE of the systolic array), sinc-projection
 MACs (``sinc_projection_macs``), transform samples, streamed elements (the larger of in and
 out: a zero-pad or replication writes more than it reads), update values.
 """
@@ -19,6 +20,7 @@ from fdsim.schedule.ops import (
     FftOp,
     GemmOp,
     LayerBound,
+    OpKind,
     ProjectOp,
     Schedule,
     StreamOp,
@@ -48,6 +50,10 @@ def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]
                 assert cmac is not None
                 macs = op.maps * sinc_projection_macs(op.points, op.kernel)
                 unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
+            case GemmOp() if op.kind is OpKind.SYSTOLIC:
+                array = hardware.systolic_array
+                assert array is not None
+                unit_work[op.unit] += Fraction(op.real_macs, array.rows * array.cols)
             case GemmOp():
                 cmac = hardware.cmac
                 assert cmac is not None

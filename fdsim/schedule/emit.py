@@ -66,6 +66,8 @@ class Emitter:
         self.buffering = buffering_factors(hardware)
         self.out_buffer = Buffer.OUTPUTS if Buffer.OUTPUTS in self.capacity else Buffer.ACTIVATIONS
         self.program = ProgramBuilder(self.out_buffer)
+        # real matrix products (FC, spatial conv) run on the systolic array if there is one
+        self.matrix_kind = OpKind.SYSTOLIC if hardware.systolic_array else OpKind.GEMM
         self.plan_keys: list[tuple[int, Phase]] = []
         self._plan_ids: dict[tuple[int, Phase], int] = {}
         self.mappings: dict[int, list[str]] = {}

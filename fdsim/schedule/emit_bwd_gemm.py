@@ -1,12 +1,16 @@
-"""An FC step backwards: its fused activations' backward as a map step of its own, then two
-GEMMs on the CMAC lanes.
+"""A GEMM step (FC or spatial conv, ``StepPlan.gemm``) backwards: its fused activations'
+backward as a map step of its own, then two GEMMs on the matrix unit. Per image, ``rows``
+output positions; the reduction runs over input units (FC features; conv channels × k² taps).
 
-* bwd_data   ``∂x[b, i] = Σ_o g[b, o]·W[o, i]``: tiled like the forward with the roles of the
-  feature axes swapped (input-feature tiles of the weights, all output features reduced at once).
-* bwd_weight ``∂W[o, i] = Σ_b g[b, o]·x[b, i]`` and the bias gradient ``∂β[o] = Σ_b g[b, o]``
-  (one more input column of ones): output × input feature tiles of the gradient stay in the
-  gradients buffer while the image tiles stream through; x is re-read from DRAM (stash).
-  Between image tiles the partial sums are spilled at the partial-sum width and read back.
+* bwd_data   ``∂x[b, i] = Σ_o g[b, o]·W[o, i]`` (a conv's im2col columns, summed back onto
+  the maps by col2im): tiled like the forward with the roles of the feature axes swapped
+  (input-unit tiles of the weights, all outputs reduced at once).
+* bwd_weight ``∂W[o, i] = Σ_b g[b, o]·x[b, i]`` (summed over positions too) and the FC bias
+  gradient ``∂β[o] = Σ_b g[b, o]`` (one more input column of ones): output × input-unit tiles
+  of the gradient stay in the gradients buffer while the image tiles stream through; x is
+  re-read from DRAM (stash). Between image tiles the partial sums are spilled at the
+  partial-sum width and read back. On the systolic array the product is oriented output
+  features × reduction × columns (a GEMM of one row would leave the array's rows idle).
 """
 
 from __future__ import annotations
@@ -15,21 +19,20 @@ from math import isqrt
 
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.links import GRADIENT_IO, Link
-from fdsim.schedule.lower import StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, Phase, Tensor
+from fdsim.schedule.lower import GemmGeometry, StepPlan
+from fdsim.schedule.ops import Allocation, Buffer, OpKind, Phase, Tensor
 from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.tiling import largest_fitting, split
 
 
 def emit_gemm_backward(emitter: Emitter, plan: StepPlan, *, data: bool, weight: bool) -> list[int]:
     """Emit the step's backward; returns the ops that store the weight gradient."""
-    rep_in = plan.rep_in
-    f_in = rep_in.channels * rep_in.size * rep_in.size
-    f_out = plan.rep_head.channels
+    geometry = plan.gemm
+    assert geometry is not None
     if plan.tails:
-        _tails(emitter, plan, f_out)
-    data_stores = _data(emitter, plan, f_in, f_out) if data else []
-    weight_stores = _weight(emitter, plan, f_in, f_out) if weight else []
+        _tails(emitter, plan, geometry.out_elements)
+    data_stores = _data(emitter, plan, geometry) if data else []
+    weight_stores = _weight(emitter, plan, geometry) if weight else []
     emitter.program.end_step_on(data_stores)
     return weight_stores
 
@@ -55,13 +58,19 @@ def _tails(emitter: Emitter, plan: StepPlan, f_out: int) -> None:
     emitter.program.end_step()
 
 
-def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
+def _data(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[int]:
     layer = emitter.plan(plan.head_layer, Phase.BACKWARD_DATA)
     name = emitter.names[plan.head_layer]
     gb, wb = emitter.bytes.gradient, emitter.bytes.weight
+    rows, f_out, taps, unit_elements = (
+        geometry.rows,
+        geometry.outputs,
+        geometry.taps,
+        geometry.unit_elements,
+    )
     fi_tile = largest_fitting(
-        f_in,
-        {Buffer.WEIGHTS: f_out * wb},
+        geometry.units,
+        {Buffer.WEIGHTS: f_out * taps * wb},
         emitter.capacity,
         emitter.buffering,
         layer=name,
@@ -69,35 +78,36 @@ def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
     )
     images = largest_fitting(
         emitter.batch,
-        emitter.per_item(f_out * gb, fi_tile * gb, Buffer.GRADIENTS),
+        emitter.per_item(rows * f_out * gb, fi_tile * unit_elements * gb, Buffer.GRADIENTS),
         emitter.capacity,
         emitter.buffering,
         layer=name,
         what="image's gradient",
     )
-    fi_tiles, image_tiles = split(f_in, fi_tile), split(emitter.batch, images)
+    fi_tiles, image_tiles = split(geometry.units, fi_tile), split(emitter.batch, images)
     resident = len(fi_tiles) == 1
     emitter.record_reductions(layer, (f_out,))
     emitter.note(
         layer,
-        f"gemm g·W: {len(image_tiles)} image tiles of ≤{images} × {len(fi_tiles)} "
-        f"input-feature tiles of ≤{fi_tile}; weights "
+        f"{emitter.matrix_kind.value} g·W: {len(image_tiles)} image tiles of ≤{images} × "
+        f"{len(fi_tiles)} input-{'channel' if taps > 1 else 'feature'} tiles of ≤{fi_tile}; "
+        "weights "
         f"{'loaded once' if resident else 'streamed per image tile'}",
     )
     program = emitter.program
     out = emitter.out_buffer
     first_op = program.mark()
-    w_load, w_bytes = -1, f_out * f_in * wb
+    w_load, w_bytes = -1, f_out * geometry.reduction * wb
     if resident:
         w_load = program.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
     for i_pos, (_i0, nim) in enumerate(image_tiles):
-        g_bytes = nim * f_out * gb
+        g_bytes = nim * rows * f_out * gb
         g_load = program.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
         program.flush()
         for f_pos, (_f0, nfi) in enumerate(fi_tiles):
             release: tuple[Allocation, ...] = ()
             if not resident:
-                w_bytes = nfi * f_out * wb
+                w_bytes = nfi * taps * f_out * wb
                 w_load = program.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
                 release += ((Buffer.WEIGHTS, w_bytes),)
                 program.flush()
@@ -105,37 +115,41 @@ def _data(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
                 release += ((Buffer.WEIGHTS, w_bytes),)
             if f_pos == len(fi_tiles) - 1:
                 release += ((Buffer.GRADIENTS, g_bytes),)
-            out_alloc: Allocation = (out, nim * nfi * gb)
+            dx = nim * nfi * unit_elements
+            out_alloc: Allocation = (out, dx * gb)
             gemm = program.gemm(
                 layer,
                 (g_load, w_load),
-                Traffic(Buffer.GRADIENTS, out, (nim * f_out, nim * nfi), (gb, gb)),
-                images=nim,
+                Traffic(Buffer.GRADIENTS, out, (nim * rows * f_out, dx), (gb, gb)),
+                kind=emitter.matrix_kind,
+                images=nim * rows,
                 in_channels=f_out,
-                out_channels=nfi,
+                out_channels=nfi * taps,
                 weight_element_bytes=wb,
                 holds=Holds((out_alloc,), release),
             )
-            program.store(layer, gemm, nim * nfi * gb, (out_alloc,), Tensor.GRADIENTS)
+            program.store(layer, gemm, dx * gb, (out_alloc,), Tensor.GRADIENTS)
     return program.stores_since(first_op, layer)
 
 
-def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int]:
-    """Weight-gradient tiles of output × input features (+ the bias column) as square as a
-    quarter of the gradients buffer allows: each tile re-reads x and g for its own features,
+def _weight(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[int]:
+    """Weight-gradient tiles of output features × input units (+ the bias column) as square as
+    a quarter of the gradients buffer allows: each tile re-reads x and g for its own features,
     so near-square tiles read the least."""
     layer = emitter.plan(plan.head_layer, Phase.BACKWARD_WEIGHT)
     name = emitter.names[plan.head_layer]
     b = emitter.bytes
     ab, gb, pb = b.spatial, b.gradient, b.partial
-    columns = f_in + 1  # weights and the bias
+    rows, f_in, f_out = geometry.rows, geometry.units, geometry.outputs
+    taps, unit_elements = geometry.taps, geometry.unit_elements
+    columns = f_in + geometry.bias  # input units (and the bias)
     budget = emitter.capacity[Buffer.GRADIENTS] // 4
-    col_tile = min(columns, max(1, isqrt(budget // pb)))
-    if columns * f_out * pb <= budget:
+    col_tile = min(columns, max(1, isqrt(budget // pb) // taps))
+    if columns * taps * f_out * pb <= budget:
         col_tile = columns
     fo_tile = largest_fitting(
-        min(f_out, max(1, budget // (col_tile * pb))),
-        {Buffer.GRADIENTS: col_tile * pb},
+        min(f_out, max(1, budget // (col_tile * taps * pb))),
+        {Buffer.GRADIENTS: col_tile * taps * pb},
         emitter.capacity,
         emitter.buffering,
         layer=name,
@@ -145,7 +159,7 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
     room[Buffer.GRADIENTS] -= fo_tile * col_tile * pb
     images = largest_fitting(
         emitter.batch,
-        {Buffer.GRADIENTS: fo_tile * gb, Buffer.ACTIVATIONS: col_tile * ab},
+        {Buffer.GRADIENTS: rows * fo_tile * gb, Buffer.ACTIVATIONS: col_tile * unit_elements * ab},
         room,
         emitter.buffering,
         layer=name,
@@ -156,21 +170,25 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
     emitter.record_reductions(layer, tuple(n for _start, n in image_tiles))
     emitter.note(
         layer,
-        f"gemm gᵀ·[x 1]: {len(fo_tiles)} output-feature tiles of ≤{fo_tile} × {len(col_tiles)} "
-        f"input-feature tiles of ≤{col_tile} × {len(image_tiles)} image tiles of ≤{images}; "
-        "partial sums kept in the gradients buffer",
+        f"{emitter.matrix_kind.value} gᵀ·{'[x 1]' if geometry.bias else 'x'}: "
+        f"{len(fo_tiles)} output-feature tiles of ≤{fo_tile} × {len(col_tiles)} "
+        f"input-{'channel' if taps > 1 else 'feature'} tiles of ≤{col_tile} × "
+        f"{len(image_tiles)} image tiles of ≤{images}; partial sums kept in the gradients buffer",
     )
     program = emitter.program
+    systolic = emitter.matrix_kind is OpKind.SYSTOLIC
     first_op = program.mark()
     for _f0, nfo in fo_tiles:
         for c0, ncol in col_tiles:
-            x_columns = min(ncol, f_in - c0)  # the bias column needs no x
-            outputs = nfo * ncol
+            x_units = min(ncol, f_in - c0)  # the bias column needs no x
+            width = x_units * taps + (ncol - x_units)
+            outputs = nfo * width
             dw_alloc: Allocation = (Buffer.GRADIENTS, outputs * pb)
             gemm = -1
             for position, (_i0, nim) in enumerate(image_tiles):
                 first, last = position == 0, position == len(image_tiles) - 1
-                x_bytes, g_bytes = nim * x_columns * ab, nim * nfo * gb
+                x_bytes = nim * x_units * unit_elements * ab
+                g_bytes = nim * rows * nfo * gb
                 x_load = program.load(layer, x_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False)
                 g_load = program.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
                 program.flush()
@@ -180,12 +198,14 @@ def _weight(emitter: Emitter, plan: StepPlan, f_in: int, f_out: int) -> list[int
                     Traffic(
                         Buffer.GRADIENTS,
                         Buffer.GRADIENTS,
-                        (nim * nfo, outputs),
+                        (nim * rows * nfo, outputs),
                         (gb, gb if last else pb),
                     ),
-                    images=1,
-                    in_channels=nim,
-                    out_channels=outputs,
+                    kind=emitter.matrix_kind,
+                    # the systolic array holds the gradient as nfo rows × width columns
+                    images=nfo if systolic else 1,
+                    in_channels=nim * rows,
+                    out_channels=width if systolic else outputs,
                     weight_element_bytes=ab,
                     operand=Buffer.ACTIVATIONS,
                     partial_in_bytes=0 if first else outputs * pb,

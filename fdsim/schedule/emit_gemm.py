@@ -1,4 +1,5 @@
-"""Emitting an FC step: a real GEMM on the CMAC lanes with its fused activations."""
+"""Emitting a GEMM step (FC or spatial conv, ``StepPlan.gemm``): a real matrix product on the
+matrix unit (systolic array or CMAC lanes) with its fused activations."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ from fdsim.schedule.tiling import largest_fitting, split
 
 
 def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
-    """Tile an FC layer by output features (its weights and bias) × images; fused activations
-    run in place, a ReLU also writing its mask to the stash when a backward follows. Each
-    output feature's bias is loaded with its weights and added once per output."""
-    rep_in, rep_out = plan.rep_in, plan.rep_head
-    f_in = rep_in.channels * rep_in.size * rep_in.size
-    f_out = rep_out.channels
+    """Tile the step by output features (their weights and bias) × images; each tile is one
+    GEMM of (images × positions) rows by the reduction (the im2col operand of a conv, streamed
+    from the input maps). Fused activations run in place, a ReLU also writing its mask to the
+    stash when a backward follows. An FC output feature's bias is loaded with its weights and
+    added once per output."""
+    geometry = plan.gemm
+    assert geometry is not None
+    rows, f_in, f_out = geometry.rows, geometry.reduction, geometry.outputs
     name = emitter.names[plan.head_layer]
     ab, wb = emitter.bytes.spatial, emitter.bytes.weight
-    slots = [emitter.stash_slot(tail, f_out, f_out, emitter.batch) for tail in plan.tails]
-    per_feature = (f_in + 1) * wb  # its weights and its bias
+    per_out = rows * f_out  # output elements per image
+    slots = [emitter.stash_slot(tail, per_out, per_out, emitter.batch) for tail in plan.tails]
+    per_feature = (f_in + geometry.bias) * wb  # its weights (and its bias)
     fo_tile = largest_fitting(
         f_out,
         {Buffer.WEIGHTS: per_feature},
@@ -30,7 +34,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         layer=name,
         what="output feature's weights and bias",
     )
-    per_image = emitter.per_item(f_in * ab, fo_tile * ab)
+    per_image = emitter.per_item(geometry.in_elements * ab, rows * fo_tile * ab)
     for slot in slots:
         if slot is not None and not slot.kept:
             per_image[Buffer.GRADIENTS] = (
@@ -45,9 +49,10 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
     emitter.note(
         plan.head_layer,
         (
-            f"gemm: {len(image_tiles)} image tiles of ≤{images} × {len(fo_tiles)} "
-            f"output-feature tiles of ≤{fo_tile}; weights "
-            f"{'loaded once' if resident else 'streamed per image tile'}"
+            f"{emitter.matrix_kind.value}: {len(image_tiles)} image tiles of ≤{images} × "
+            f"{len(fo_tiles)} output-feature tiles of ≤{fo_tile}"
+            + (f" (GEMM rows {rows} per image, reduction {f_in})" if rows > 1 else "")
+            + f"; weights {'loaded once' if resident else 'streamed per image tile'}"
         ),
     )
     program = emitter.program
@@ -57,7 +62,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
     if resident:
         w_load = program.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
     for i_pos, (_i0, nim) in enumerate(image_tiles):
-        x_bytes = nim * f_in * ab
+        x_bytes = nim * geometry.in_elements * ab
         x_load = program.load(
             plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
         )
@@ -75,19 +80,21 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
                 release += ((Buffer.WEIGHTS, w_bytes),)
             if f_pos == len(fo_tiles) - 1:
                 release += ((Buffer.ACTIVATIONS, x_bytes),)
-            out_alloc: Allocation = (out, nim * nfo * ab)
+            outputs = nim * rows * nfo
+            out_alloc: Allocation = (out, outputs * ab)
             prev = program.gemm(
                 plan.head_layer,
                 (x_load, w_load),
-                Traffic(Buffer.ACTIVATIONS, out, (nim * f_in, nim * nfo), (ab, ab)),
-                images=nim,
+                Traffic(Buffer.ACTIVATIONS, out, (nim * rows * f_in, outputs), (ab, ab)),
+                kind=emitter.matrix_kind,
+                images=nim * rows,
                 in_channels=f_in,
                 out_channels=nfo,
                 weight_element_bytes=wb,
-                bias=True,
+                bias=geometry.bias,
                 holds=Holds((out_alloc,), release),
             )
-            activations = Traffic(out, out, (nim * nfo, nim * nfo), (ab, ab))
+            activations = Traffic(out, out, (outputs, outputs), (ab, ab))
             for tail, slot in zip(plan.tails, slots, strict=True):
                 emit = partial(
                     program.stream,
@@ -98,5 +105,5 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
                     spectral=False,
                     operator=tail.stream,
                 )
-                prev = emitter.with_stash_write(tail.layer, slot, nim * nfo, Holds(), emit)
-            program.store(emitter.last_layer(plan), prev, nim * nfo * ab, (out_alloc,))
+                prev = emitter.with_stash_write(tail.layer, slot, outputs, Holds(), emit)
+            program.store(emitter.last_layer(plan), prev, outputs * ab, (out_alloc,))

@@ -5,7 +5,8 @@ unit loads w (at the master-weights width when the hardware keeps master weights
 weights width), g (gradients width) and, only when momentum > 0, v (kept at the master width);
 it stores w, v and, with master weights, the copy rounded to the weights format that the
 forward reads. Parameters: a convolution's spectral weights (co·ci kernels of N×(N/2+1)
-complex bins on the layer's grid, two reals each) and an FC layer's weights and biases.
+complex bins on the layer's grid, two reals each), a spatial convolution's co·ci·k² kernel
+taps, and an FC layer's weights and biases.
 Layers are updated in the order their gradients become ready (last layer first); each waits
 only for its own gradient's stores.
 """
@@ -29,9 +30,9 @@ def parameter_values(lowered: Lowered) -> dict[int, int]:
             kernels = plan.rep_in.channels * plan.rep_head.channels
             values[plan.head_layer] = 2 * kernels * half_bins(plan.rep_in.grid)
         elif plan.kind is StepKind.GEMM:
-            f_in = plan.rep_in.channels * plan.rep_in.size * plan.rep_in.size
-            f_out = plan.rep_head.channels
-            values[plan.head_layer] = f_out * f_in + f_out
+            assert plan.gemm is not None
+            g = plan.gemm
+            values[plan.head_layer] = g.outputs * (g.reduction + g.bias)
     return values
 
 

@@ -20,18 +20,20 @@ from fdsim.operators.base import Primitive, StreamPrimitive
 from fdsim.operators.dense import Dense
 from fdsim.operators.fold import Fold
 from fdsim.operators.loss import SoftmaxCrossEntropy
+from fdsim.operators.spatial_conv import SpatialConv
 from fdsim.operators.spectral_conv import SpectralConv
 from fdsim.operators.spectral_crop import Crop
 from fdsim.operators.spectral_quadratic import SpectralQuadratic
 from fdsim.operators.transforms import ToMaps, ToSpectra
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import Domain, Workload
+from fdsim.vocabulary import Unit
 
 
 class StepKind(StrEnum):
     MAPS = "maps"  # tiled by whole maps: transforms, standalone elementwise ops, loss
     SPECTRAL_CONV = "spectral_conv"  # tiled by spectral bins (and images, output channels)
-    GEMM = "gemm"  # FC, tiled by output features (and images)
+    GEMM = "gemm"  # FC or spatial conv on the matrix unit, tiled by output features × images
 
 
 class TailKind(StrEnum):
@@ -68,6 +70,33 @@ class Tail:
         return self.op
 
 
+@dataclass(frozen=True)
+class GemmGeometry:
+    """A matrix step per image as a GEMM: ``rows`` output positions × ``outputs`` outputs, each
+    reduced over ``units`` input units of ``taps`` columns (FC: features, 1 tap; spatial conv:
+    input channels, k² taps), a unit stored as ``unit_elements`` input elements (FC 1, conv
+    n²); ``bias`` adds one column of ones (FC)."""
+
+    rows: int
+    units: int
+    taps: int
+    unit_elements: int
+    outputs: int
+    bias: bool
+
+    @property
+    def reduction(self) -> int:
+        return self.units * self.taps
+
+    @property
+    def in_elements(self) -> int:
+        return self.units * self.unit_elements
+
+    @property
+    def out_elements(self) -> int:
+        return self.rows * self.outputs
+
+
 @dataclass
 class StepPlan:
     """One pipelined step. ``head_layer`` owns the loads and the head op; tails own theirs."""
@@ -80,6 +109,7 @@ class StepPlan:
     stride: int = 1
     points: int = 0  # transform size for fft/ifft heads
     fold: Fold | None = None  # a strided convolution's fold
+    gemm: GemmGeometry | None = None  # a GEMM step's geometry
     tails: list[Tail] = field(default_factory=list)
 
 
@@ -101,12 +131,26 @@ def lower(workload: Workload, hardware: HardwareSpec, network: Network | None = 
         for op in ops:
             for unit in op.units:
                 walk.need(unit.value, layer.index)
+            if op.matrix and matrix_unit(hardware) is None:
+                name = workload.layers[layer.index].name
+                raise SpecFieldError(
+                    "hardware",
+                    (Unit.SYSTOLIC_ARRAY.value,),
+                    f"required field missing: layer {name} needs a systolic_array or a cmac unit",
+                )
         nodes = list(layer.nodes)
         for position, node in enumerate(nodes):
             following = nodes[position + 1] if position + 1 < len(nodes) else None
             walk.node(layer.index, node, following)
     reps = tuple((layer.rep_in, layer.rep_out) for layer in graph.layers)
     return Lowered(tuple(walk.steps), reps, tuple(layer.domain for layer in graph.layers))
+
+
+def matrix_unit(hardware: HardwareSpec) -> Unit | None:
+    """Where real matrix products run: the systolic array if there is one, else the CMAC lanes."""
+    if hardware.systolic_array is not None:
+        return Unit.SYSTOLIC_ARRAY
+    return Unit.CMAC if hardware.cmac is not None else None
 
 
 class _Steps:
@@ -170,13 +214,29 @@ class _Steps:
         elif isinstance(op, Fold):
             return  # part of its convolution's step
         elif isinstance(op, Dense):
-            self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out))
+            units = rep_in.channels * rep_in.size * rep_in.size
+            geometry = GemmGeometry(1, units, 1, 1, rep_out.channels, True)
+            self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
+        elif isinstance(op, SpatialConv):
+            geometry = GemmGeometry(
+                rep_out.size * rep_out.size,
+                rep_in.channels,
+                op.kernel * op.kernel,
+                rep_in.size * rep_in.size,
+                rep_out.channels,
+                False,
+            )
+            self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
         else:
             # The self-convolution needs whole spectra, and the loss its whole logits: each
             # starts a step of its own.
             alone = isinstance(op, SpectralQuadratic | SoftmaxCrossEntropy)
+            # A GEMM step's output tile is outputs × positions: it takes elementwise tails only
+            # (a pool needs whole windows of positions).
+            last = self.steps[-1] if self.steps else None
+            resizes = rep_out != rep_in and last is not None and last.kind is StepKind.GEMM
             tail = Tail(layer, op, rep_in, rep_out)
-            if self.fusable and self.steps and not alone:
+            if self.fusable and last is not None and not alone and not resizes:
                 self.steps[-1].tails.append(tail)
             else:
                 self.steps.append(StepPlan(StepKind.MAPS, layer, "", rep_in, rep_in, tails=[tail]))

@@ -33,6 +33,7 @@ UNIT_OF_KIND: dict[OpKind, Unit] = {
     OpKind.CMAC: Unit.CMAC,
     OpKind.SELF_CONV: Unit.CMAC,
     OpKind.GEMM: Unit.CMAC,
+    OpKind.SYSTOLIC: Unit.SYSTOLIC_ARRAY,
     OpKind.PROJECT: Unit.CMAC,
     OpKind.FOLD: Unit.CROP,
     OpKind.UNFOLD: Unit.CROP,

@@ -262,6 +262,7 @@ class ProgramBuilder:
         deps: tuple[int, ...],
         traffic: Traffic,
         *,
+        kind: OpKind = OpKind.GEMM,
         images: int,
         in_channels: int,
         out_channels: int,
@@ -272,11 +273,13 @@ class ProgramBuilder:
         holds: Holds = NO_HOLDS,
     ) -> int:
         """A real matrix product of ``images`` × ``in_channels`` by ``in_channels`` ×
-        ``out_channels`` (adding a bias to each output if ``bias``); see ``GemmOp``."""
+        ``out_channels`` (adding a bias to each output if ``bias``) on the CMAC lanes (kind
+        GEMM) or the systolic array (kind SYSTOLIC); see ``GemmOp``."""
+        assert kind in (OpKind.GEMM, OpKind.SYSTOLIC), kind
         outputs = images * out_channels
         return self._append(
             GemmOp(
-                **self._compute(layer, OpKind.GEMM, deps, traffic, holds),
+                **self._compute(layer, kind, deps, traffic, holds),
                 images=images,
                 in_channels=in_channels,
                 out_channels=out_channels,

@@ -30,7 +30,9 @@ from fdsim.schedule.ops import (
 )
 from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
-from fdsim.spec.hardware import HardwareSpec
+from fdsim.spec.hardware import Dataflow, HardwareSpec
+from fdsim.systolic.compute import compute_cycles
+from fdsim.systolic.shapes import ArrayShape, GemmShape
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,59 @@ def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
     return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
 
 
+def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
+    """A real matrix product on the systolic array: (``images`` rows) × ``in_channels`` by
+    ``in_channels`` × ``out_channels`` as SCALE-Sim 3.0 runs it, fold by fold with its fill,
+    skew and drain (``fdsim.systolic.compute_cycles``). SRAM traffic as SCALE-Sim's demand
+    streams: the stationary operand is read once; the streamed ones once per fold of the
+    other axis; partial sums of a split reduction are written per reduction fold and read
+    back (``stationary``). Arithmetic as ``gemm``."""
+    spec = hardware.systolic_array
+    assert spec is not None
+    m, k, n = op.images, op.in_channels, op.out_channels
+    compute = compute_cycles(GemmShape(m, k, n), ArrayShape(spec.rows, spec.cols, spec.dataflow))
+    numerics = hardware.numerics
+    spatial_bits = numerics.activations.total_bits
+    weight_buffer = op.operand or Buffer.WEIGHTS
+    mult_bits = max(
+        _operand_bits(hardware, op.src, spatial_bits),
+        _operand_bits(hardware, weight_buffer, spatial_bits),
+    )
+    arith: Counter[ArithKey] = Counter(
+        {
+            (Arith.MULT, mult_bits): op.real_macs,
+            (Arith.ADD, numerics.accumulators.total_bits): op.real_macs + op.bias_elements,
+        }
+    )
+    x_reads, w_reads, out_writes = stationary_reads(m, k, n, spec.rows, spec.cols, spec.dataflow)
+    traffic = _stash_traffic(op, op.partial_in_bytes)
+    traffic[(op.src, Direction.READ)] += x_reads * op.in_element_bytes
+    traffic[(weight_buffer, Direction.READ)] += (
+        w_reads + op.bias_elements
+    ) * op.weight_element_bytes
+    partial_writes = out_writes - m * n
+    traffic[(op.dst, Direction.READ)] += partial_writes * op.out_element_bytes
+    traffic[(op.dst, Direction.WRITE)] += (op.out_elements + partial_writes) * op.out_element_bytes
+    sram, sram_cycles = _port_cycles(hardware, traffic)
+    return _finish(compute, 0, arith, sram, sram_cycles)
+
+
+def stationary_reads(
+    m: int, k: int, n: int, rows: int, cols: int, dataflow: Dataflow
+) -> tuple[int, int, int]:
+    """(streamed-input reads, weight reads, output writes) in elements of an m × k × n GEMM:
+    weight-stationary holds k × n weight folds and streams the m × k input once per column
+    fold, writing m × n partial outputs per row (reduction) fold; output-stationary holds
+    m × n outputs and streams both operands, the input once per column fold and the weights
+    once per row fold; input-stationary holds k × m input folds and streams the weights once
+    per column fold, writing outputs per row (reduction) fold."""
+    if dataflow is Dataflow.WEIGHT_STATIONARY:
+        return m * k * -(-n // cols), k * n, m * n * -(-k // rows)
+    if dataflow is Dataflow.OUTPUT_STATIONARY:
+        return m * k * -(-n // cols), k * n * -(-m // rows), m * n
+    return m * k, k * n * -(-m // cols), m * n * -(-k // rows)
+
+
 def stream(op: StreamOp, hardware: HardwareSpec) -> Activity:
     """Crop, fold, pool, activation, loss and their backwards: ``elements_per_cycle`` elements
     per cycle of the larger of input and output. The arithmetic is the op's primitive's cost
@@ -309,7 +364,7 @@ def execute(op: Op, hardware: HardwareSpec) -> Activity:
         case CmacOp():
             return cmac(op, hardware)
         case GemmOp():
-            return gemm(op, hardware)
+            return systolic(op, hardware) if op.kind is OpKind.SYSTOLIC else gemm(op, hardware)
         case ProjectOp():
             return project(op, hardware)
         case StreamOp():
