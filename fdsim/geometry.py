@@ -10,11 +10,13 @@ from dataclasses import dataclass
 class Rep:
     """A tensor between layers, per image: ``channels`` maps of ``size``×``size`` values, held
     as spectra on a ``grid``×``grid`` FFT grid (``grid`` > 0) or as spatial values (``grid`` 0).
-    A flat vector (after FC) is ``channels`` features of size 1."""
+    A flat vector (after FC) is ``channels`` features of size 1. Maps are square, but for a
+    topology row's (``conv_row``) own maps of ``size`` × ``width`` (``width`` 0: square)."""
 
     channels: int
     size: int
     grid: int = 0
+    width: int = 0
 
     @property
     def spectral(self) -> bool:
@@ -27,6 +29,8 @@ class Rep:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        if self.width and self.width != self.size:
+            return (self.channels, self.size, self.width)
         return (self.channels,) if self.vector else (self.channels, self.size)
 
 

@@ -114,7 +114,7 @@ def study_pooling(
     if train:  # refuse a data set or hardware training cannot use before measuring anything
         require_bit_true(hardware, "training")
         try:
-            load_dataset(source, workload.input, seed)
+            load_dataset(source, workload.network_input, seed)
         except ConfigError as error:
             raise ConfigError(
                 error.file,

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from fdsim.schedule.ops import Phase, Schedule
-from fdsim.spec.workload import ConvLayer, Workload
+from fdsim.spec.workload import ConvLayer, ConvRowLayer, Workload
 
 
 def spatial_equivalent_ops(schedule: Schedule, workload: Workload) -> int:
@@ -20,12 +20,14 @@ def spatial_equivalent_ops(schedule: Schedule, workload: Workload) -> int:
     layers = {layer.name: layer for layer in workload.layers}
     macs = 0
     for plan in schedule.layers:
-        if plan.phase is Phase.UPDATE or plan.kind not in ("conv", "fc"):
+        if plan.phase is Phase.UPDATE or plan.kind not in ("conv", "fc", "conv_row"):
             continue
         # shapes are (channels, map side) or (features,): an fc layer reads channels × side²
         channels, *side = plan.input_shape
         layer = layers[plan.name]
-        if isinstance(layer, ConvLayer):
+        if isinstance(layer, ConvRowLayer):
+            per_image = layer.macs
+        elif isinstance(layer, ConvLayer):
             out_channels, out_side = plan.output_shape
             per_image = channels * out_channels * layer.kernel**2 * out_side**2
         else:

@@ -74,7 +74,7 @@ def train_workload(
     require_bit_true(hardware, "bit-true training")
     schedule = compile_specs(hardware, workload)
     model = schedule.network
-    data = load_dataset(source, workload.input, seed)
+    data = load_dataset(source, workload.network_input, seed)
     options = {
         "phases": [phase.value for phase in Phase if phase in schedule.phases],
         "dataset": dataset_identity(source),

@@ -19,7 +19,10 @@ from fdsim.network.lowering import LayerKind, Network
 def linearity_summary(network: Network) -> dict[str, Any]:
     """The run summary's ``linearity``: ``linear_classifier`` (every layer before the loss is
     affine) and ``affine_spans``, the maximal runs of at least two affine layers before the
-    loss in layer order, each as ``{"first", "last", "layers"}``."""
+    loss in layer order, each as ``{"first", "last", "layers"}``. A topology's rows are not
+    chained, so they compose to nothing: neither is reported."""
+    if network.workload.topology:
+        return {"linear_classifier": False, "affine_spans": []}
     layers = [layer for layer in network.layers if layer.kind is not LayerKind.LOSS]
     spans: list[dict[str, Any]] = []
     run: list[str] = []

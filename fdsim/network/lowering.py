@@ -51,11 +51,13 @@ from fdsim.operators.spectral_affine import SpectralAffine
 from fdsim.operators.spectral_conv import SpectralConv
 from fdsim.operators.spectral_crop import Crop
 from fdsim.operators.spectral_quadratic import SpectralQuadratic
+from fdsim.operators.topology_row import TopologyRow
 from fdsim.operators.transforms import ToMaps, ToSpectra
 from fdsim.spec.workload import (
     ActivationFunction,
     ActivationLayer,
     ConvLayer,
+    ConvRowLayer,
     Domain,
     FcLayer,
     PoolLayer,
@@ -69,6 +71,7 @@ class LayerKind(StrEnum):
     ACTIVATION = "activation"
     FC = "fc"
     LOSS = "loss"
+    CONV_ROW = "conv_row"
 
 
 class ParamRole(StrEnum):
@@ -134,7 +137,7 @@ class Network:
 
     @property
     def classes(self) -> int:
-        return self.workload.input.classes
+        return self.workload.network_input.classes
 
 
 def lower_network(workload: Workload) -> Network:
@@ -154,6 +157,8 @@ def lower_network(workload: Workload) -> Network:
             walk.activation(index, layer, domain)
         elif isinstance(layer, FcLayer):
             walk.fc(layer)
+        elif isinstance(layer, ConvRowLayer):
+            walk.conv_row(layer)
         else:
             walk.loss(index)
         kind = LayerKind(layer.kind)
@@ -172,7 +177,9 @@ class _Walk:
 
     def __init__(self, workload: Workload) -> None:
         self.workload = workload
-        self.rep = Rep(workload.input.channels, workload.input.height)
+        # a topology has no input: each row sets its own (``conv_row``)
+        start = workload.input
+        self.rep = Rep(start.channels, start.height) if start is not None else Rep(0, 0)
         self.nodes: list[Node] = []
         self.params: list[ParamSpec] = []
 
@@ -252,6 +259,22 @@ class _Walk:
         op = SpatialConv(weight, layer.kernel, layer.stride, layer.padding)
         self.add(op, Rep(layer.out_channels, size_out))
 
+    def conv_row(self, layer: ConvRowLayer) -> None:
+        """A topology row reads its own input (rows are not chained) and writes its ofmaps."""
+        self.rep = Rep(layer.channels, layer.ifmap_height, width=layer.ifmap_width)
+        weight = f"{layer.name}.weight"
+        taps = layer.filter_height * layer.filter_width
+        shape = (layer.num_filters, layer.channels, layer.filter_height, layer.filter_width)
+        self.params.append(
+            ParamSpec(
+                weight, layer.name, ParamRole.SPATIAL_CONV_WEIGHT, shape, layer.channels * taps
+            )
+        )
+        self.add(
+            TopologyRow(weight, layer),
+            Rep(layer.num_filters, layer.ofmap_height, width=layer.ofmap_width),
+        )
+
     def pool(self, index: int, layer: PoolLayer, domain: Domain) -> None:
         method = layer.method
         if method != SPECTRAL_POOL_METHOD and method not in SPATIAL_POOLS:
@@ -329,7 +352,7 @@ class _Walk:
     def loss(self, index: int) -> None:
         self.to_spatial()
         features = self.rep.channels * self.rep.size * self.rep.size
-        classes = self.workload.input.classes
+        classes = self.workload.network_input.classes
         if features != classes:
             raise _error(
                 index, None, f"the loss compares {features} features with input.classes = {classes}"

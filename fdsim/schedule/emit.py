@@ -32,7 +32,7 @@ from fdsim.schedule.spectral_bins import half_bins
 from fdsim.schedule.stash import StashPlan, StashSlot
 from fdsim.schedule.tiling import largest_fitting, split
 from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import ConvLayer, FcLayer, Layer
+from fdsim.spec.workload import ConvLayer, ConvRowLayer, FcLayer, Layer
 
 
 class EmitWithHolds(Protocol):
@@ -57,7 +57,11 @@ class Emitter:
         self.names = [layer.name for layer in layers]
         # the first layer with parameters: no gradient is needed before (or at) its input
         self.first_param = min(
-            (i for i, layer in enumerate(layers) if isinstance(layer, ConvLayer | FcLayer)),
+            (
+                i
+                for i, layer in enumerate(layers)
+                if isinstance(layer, ConvLayer | FcLayer | ConvRowLayer)
+            ),
             default=len(layers),
         )
         self.bytes = ElementBytes.of(hardware)

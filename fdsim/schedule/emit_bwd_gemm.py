@@ -18,6 +18,7 @@ from __future__ import annotations
 from math import isqrt
 
 from fdsim.schedule.emit import Emitter
+from fdsim.schedule.gemm_tiles import RowTile, row_tiles
 from fdsim.schedule.links import GRADIENT_IO, Link
 from fdsim.schedule.lower import GemmGeometry, StepPlan
 from fdsim.schedule.ops import Allocation, Buffer, OpKind, Phase, Tensor
@@ -62,12 +63,7 @@ def _data(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[int]
     layer = emitter.plan(plan.head_layer, Phase.BACKWARD_DATA)
     name = emitter.names[plan.head_layer]
     gb, wb = emitter.bytes.gradient, emitter.bytes.weight
-    rows, f_out, taps, unit_elements = (
-        geometry.rows,
-        geometry.outputs,
-        geometry.taps,
-        geometry.unit_elements,
-    )
+    f_out, taps = geometry.outputs, geometry.taps
     fi_tile = largest_fitting(
         geometry.units,
         {Buffer.WEIGHTS: f_out * taps * wb},
@@ -76,20 +72,29 @@ def _data(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[int]
         layer=name,
         what="input feature's weights (backward)",
     )
-    images = largest_fitting(
+
+    def tile_bytes(tile: RowTile) -> dict[Buffer, int]:
+        return emitter.per_item(
+            tile.positions(geometry) * f_out * gb,
+            tile.in_elements(geometry, fi_tile) * gb,
+            Buffer.GRADIENTS,
+        )
+
+    tiling = row_tiles(
+        geometry,
         emitter.batch,
-        emitter.per_item(rows * f_out * gb, fi_tile * unit_elements * gb, Buffer.GRADIENTS),
+        tile_bytes,
         emitter.capacity,
         emitter.buffering,
         layer=name,
         what="image's gradient",
     )
-    fi_tiles, image_tiles = split(geometry.units, fi_tile), split(emitter.batch, images)
+    fi_tiles = split(geometry.units, fi_tile)
     resident = len(fi_tiles) == 1
     emitter.record_reductions(layer, (f_out,))
     emitter.note(
         layer,
-        f"{emitter.matrix_kind.value} g·W: {len(image_tiles)} image tiles of ≤{images} × "
+        f"{emitter.matrix_kind.value} g·W: {tiling.described} × "
         f"{len(fi_tiles)} input-{'channel' if taps > 1 else 'feature'} tiles of ≤{fi_tile}; "
         "weights "
         f"{'loaded once' if resident else 'streamed per image tile'}",
@@ -100,8 +105,9 @@ def _data(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[int]
     w_load, w_bytes = -1, f_out * geometry.reduction * wb
     if resident:
         w_load = program.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
-    for i_pos, (_i0, nim) in enumerate(image_tiles):
-        g_bytes = nim * rows * f_out * gb
+    for i_pos, tile in enumerate(tiling.tiles):
+        positions = tile.positions(geometry)
+        g_bytes = positions * f_out * gb
         g_load = program.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
         program.flush()
         for f_pos, (_f0, nfi) in enumerate(fi_tiles):
@@ -111,18 +117,19 @@ def _data(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[int]
                 w_load = program.load(layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
                 release += ((Buffer.WEIGHTS, w_bytes),)
                 program.flush()
-            elif i_pos == len(image_tiles) - 1:
+            elif i_pos == len(tiling.tiles) - 1:
                 release += ((Buffer.WEIGHTS, w_bytes),)
             if f_pos == len(fi_tiles) - 1:
                 release += ((Buffer.GRADIENTS, g_bytes),)
-            dx = nim * nfi * unit_elements
+            # a band's data gradient covers the input rows under its windows
+            dx = tile.in_elements(geometry, nfi)
             out_alloc: Allocation = (out, dx * gb)
             gemm = program.gemm(
                 layer,
                 (g_load, w_load),
-                Traffic(Buffer.GRADIENTS, out, (nim * rows * f_out, dx), (gb, gb)),
+                Traffic(Buffer.GRADIENTS, out, (positions * f_out, dx), (gb, gb)),
                 kind=emitter.matrix_kind,
-                images=nim * rows,
+                images=positions,
                 in_channels=f_out,
                 out_channels=nfi * taps,
                 weight_element_bytes=wb,
@@ -140,8 +147,7 @@ def _weight(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[in
     name = emitter.names[plan.head_layer]
     b = emitter.bytes
     ab, gb, pb = b.spatial, b.gradient, b.partial
-    rows, f_in, f_out = geometry.rows, geometry.units, geometry.outputs
-    taps, unit_elements = geometry.taps, geometry.unit_elements
+    f_in, f_out, taps = geometry.units, geometry.outputs, geometry.taps
     columns = f_in + geometry.bias  # input units (and the bias)
     budget = emitter.capacity[Buffer.GRADIENTS] // 4
     col_tile = min(columns, max(1, isqrt(budget // pb) // taps))
@@ -157,23 +163,30 @@ def _weight(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[in
     )
     room = dict(emitter.capacity)
     room[Buffer.GRADIENTS] -= fo_tile * col_tile * pb
-    images = largest_fitting(
+
+    def tile_bytes(tile: RowTile) -> dict[Buffer, int]:
+        return {
+            Buffer.GRADIENTS: tile.positions(geometry) * fo_tile * gb,
+            Buffer.ACTIVATIONS: tile.in_elements(geometry, col_tile) * ab,
+        }
+
+    tiling = row_tiles(
+        geometry,
         emitter.batch,
-        {Buffer.GRADIENTS: rows * fo_tile * gb, Buffer.ACTIVATIONS: col_tile * unit_elements * ab},
+        tile_bytes,
         room,
         emitter.buffering,
         layer=name,
         what="image's gradient and input (beside the weight gradient)",
     )
     fo_tiles, col_tiles = split(f_out, fo_tile), split(columns, col_tile)
-    image_tiles = split(emitter.batch, images)
-    emitter.record_reductions(layer, tuple(n for _start, n in image_tiles))
+    emitter.record_reductions(layer, tuple(tile.positions(geometry) for tile in tiling.tiles))
     emitter.note(
         layer,
         f"{emitter.matrix_kind.value} gᵀ·{'[x 1]' if geometry.bias else 'x'}: "
         f"{len(fo_tiles)} output-feature tiles of ≤{fo_tile} × {len(col_tiles)} "
         f"input-{'channel' if taps > 1 else 'feature'} tiles of ≤{col_tile} × "
-        f"{len(image_tiles)} image tiles of ≤{images}; partial sums kept in the gradients buffer",
+        f"{tiling.described}; partial sums kept in the gradients buffer",
     )
     program = emitter.program
     systolic = emitter.matrix_kind is OpKind.SYSTOLIC
@@ -185,10 +198,11 @@ def _weight(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[in
             outputs = nfo * width
             dw_alloc: Allocation = (Buffer.GRADIENTS, outputs * pb)
             gemm = -1
-            for position, (_i0, nim) in enumerate(image_tiles):
-                first, last = position == 0, position == len(image_tiles) - 1
-                x_bytes = nim * x_units * unit_elements * ab
-                g_bytes = nim * rows * nfo * gb
+            for position, tile in enumerate(tiling.tiles):
+                first, last = position == 0, position == len(tiling.tiles) - 1
+                positions = tile.positions(geometry)
+                x_bytes = tile.in_elements(geometry, x_units) * ab
+                g_bytes = positions * nfo * gb
                 x_load = program.load(layer, x_bytes, Tensor.STASH, Buffer.ACTIVATIONS, False)
                 g_load = program.load(layer, g_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, True)
                 program.flush()
@@ -198,13 +212,13 @@ def _weight(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[in
                     Traffic(
                         Buffer.GRADIENTS,
                         Buffer.GRADIENTS,
-                        (nim * rows * nfo, outputs),
+                        (positions * nfo, outputs),
                         (gb, gb if last else pb),
                     ),
                     kind=emitter.matrix_kind,
                     # the systolic array holds the gradient as nfo rows × width columns
                     images=nfo if systolic else 1,
-                    in_channels=nim * rows,
+                    in_channels=positions,
                     out_channels=width if systolic else outputs,
                     weight_element_bytes=ab,
                     operand=Buffer.ACTIVATIONS,

@@ -6,51 +6,74 @@ from __future__ import annotations
 from functools import partial
 
 from fdsim.schedule.emit import Emitter
-from fdsim.schedule.lower import StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, Tensor
+from fdsim.schedule.gemm_tiles import RowTile, row_tiles
+from fdsim.schedule.lower import GemmGeometry, StepPlan
+from fdsim.schedule.ops import Allocation, Buffer, OpKind, Tensor
 from fdsim.schedule.program import Holds, Traffic
-from fdsim.schedule.tiling import largest_fitting, split
+from fdsim.schedule.tiling import largest_fitting, split, split_aligned
+from fdsim.spec.hardware import SystolicArraySpec
+from fdsim.systolic.compute import compute_cycles
+from fdsim.systolic.shapes import ArrayShape, GemmShape
 
 
 def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
-    """Tile the step by output features (their weights and bias) × images; each tile is one
-    GEMM of (images × positions) rows by the reduction (the im2col operand of a conv, streamed
-    from the input maps). Fused activations run in place, a ReLU also writing its mask to the
-    stash when a backward follows. An FC output feature's bias is loaded with its weights and
-    added once per output."""
+    """Tile the step by output features (their weights and bias) × row tiles (images, or
+    bands of output rows of a large map); each tile is a GEMM of its output positions by the
+    reduction (the im2col operand of a conv, streamed from the input maps). On the systolic
+    array output features are tiled in whole array columns and, when a column's worth of
+    weights does not fit, the reduction in input units with partial sums kept in the output
+    buffer (``weight_tiles``). Fused activations run in place, a ReLU also writing its mask to
+    the stash when a backward follows. An FC output feature's bias is loaded with its weights
+    and added once per output."""
     geometry = plan.gemm
     assert geometry is not None
     rows, f_in, f_out = geometry.rows, geometry.reduction, geometry.outputs
     name = emitter.names[plan.head_layer]
-    ab, wb = emitter.bytes.spatial, emitter.bytes.weight
+    b = emitter.bytes
+    ab, wb = b.spatial, b.weight
     per_out = rows * f_out  # output elements per image
     slots = [emitter.stash_slot(tail, per_out, per_out, emitter.batch) for tail in plan.tails]
-    per_feature = (f_in + geometry.bias) * wb  # its weights (and its bias)
-    fo_tile = largest_fitting(
-        f_out,
-        {Buffer.WEIGHTS: per_feature},
+    fo_tile, k_units = weight_tiles(emitter, geometry, name)
+    k_tiles = (split_aligned if emitter.hardware.systolic_array else split)(geometry.units, k_units)
+    k_split = len(k_tiles) > 1
+    out_b = b.partial if k_split else ab  # what the output buffer holds per output
+
+    def tile_bytes(tile: RowTile) -> dict[Buffer, int]:
+        per = emitter.per_item(
+            tile.in_elements(geometry, k_units) * ab, tile.positions(geometry) * fo_tile * out_b
+        )
+        for slot in slots:
+            if slot is not None and not slot.kept:
+                per[Buffer.GRADIENTS] = per.get(Buffer.GRADIENTS, 0) + slot.tiling_bytes_per_item
+        return per
+
+    tiling = row_tiles(
+        geometry,
+        emitter.batch,
+        tile_bytes,
         emitter.capacity,
         emitter.buffering,
         layer=name,
-        what="output feature's weights and bias",
+        what="image",
     )
-    per_image = emitter.per_item(geometry.in_elements * ab, rows * fo_tile * ab)
-    for slot in slots:
-        if slot is not None and not slot.kept:
-            per_image[Buffer.GRADIENTS] = (
-                per_image.get(Buffer.GRADIENTS, 0) + slot.tiling_bytes_per_item
-            )
-    images = largest_fitting(
-        emitter.batch, per_image, emitter.capacity, emitter.buffering, layer=name, what="image"
+    # systolic tiles start at multiples of the array's columns (a whole column fold each)
+    systolic = emitter.matrix_kind is OpKind.SYSTOLIC
+    fo_tiles = (split_aligned if systolic else split)(f_out, fo_tile)
+    resident = len(fo_tiles) == 1 and not k_split
+    emitter.record_reductions(
+        plan.head_layer, tuple(n * geometry.taps for _u0, n in k_tiles) if k_split else (f_in,)
     )
-    fo_tiles, image_tiles = split(f_out, fo_tile), split(emitter.batch, images)
-    resident = len(fo_tiles) == 1
-    emitter.record_reductions(plan.head_layer, (f_in,))
     emitter.note(
         plan.head_layer,
         (
-            f"{emitter.matrix_kind.value}: {len(image_tiles)} image tiles of ≤{images} × "
+            f"{emitter.matrix_kind.value}: {tiling.described} × "
             f"{len(fo_tiles)} output-feature tiles of ≤{fo_tile}"
+            + (
+                f" × {len(k_tiles)} reduction tiles of ≤{k_units} input units "
+                "(partial sums in the output buffer)"
+                if k_split
+                else ""
+            )
             + (f" (GEMM rows {rows} per image, reduction {f_in})" if rows > 1 else "")
             + f"; weights {'loaded once' if resident else 'streamed per image tile'}"
         ),
@@ -58,42 +81,63 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
     program = emitter.program
     out = emitter.out_buffer
     w_load = -1
-    w_bytes = f_out * per_feature
+    w_bytes = f_out * (f_in + geometry.bias) * wb
     if resident:
         w_load = program.load(plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False)
-    for i_pos, (_i0, nim) in enumerate(image_tiles):
-        x_bytes = nim * geometry.in_elements * ab
-        x_load = program.load(
-            plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
-        )
-        program.flush()
-        for f_pos, (_f0, nfo) in enumerate(fo_tiles):
-            release: tuple[Allocation, ...] = ()
-            if not resident:
-                w_bytes = nfo * per_feature
-                w_load = program.load(
-                    plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False
-                )
-                release += ((Buffer.WEIGHTS, w_bytes),)
-                program.flush()
-            elif i_pos == len(image_tiles) - 1:
-                release += ((Buffer.WEIGHTS, w_bytes),)
-            if f_pos == len(fo_tiles) - 1:
-                release += ((Buffer.ACTIVATIONS, x_bytes),)
-            outputs = nim * rows * nfo
-            out_alloc: Allocation = (out, outputs * ab)
-            prev = program.gemm(
-                plan.head_layer,
-                (x_load, w_load),
-                Traffic(Buffer.ACTIVATIONS, out, (nim * rows * f_in, outputs), (ab, ab)),
-                kind=emitter.matrix_kind,
-                images=nim * rows,
-                in_channels=f_in,
-                out_channels=nfo,
-                weight_element_bytes=wb,
-                bias=geometry.bias,
-                holds=Holds((out_alloc,), release),
+    for i_pos, tile in enumerate(tiling.tiles):
+        positions = tile.positions(geometry)
+        x_bytes = tile.in_elements(geometry, geometry.units) * ab
+        x_load = -1
+        if not k_split:
+            x_load = program.load(
+                plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
             )
+            program.flush()
+        for f_pos, (_f0, nfo) in enumerate(fo_tiles):
+            outputs = positions * nfo
+            out_alloc: Allocation = (out, outputs * out_b)
+            prev = -1
+            for k_pos, (_u0, nu) in enumerate(k_tiles):
+                first, last = k_pos == 0, k_pos == len(k_tiles) - 1
+                release: tuple[Allocation, ...] = ()
+                if k_split:
+                    x_bytes = tile.in_elements(geometry, nu) * ab
+                    x_load = program.load(
+                        plan.head_layer, x_bytes, Tensor.ACTIVATIONS, Buffer.ACTIVATIONS, True
+                    )
+                    release += ((Buffer.ACTIVATIONS, x_bytes),)
+                if not resident:
+                    # the bias comes with the first reduction tile's weights
+                    w_bytes = nfo * (nu * geometry.taps + (geometry.bias and first)) * wb
+                    w_load = program.load(
+                        plan.head_layer, w_bytes, Tensor.WEIGHTS, Buffer.WEIGHTS, False
+                    )
+                    release += ((Buffer.WEIGHTS, w_bytes),)
+                if k_split or not resident:
+                    program.flush()
+                if resident and i_pos == len(tiling.tiles) - 1 and f_pos == len(fo_tiles) - 1:
+                    release += ((Buffer.WEIGHTS, w_bytes),)
+                if not k_split and f_pos == len(fo_tiles) - 1:
+                    release += ((Buffer.ACTIVATIONS, x_bytes),)
+                k = nu * geometry.taps
+                prev = program.gemm(
+                    plan.head_layer,
+                    (x_load, w_load) if first else (x_load, w_load, prev),
+                    Traffic(
+                        Buffer.ACTIVATIONS,
+                        out,
+                        (positions * k, outputs),
+                        (ab, ab if last else out_b),
+                    ),
+                    kind=emitter.matrix_kind,
+                    images=positions,
+                    in_channels=k,
+                    out_channels=nfo,
+                    weight_element_bytes=wb,
+                    bias=geometry.bias and first,
+                    partial_in_bytes=0 if first else outputs * out_b,
+                    holds=Holds((out_alloc,) if first else (), release),
+                )
             activations = Traffic(out, out, (outputs, outputs), (ab, ab))
             for tail, slot in zip(plan.tails, slots, strict=True):
                 emit = partial(
@@ -107,3 +151,61 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
                 )
                 prev = emitter.with_stash_write(tail.layer, slot, outputs, Holds(), emit)
             program.store(emitter.last_layer(plan), prev, outputs * ab, (out_alloc,))
+
+
+def weight_tiles(emitter: Emitter, geometry: GemmGeometry, layer: str) -> tuple[int, int]:
+    """(output features, input units) per weight tile. The CMAC lanes take the whole reduction
+    and as many output features as fit. The systolic array takes whole array columns of
+    output features (a partial column fold idles PEs in every fold), all of them if they fit,
+    else as many columns as fit, else one column's worth with the reduction split into as
+    many input units as fit."""
+    f_out, per_unit = geometry.outputs, geometry.taps * emitter.bytes.weight
+    per_feature = geometry.units * per_unit + geometry.bias * emitter.bytes.weight
+    weights = {Buffer.WEIGHTS: per_feature}
+    array = emitter.hardware.systolic_array
+    if array is None:
+        fo = largest_fitting(
+            f_out,
+            weights,
+            emitter.capacity,
+            emitter.buffering,
+            layer=layer,
+            what="output feature's weights and bias",
+        )
+        return fo, geometry.units
+    room = emitter.capacity[Buffer.WEIGHTS] // emitter.buffering[Buffer.WEIGHTS]
+    fitting = room // per_feature
+    if fitting >= min(f_out, array.cols):
+        return (f_out if fitting >= f_out else fitting // array.cols * array.cols), geometry.units
+    fo = min(f_out, array.cols)
+    units = (room - geometry.bias * fo * emitter.bytes.weight) // (fo * per_unit)
+    if units > 1:
+        units = _fewest_cycles_units(geometry, fo, units, array)
+    if units < 1:
+        fo = largest_fitting(
+            fo,
+            {Buffer.WEIGHTS: per_unit + geometry.bias * emitter.bytes.weight},
+            emitter.capacity,
+            emitter.buffering,
+            layer=layer,
+            what="output feature's weights for one input unit",
+        )
+        units = 1
+    return fo, min(units, geometry.units)
+
+
+def _fewest_cycles_units(
+    geometry: GemmGeometry, outputs: int, most: int, array: SystolicArraySpec
+) -> int:
+    """The reduction tile (input units, at most ``most``) whose tiles take the fewest array
+    cycles for one image: a tile whose reduction ends mid-fold idles rows in its last fold, so
+    a smaller tile that ends on fold boundaries can be faster."""
+    shape = ArrayShape(array.rows, array.cols, array.dataflow)
+
+    def cycles(units: int) -> int:
+        return sum(
+            compute_cycles(GemmShape(geometry.rows, n * geometry.taps, outputs), shape)
+            for _start, n in split_aligned(geometry.units, units)
+        )
+
+    return min(range(most, max(1, most // 2) - 1, -1), key=lambda units: (cycles(units), -units))

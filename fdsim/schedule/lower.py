@@ -24,6 +24,7 @@ from fdsim.operators.spatial_conv import SpatialConv
 from fdsim.operators.spectral_conv import SpectralConv
 from fdsim.operators.spectral_crop import Crop
 from fdsim.operators.spectral_quadratic import SpectralQuadratic
+from fdsim.operators.topology_row import TopologyRow
 from fdsim.operators.transforms import ToMaps, ToSpectra
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.workload import Domain, Workload
@@ -72,17 +73,31 @@ class Tail:
 
 @dataclass(frozen=True)
 class GemmGeometry:
-    """A matrix step per image as a GEMM: ``rows`` output positions × ``outputs`` outputs, each
-    reduced over ``units`` input units of ``taps`` columns (FC: features, 1 tap; spatial conv:
-    input channels, k² taps), a unit stored as ``unit_elements`` input elements (FC 1, conv
-    n²); ``bias`` adds one column of ones (FC)."""
+    """A matrix step per image as a GEMM: ``out_height`` × ``out_width`` output positions ×
+    ``outputs`` outputs, each reduced over ``units`` input units of ``taps`` columns (FC:
+    features, 1 tap, 1 × 1 maps; spatial conv: input channels of ``in_height`` × ``in_width``
+    maps, k² taps), ``bias`` adding one column of ones (FC). An output row band reads the
+    input rows ``stride`` apart under a ``filter_height`` window (:meth:`band_input_rows`)."""
 
-    rows: int
     units: int
     taps: int
-    unit_elements: int
     outputs: int
     bias: bool
+    in_height: int = 1
+    in_width: int = 1
+    out_height: int = 1
+    out_width: int = 1
+    stride: int = 1
+    filter_height: int = 1
+
+    @property
+    def rows(self) -> int:
+        """GEMM rows (output positions) per image."""
+        return self.out_height * self.out_width
+
+    @property
+    def unit_elements(self) -> int:
+        return self.in_height * self.in_width
 
     @property
     def reduction(self) -> int:
@@ -95,6 +110,10 @@ class GemmGeometry:
     @property
     def out_elements(self) -> int:
         return self.rows * self.outputs
+
+    def band_input_rows(self, out_rows: int) -> int:
+        """Input rows under ``out_rows`` consecutive output rows (their windows' span)."""
+        return min(self.in_height, (out_rows - 1) * self.stride + self.filter_height)
 
 
 @dataclass
@@ -215,16 +234,35 @@ class _Steps:
             return  # part of its convolution's step
         elif isinstance(op, Dense):
             units = rep_in.channels * rep_in.size * rep_in.size
-            geometry = GemmGeometry(1, units, 1, 1, rep_out.channels, True)
+            geometry = GemmGeometry(units, 1, rep_out.channels, True)
             self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
         elif isinstance(op, SpatialConv):
             geometry = GemmGeometry(
-                rep_out.size * rep_out.size,
                 rep_in.channels,
                 op.kernel * op.kernel,
-                rep_in.size * rep_in.size,
                 rep_out.channels,
                 False,
+                rep_in.size,
+                rep_in.size,
+                rep_out.size,
+                rep_out.size,
+                op.stride,
+                op.kernel,
+            )
+            self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
+        elif isinstance(op, TopologyRow):
+            row = op.row
+            geometry = GemmGeometry(
+                row.channels,
+                row.filter_height * row.filter_width,
+                row.num_filters,
+                False,
+                row.ifmap_height,
+                row.ifmap_width,
+                row.ofmap_height,
+                row.ofmap_width,
+                row.stride,
+                row.filter_height,
             )
             self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
         else:

@@ -54,3 +54,10 @@ def split(total: int, per_tile: int) -> list[tuple[int, int]]:
         spans.append((start, count))
         start += count
     return spans
+
+
+def split_aligned(total: int, per_tile: int) -> list[tuple[int, int]]:
+    """``[(start, count), ...]`` of tiles of exactly ``per_tile`` but the last (the rest):
+    for tiles that must start at multiples of an array dimension (``split`` balances sizes,
+    which would leave every tile a partial fold)."""
+    return [(start, min(per_tile, total - start)) for start in range(0, total, per_tile)]

@@ -88,7 +88,7 @@ class FunctionalBatch:
 def seeded_batch(workload: Workload, seed: int) -> FunctionalBatch:
     """Images uniform in [0, 1) and uniform labels, drawn from one generator seeded ``seed``."""
     rng = np.random.default_rng(seed)
-    shape = workload.input
+    shape = workload.network_input
     images = rng.uniform(0.0, 1.0, (workload.batch_size, shape.channels, shape.height, shape.width))
     labels = rng.integers(0, shape.classes, workload.batch_size).astype(np.int64)
     return FunctionalBatch(images, labels, f"seeded uniform images and labels, seed {seed}")
@@ -98,7 +98,7 @@ def dataset_batch(source: DatasetSource, workload: Workload, seed: int) -> Funct
     """The first ``batch_size`` hold-out images of ``source`` (split with ``seed``);
     ``ConfigError`` when the hold-out set has fewer (the static loss scale and the
     schedule's tiles are those of a whole mini-batch)."""
-    data = load_dataset(source, workload.input, seed)
+    data = load_dataset(source, workload.network_input, seed)
     if len(data.holdout) < workload.batch_size:
         raise ConfigError(
             data.source,

@@ -244,9 +244,11 @@ def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
     """A real matrix product on the systolic array: (``images`` rows) × ``in_channels`` by
     ``in_channels`` × ``out_channels`` as SCALE-Sim 3.0 runs it, fold by fold with its fill,
     skew and drain (``fdsim.systolic.compute_cycles``). SRAM traffic as SCALE-Sim's demand
-    streams: the stationary operand is read once; the streamed ones once per fold of the
-    other axis; partial sums of a split reduction are written per reduction fold and read
-    back (``stationary``). Arithmetic as ``gemm``."""
+    streams: the stationary operand is read once, the streamed ones once per fold of the
+    other axis, and outputs are written once per reduction fold (``stationary_reads``; as
+    in SCALE-Sim, the partial sums of one op's folds add up at the array's edge, not by
+    reading them back). A tile of a split reduction reads its predecessor's partial sums
+    (``partial_in_bytes``). Arithmetic as ``gemm``."""
     spec = hardware.systolic_array
     assert spec is not None
     m, k, n = op.images, op.in_channels, op.out_channels
@@ -270,9 +272,7 @@ def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
     traffic[(weight_buffer, Direction.READ)] += (
         w_reads + op.bias_elements
     ) * op.weight_element_bytes
-    partial_writes = out_writes - m * n
-    traffic[(op.dst, Direction.READ)] += partial_writes * op.out_element_bytes
-    traffic[(op.dst, Direction.WRITE)] += (op.out_elements + partial_writes) * op.out_element_bytes
+    traffic[(op.dst, Direction.WRITE)] += out_writes * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, 0, arith, sram, sram_cycles)
 

@@ -32,6 +32,7 @@ from ruamel.yaml.events import AliasEvent, ScalarEvent
 from ruamel.yaml.nodes import MappingNode
 
 from fdsim.errors import ConfigError, FieldPath, SpecFieldError, format_field_path
+from fdsim.spec import scalesim
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.fft_arithmetic import FftCoreSpec
 from fdsim.spec.files import NOT_TEXT, read_bytes, spec_text
@@ -266,11 +267,29 @@ _KINDS = (
 _ORDER_HINT = " (arguments go hardware first, then workload: fdsim run|train HARDWARE WORKLOAD)"
 
 
+def _read(path: str | Path, expected: _Kind) -> tuple[dict[str, Any], Origin]:
+    """A spec file's fields: YAML, or a SCALE-Sim topology (``.csv``, a workload) or config
+    (``.cfg``, a hardware config) read by ``fdsim.spec.scalesim``."""
+    imported = {"workload": scalesim.is_topology, "hardware": scalesim.is_config}
+    for name, matches in imported.items():
+        if matches(path):
+            if expected.name != name:
+                found = next(kind for kind in _KINDS if kind.name == name)
+                raise ConfigError(
+                    str(path),
+                    f"is {found.described} (SCALE-Sim), expected {expected.described}"
+                    + (_ORDER_HINT if expected.name in imported else ""),
+                )
+            reader = scalesim.read_topology if name == "workload" else scalesim.read_config
+            return reader(path)
+    return read_yaml(path)
+
+
 def load_model(path: str | Path, model: type[ModelT]) -> Loaded[ModelT]:
     """Read and validate ``path`` as ``model``; a file of another kind (a workload given where
     the hardware goes) is refused as such, not by the first field it lacks."""
-    data, origin = read_yaml(path)
     expected = next(kind for kind in _KINDS if kind.model is model)
+    data, origin = _read(path, expected)
     if expected.key not in data:
         found = next((kind for kind in _KINDS if kind.key in data), None)
         if found is not None:
@@ -357,7 +376,10 @@ def _as_given(path: Path) -> Path:
 def detect_and_load(path: str | Path) -> str:
     """Validate a spec file of any kind, telling the kind from its fields, and a hardware
     config's energy table with it; returns the kind."""
-    data, origin = read_yaml(path)
+    if scalesim.is_topology(path) or scalesim.is_config(path):
+        data, origin = _read(path, _KINDS[0] if scalesim.is_topology(path) else _KINDS[1])
+    else:
+        data, origin = read_yaml(path)
     for kind in _KINDS:
         if kind.key in data:
             spec = validate(data, kind.model, origin)

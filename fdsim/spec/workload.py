@@ -133,6 +133,49 @@ class LossLayer(_Layer):
     function: LossFunction = LossFunction.SOFTMAX_CROSS_ENTROPY
 
 
+class ConvRowLayer(_Layer):
+    """A convolution as a SCALE-Sim topology row states it: its own input of
+    ``ifmap_height`` × ``ifmap_width`` × ``channels`` (already padded), ``num_filters`` filters
+    of ``filter_height`` × ``filter_width``, one ``stride`` for both axes. Rows are independent
+    matrix products, not a chain: a workload of rows (an imported topology) has no input,
+    activations or loss; it is timed and priced, never computed. The output side follows
+    SCALE-Sim's rule ``ceil((ifmap − filter + stride) / stride)`` (a partial last window
+    counts); a GEMM row (M, N, K) is the row of an M × K map, a 1 × K filter, 1 channel and N
+    filters, as SCALE-Sim maps it."""
+
+    kind: Literal["conv_row"]
+    ifmap_height: int = Field(ge=1, le=MAX_MAP_SIZE)
+    ifmap_width: int = Field(ge=1, le=MAX_MAP_SIZE)
+    filter_height: int = Field(ge=1, le=MAX_MAP_SIZE)
+    filter_width: int = Field(ge=1, le=MAX_MAP_SIZE)
+    channels: int = Field(ge=1, le=MAX_CHANNELS)
+    num_filters: int = Field(ge=1, le=MAX_CHANNELS)
+    stride: int = Field(default=1, ge=1, le=MAX_MAP_SIZE)
+
+    @model_validator(mode="after")
+    def _fits(self) -> ConvRowLayer:
+        if self.filter_height > self.ifmap_height or self.filter_width > self.ifmap_width:
+            raise ValueError(
+                f"the {self.filter_height}×{self.filter_width} filter is larger than the "
+                f"{self.ifmap_height}×{self.ifmap_width} ifmap"
+            )
+        return self
+
+    @property
+    def ofmap_height(self) -> int:
+        return -(-(self.ifmap_height - self.filter_height + self.stride) // self.stride)
+
+    @property
+    def ofmap_width(self) -> int:
+        return -(-(self.ifmap_width - self.filter_width + self.stride) // self.stride)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the row's forward product."""
+        taps = self.filter_height * self.filter_width * self.channels
+        return self.ofmap_height * self.ofmap_width * taps * self.num_filters
+
+
 class Optimizer(StrEnum):
     SGD = "sgd"
 
@@ -151,16 +194,18 @@ class TrainingSpec(_Spec):
 
 
 Layer = Annotated[
-    ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer, Field(discriminator="kind")
+    ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer | ConvRowLayer,
+    Field(discriminator="kind"),
 ]
 
 
 class Workload(_Spec, Located):
-    """A network and how it is run: batch size and default domain."""
+    """A network and how it is run: batch size and default domain. A *topology* (every layer
+    a ``conv_row``: an imported SCALE-Sim topology) has no ``input`` and no loss."""
 
     name: str
     description: str = ""
-    input: InputSpec
+    input: InputSpec | None = None
     batch_size: int = Field(ge=1, le=MAX_BATCH_SIZE)
     domain: Domain = Domain.SPECTRAL
     training: TrainingSpec = TrainingSpec()
@@ -172,13 +217,38 @@ class Workload(_Spec, Located):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"layer names must be unique, repeated: {', '.join(duplicates)}")
+        rows = [isinstance(layer, ConvRowLayer) for layer in self.layers]
+        if any(rows):
+            if not all(rows):
+                raise ValueError(
+                    "conv_row layers (topology rows) cannot be mixed with other layers: a "
+                    "topology lists independent rows, a network chains layers"
+                )
+            if any(self.domain_of(layer) is not Domain.SPATIAL for layer in self.layers):
+                raise ValueError("conv_row layers run in the spatial domain: set domain: spatial")
+            return self
+        if self.input is None:
+            raise ValueError(
+                "input: required field missing (only a topology of conv_row layers has none)"
+            )
         if not isinstance(self.layers[-1], LossLayer):
             raise ValueError("the last layer must be a loss layer")
         if any(isinstance(layer, LossLayer) for layer in self.layers[:-1]):
             raise ValueError("only the last layer may be a loss layer")
         return self
 
+    @property
+    def topology(self) -> bool:
+        """Whether the layers are independent topology rows (``conv_row``), not a network."""
+        return isinstance(self.layers[0], ConvRowLayer)
+
+    @property
+    def network_input(self) -> InputSpec:
+        """The input of a network (a topology has none: its rows state their own)."""
+        assert self.input is not None, "a topology has no network input"
+        return self.input
+
     def domain_of(
-        self, layer: ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer
+        self, layer: ConvLayer | PoolLayer | ActivationLayer | FcLayer | LossLayer | ConvRowLayer
     ) -> Domain:
         return layer.domain if layer.domain is not None else self.domain
