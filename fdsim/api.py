@@ -126,6 +126,7 @@ def simulate(
     schedule = compile_specs(hardware, workload, phases)
     numerics = None
     if functional:
+        require_values(workload, "--functional")
         require_bit_true(hardware, "--functional")
         _begin(on_stage, Stage.FUNCTIONAL)
         batch = (
@@ -187,6 +188,18 @@ def _located(problem: SpecFieldError, hardware: HardwareSpec, workload: Workload
     """``problem`` as the ``ConfigError`` naming the file and line of its spec's field."""
     specs: dict[str, Located] = {"hardware": hardware, "workload": workload}
     return origin_or_placeholder(specs[problem.spec], problem.spec).error(problem)
+
+
+def require_values(workload: Workload, purpose: str) -> None:
+    """``ConfigError`` on a topology: its rows have no input values or loss to compute with."""
+    if workload.topology:
+        problem = SpecFieldError(
+            "workload",
+            ("layers",),
+            f"a topology (conv_row layers) has no input values or loss, so it is timed and "
+            f"priced only: {purpose} needs a network",
+        )
+        raise origin_or_placeholder(workload, "workload").error(problem)
 
 
 def require_bit_true(hardware: HardwareSpec, purpose: str) -> None:

@@ -24,6 +24,7 @@ from fdsim.api import (
     dataset_identity,
     hardware_energy_table,
     require_bit_true,
+    require_values,
     simulate_compiled,
 )
 from fdsim.model.backend import Backend, T
@@ -71,6 +72,7 @@ def train_workload(
     ``command`` names the files the specs were read from (``<hardware>``, ``<workload>`` for
     specs built in Python). Raises ``ConfigError`` as :func:`fdsim.simulate` does."""
     table = hardware_energy_table(hardware)
+    require_values(workload, "training")
     require_bit_true(hardware, "bit-true training")
     schedule = compile_specs(hardware, workload)
     model = schedule.network

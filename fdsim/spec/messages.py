@@ -46,7 +46,8 @@ def shown(value: Any) -> str:
 
 
 def _data_path(loc: tuple[str | int, ...], data: Any) -> FieldPath:
-    """Drop the parts of pydantic's location that are not in the data (union tags)."""
+    """Drop the parts of pydantic's location that are not in the data (union tags, also last:
+    a layer's own validator is located at its ``kind``)."""
     path: list[str | int] = []
     node = data
     for index, part in enumerate(loc):
@@ -55,7 +56,7 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> FieldPath:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[int(part)]
-        elif not last:
+        elif not last or (isinstance(node, dict) and node.get("kind") == part):
             continue
         path.append(part)
     return tuple(path)

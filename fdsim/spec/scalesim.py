@@ -188,14 +188,12 @@ class _Config:
             )
         return self.parser.get(section, option).strip()
 
-    def whole(self, section: str, option: str) -> int:
+    def positive(self, section: str, option: str) -> int:
         value = self.text(section, option)
-        if not re.fullmatch(r"[0-9]{1,12}", value):
-            raise ConfigError(
-                self.where,
-                f"[{section}] {option}: expected a whole number, got {value!r}",
-                line=self.line(section, option),
-            )
+        if not re.fullmatch(r"[0-9]{1,9}", value):
+            raise self.error(section, option, f"expected a whole number, got {value!r}")
+        if int(value) < 1:
+            raise self.error(section, option, f"must be at least 1, got {value}")
         return int(value)
 
     def error(self, section: str, option: str, message: str) -> ConfigError:
@@ -212,12 +210,12 @@ def read_config(path: str | Path) -> tuple[dict[str, Any], Origin]:
     """The hardware fields of a SCALE-Sim config and, for each, the line of its option."""
     config = _Config(path)
     arch = "architecture_presets"
-    rows, cols = config.whole(arch, "ArrayHeight"), config.whole(arch, "ArrayWidth")
+    rows, cols = config.positive(arch, "ArrayHeight"), config.positive(arch, "ArrayWidth")
     dataflow = config.text(arch, "Dataflow").lower()
     if dataflow not in ("ws", "os", "is"):
         raise config.error(arch, "Dataflow", f"expected ws, os or is, got {dataflow!r}")
     sizes = {
-        option: config.whole(arch, option) * 1024
+        option: config.positive(arch, option) * 1024
         for option in ("IfmapSramSzkB", "FilterSramSzkB", "OfmapSramSzkB")
     }
     mode = config.text("run_presets", "InterfaceBandwidth").upper()
