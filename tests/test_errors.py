@@ -105,7 +105,7 @@ def test_bad_layer_kind(golden_files, run_args, capsys) -> None:  # type: ignore
     _edit(workload, "kind: fc", "kind: dense")
     assert _fails(run_args, capsys) == (
         f"{workload}:6: layers[1].kind: must be one of 'conv', 'pool', 'activation', 'fc', "
-        "'loss', got 'dense'"
+        "'loss', 'conv_row', got 'dense'"
     )
 
 

@@ -270,10 +270,19 @@ class _Walk:
                 weight, layer.name, ParamRole.SPATIAL_CONV_WEIGHT, shape, layer.channels * taps
             )
         )
-        self.add(
-            TopologyRow(weight, layer),
-            Rep(layer.num_filters, layer.ofmap_height, width=layer.ofmap_width),
+        op = TopologyRow(
+            weight,
+            layer.channels,
+            layer.num_filters,
+            layer.ifmap_height,
+            layer.ifmap_width,
+            layer.filter_height,
+            layer.filter_width,
+            layer.stride,
+            layer.ofmap_height,
+            layer.ofmap_width,
         )
+        self.add(op, Rep(layer.num_filters, layer.ofmap_height, width=layer.ofmap_width))
 
     def pool(self, index: int, layer: PoolLayer, domain: Domain) -> None:
         method = layer.method

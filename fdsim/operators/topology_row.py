@@ -12,7 +12,6 @@ from fdsim.errors import LayerSupportError
 from fdsim.nn.fixed.datapath import Datapath
 from fdsim.nn.fixed.tensor import FixedTensor
 from fdsim.operators.base import Array, FixedGrads, FloatGrads, Primitive
-from fdsim.spec.workload import ConvRowLayer
 
 _NO_VALUES = (
     "a topology row has no input values to compute with: a topology is timed and priced only "
@@ -22,10 +21,21 @@ _NO_VALUES = (
 
 @dataclass(frozen=True)
 class TopologyRow(Primitive):
-    """The im2col product of the topology row ``row``, with the kernels ``weight``."""
+    """The im2col product of a topology row with the kernels ``weight``: ``num_filters``
+    filters of ``filter_height`` × ``filter_width`` over ``channels`` maps of
+    ``ifmap_height`` × ``ifmap_width``, every ``stride``-th window, ``ofmap_height`` ×
+    ``ofmap_width`` outputs (``ConvRowLayer``'s rule)."""
 
     weight: str
-    row: ConvRowLayer
+    channels: int
+    num_filters: int
+    ifmap_height: int
+    ifmap_width: int
+    filter_height: int
+    filter_width: int
+    stride: int
+    ofmap_height: int
+    ofmap_width: int
 
     matrix: ClassVar[bool] = True
 

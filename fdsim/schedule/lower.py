@@ -251,7 +251,7 @@ class _Steps:
             )
             self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
         elif isinstance(op, TopologyRow):
-            row = op.row
+            row = op
             geometry = GemmGeometry(
                 row.channels,
                 row.filter_height * row.filter_width,

@@ -205,9 +205,10 @@ def cmac(op: CmacOp, hardware: HardwareSpec) -> Activity:
 
 
 def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
-    """Real matrix product (FC) on the CMAC lanes, outputs spread over lanes, each lane
-    retiring ``multiplier.real_macs_per_cycle`` multiply-accumulates per cycle of the
-    reduction (``in_channels``); traffic as in ``cmac``. The forward adds each output's bias
+    """Real matrix product (FC, spatial conv) on the CMAC lanes: lanes hold (row, output)
+    accumulators, spread over outputs first and the lanes left over over rows (``images``),
+    each lane retiring ``multiplier.real_macs_per_cycle`` multiply-accumulates per cycle of
+    the reduction (``in_channels``); traffic as in ``cmac``. The forward adds each output's bias
     (``bias_elements``: one weights-buffer read and one accumulator-width add each, folded into
     the accumulator's first cycle). bwd_weight maps the weight gradient (out features × (in
     features + bias)) onto the outputs and the images onto the reduction."""
@@ -215,8 +216,9 @@ def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
     assert spec is not None
     lanes_out = min(op.out_channels, spec.lanes)
     out_groups = -(-op.out_channels // lanes_out)
+    lanes_rows = spec.lanes // lanes_out  # lanes left over take further rows at once
     per_cycle = spec.multiplier.real_macs_per_cycle
-    compute = op.images * out_groups * -(-op.in_channels // per_cycle)
+    compute = -(-op.images // lanes_rows) * out_groups * -(-op.in_channels // per_cycle)
     numerics = hardware.numerics
     spatial_bits = numerics.activations.total_bits
     mult_bits = max(
