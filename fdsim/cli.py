@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fdsim.cli_args import (
+    DEFAULT_BASELINE,
     DEFAULT_HARDWARE,
     DEFAULT_TRAIN_WORKLOAD,
     DEFAULT_WORKLOAD,
@@ -277,6 +278,43 @@ def _pooling(args: argparse.Namespace, session: _Session) -> int:
     return 0
 
 
+def _modes(args: argparse.Namespace, session: _Session) -> int:
+    if args.out is not None:
+        session.target(args.out, OutputKind.MODES, args.force)
+    from fdsim.api import load_hardware, load_workload
+    from fdsim.modes import study_modes
+    from fdsim.report.modes import MODES_FILES, write_modes_report
+
+    if args.no_baseline and args.baseline is not None:
+        raise ConfigError("--no-baseline", "contradicts --baseline: give one of them")
+    phases = parse_phases(args.phases)
+    hardware_path = args.hardware or _default(DEFAULT_HARDWARE)
+    workload_path = args.workload or _default(DEFAULT_WORKLOAD)
+    baseline_path = None if args.no_baseline else args.baseline or _default(DEFAULT_BASELINE)
+    hardware, workload = load_hardware(hardware_path), load_workload(workload_path)
+    baseline = None if baseline_path is None else load_hardware(baseline_path)
+    study = study_modes(
+        hardware,
+        workload,
+        baseline,
+        phases=phases,
+        spatial_pool=args.spatial_pool,
+        on_progress=None if args.quiet else lambda line: print(line, flush=True),
+    )
+    against = "alone" if baseline_path is None else baseline_path.stem
+    name = f"modes-{workload_path.stem}-{hardware_path.stem}-{against}"
+    out = args.out or session.target(Path("fdsim-out") / name, OutputKind.MODES, args.force)
+    write_output(
+        out,
+        OutputKind.MODES,
+        lambda directory: write_modes_report(study, directory),
+        force=args.force,
+        on_committed=session.committed,
+    )
+    print(f"wrote {out}/{', '.join(MODES_FILES)}")
+    return 0
+
+
 def _validate(args: argparse.Namespace, _session: _Session) -> int:
     from fdsim.spec.load import detect_and_load
 
@@ -330,6 +368,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace, _Session], int]] = {
     "run": _run,
     "train": _train,
     "pooling": _pooling,
+    "modes": _modes,
     "reprice": _reprice,
     "validate": _validate,
     "schema": _schema,

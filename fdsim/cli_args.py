@@ -14,6 +14,7 @@ from fdsim.errors import ConfigError
 DEFAULT_HARDWARE = Path("hwconfigs/fdtrain_28nm.yaml")
 DEFAULT_WORKLOAD = Path("workloads/lenet5.yaml")
 DEFAULT_TRAIN_WORKLOAD = Path("workloads/digits_cnn.yaml")
+DEFAULT_BASELINE = Path("hwconfigs/spatial_systolic_32x32.yaml")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,6 +133,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pooling.add_argument("--quiet", action="store_true", help="no progress lines")
     _force_option(pooling)
+
+    modes = commands.add_parser(
+        "modes",
+        help="one network in the spectral, hybrid and spatial domains on the accelerator, and "
+        "spatial on a baseline: time, energy, traffic side by side",
+    )
+    modes.add_argument("hardware", nargs="?", type=Path, help=f"default: {DEFAULT_HARDWARE}")
+    modes.add_argument("workload", nargs="?", type=Path, help=f"default: {DEFAULT_WORKLOAD}")
+    modes.add_argument(
+        "--baseline",
+        type=Path,
+        help=f"hardware the spatial mode also runs on (default: {DEFAULT_BASELINE})",
+    )
+    modes.add_argument(
+        "--no-baseline", action="store_true", help="compare the modes on the accelerator only"
+    )
+    modes.add_argument(
+        "--phases",
+        default=",".join(phase.value for phase in Phase),
+        help="comma-separated phases, as fdsim run (default: the whole training step)",
+    )
+    modes.add_argument(
+        "--spatial-pool",
+        default="average",
+        help="the method a spectral pool becomes outside the spectral domain (average)",
+    )
+    modes.add_argument(
+        "--out",
+        type=Path,
+        help="output folder: new, empty, or an earlier fdsim modes' (default: fdsim-out/modes-…)",
+    )
+    modes.add_argument("--quiet", action="store_true", help="no progress lines")
+    _force_option(modes)
 
     reprice = commands.add_parser(
         "reprice", help="price a stored run by another energy table, without re-simulating"

@@ -44,6 +44,7 @@ class OutputKind(StrEnum):
     RUN = "run"  # fdsim run
     TRAIN = "train"  # fdsim train
     POOLING = "pooling"  # fdsim pooling
+    MODES = "modes"  # fdsim modes
 
 
 class Layout(Enum):
