@@ -279,6 +279,11 @@ def collect(
         for phase in Phase
         if phase in schedule.phases
     }
+    summary["tiles"] = {
+        phase.value: {p.name: p.tiles for p in schedule.layers if p.phase is phase and p.tiles}
+        for phase in Phase
+        if phase in schedule.phases
+    }
     priced = Summary.from_json(priced_summary(summary, layers, areas.values(), hardware))
     counts_frame = pd.DataFrame(counted, columns=COUNT_COLUMNS)
     return RunResult(layers, traffic_frame, counts_frame, priced, hardware, workload, table)

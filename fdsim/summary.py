@@ -10,7 +10,7 @@ readers written against the JSON; new code reads the attributes (``numerics`` in
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -132,6 +132,8 @@ class Summary(Mapping[str, Any]):
     manifest: dict[str, Any]
     linearity: dict[str, Any] | None = None
     numerics: NumericsTotals | None = None
+    # per phase and layer, a GEMM step's tiling as numbers (absent from older summaries)
+    tiles: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``summary.json`` (JSON values only; absent sections left out)."""

@@ -104,7 +104,7 @@ _NOT_A_PATH = (
             "lenet",
             {"layers[0].kernal": 3},
             ":24: layers[0].kernal: unknown field (known: name, domain, kind, out_channels, "
-            "kernel, stride, padding)",
+            "kernel, stride, padding, mapping)",
         ),
     ],
 )

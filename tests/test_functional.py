@@ -285,8 +285,8 @@ def test_linear_networks_are_named(tmp_path, capsys) -> None:  # type: ignore[no
     assert main(["run", str(HARDWARE), str(workload), "--out", str(tmp_path / "out")]) == 0
     assert (
         "note: no layer is nonlinear, so the whole network is one affine map of its input: a "
-        "linear classifier however deep (add relu on a hybrid layer, max pooling, or a "
-        "quadratic activation)"
+        "linear classifier however deep (add relu on a hybrid or spatial layer, max pooling, "
+        "or a quadratic activation)"
     ) in capsys.readouterr().out.splitlines()
     assert "## Linearity" in (tmp_path / "out" / "report.md").read_text()
 

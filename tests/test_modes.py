@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cli_errors import one_line_error
+
 from fdsim.api import simulate
 from fdsim.cli import main
 from fdsim.modes import in_mode, study_modes

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cli_errors import one_line_error
+
 from fdsim.cli import main
 from fdsim.errors import ConfigError
 from fdsim.spec.hardware import Dataflow

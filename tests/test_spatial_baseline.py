@@ -188,3 +188,70 @@ def test_spatial_conv_kernel_larger_than_padded_map_is_refused(tmp_path: Path) -
     assert str(raised.value) == (
         f"{workload}:6: layers[0].kernel: larger than the padded input map (12), got 15"
     )
+
+
+PINNED = """\
+name: pinned
+input: {channels: 3, height: 12, width: 12, classes: 4}
+batch_size: 2
+domain: spatial
+layers:
+  - name: c1
+    kind: conv
+    out_channels: 6
+    kernel: 3
+    padding: 1
+    mapping: {out_rows: 5, outputs: 4, dataflow: os}
+  - {name: f1, kind: fc, out_features: 4, mapping: {images: 1}}
+  - {name: loss, kind: loss}
+"""
+
+
+def test_a_pinned_mapping_is_used_and_reported(tmp_path: Path) -> None:
+    hardware, workload = _files(tmp_path)
+    workload.write_text(PINNED)
+    result = run(hardware, workload, {Phase.FORWARD})
+    tiles = result.summary["tiles"]["fwd"]
+    c1, f1 = tiles["c1"], tiles["f1"]
+    # 12 output rows in bands of ≤5 (balanced: 4, 4, 4) for each of 2 images
+    assert (c1["row_tiles"], c1["band_rows"], c1["images_per_tile"]) == (6, 4, 1)
+    assert (c1["output_tiles"], c1["outputs_per_tile"], c1["dataflow"]) == (2, 4, "os")
+    assert c1["pinned"] == ["dataflow", "out_rows", "outputs"]
+    # a band of 4 output rows reads 3·1 + 3 = 6 of the 12 input rows, 3 channels, 2 bytes
+    assert c1["buffers_held"]["activations"] == 2 * (6 * 12 * 3 * 2)
+    assert (f1["row_tiles"], f1["images_per_tile"], f1["dataflow"]) == (2, 1, "ws")
+
+
+@pytest.mark.parametrize(
+    ("pin", "message"),
+    [
+        (
+            "{outputs: 6, reduction_units: 3}",
+            "layers[0].mapping.reduction_units: layer c1: 6 outputs × 3 input units do not "
+            "fit: a tile needs 2 × 324 bytes of buffers.weights, which holds 512",
+        ),
+        (
+            "{images: 2}",
+            "layers[0].mapping.images: layer c1: 2 images do not fit: a tile needs 2 × 1728 "
+            "bytes of buffers.activations, which holds 512",
+        ),
+    ],
+)
+def test_a_pin_that_does_not_fit_names_itself(tmp_path: Path, pin: str, message: str) -> None:
+    hardware, workload = _files(tmp_path, size=512)
+    workload.write_text(PINNED.replace("{out_rows: 5, outputs: 4, dataflow: os}", pin))
+    with pytest.raises(ConfigError) as raised:
+        run(hardware, workload, {Phase.FORWARD})
+    assert str(raised.value) == f"{workload}:11: {message}"
+
+
+def test_a_spectral_conv_refuses_a_pin(tmp_path: Path, golden_files: tuple[Path, Path]) -> None:
+    hardware, workload = golden_files
+    text = workload.read_text().replace("kernel: 3}", "kernel: 3, mapping: {outputs: 1}}")
+    workload.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        run(hardware, workload, {Phase.FORWARD})
+    assert str(raised.value) == (
+        f"{workload}:5: layers[0].mapping: pins the GEMM tiles of a spatial-domain conv or fc "
+        "layer; a spectral conv is tiled by bins, chosen by the compiler"
+    )

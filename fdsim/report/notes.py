@@ -11,8 +11,8 @@ def linearity_note(linearity: dict[str, Any]) -> str:
     if linearity["linear_classifier"]:
         return (
             "no layer is nonlinear, so the whole network is one affine map of its input: "
-            "a linear classifier however deep (add relu on a hybrid layer, max pooling, or a "
-            "quadratic activation)"
+            "a linear classifier however deep (add relu on a hybrid or spatial layer, max "
+            "pooling, or a quadratic activation)"
         )
     if not spans:
         return ""

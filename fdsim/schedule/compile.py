@@ -75,6 +75,7 @@ def compile_schedule(
             output_shape=lowered.layer_reps[index][1].shape,
             mapping="; ".join(emitter.mappings.get(plan, [])),
             reduction_tiles=emitter.reductions.get(plan, ()),
+            tiles=emitter.tiles.get(plan, {}),
         )
         for plan, (index, phase) in enumerate(emitter.plan_keys)
     )

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
+from fdsim.errors import SpecFieldError
 from fdsim.geometry import Rep
 from fdsim.operators.base import StreamPrimitive
+from fdsim.schedule.gemm_tiles import PinError
 from fdsim.schedule.links import ChainIo, ElementBytes, Link
 from fdsim.schedule.lower import StepPlan, Tail
 from fdsim.schedule.ops import (
@@ -31,8 +33,8 @@ from fdsim.schedule.program import Holds, ProgramBuilder, Traffic
 from fdsim.schedule.spectral_bins import half_bins
 from fdsim.schedule.stash import StashPlan, StashSlot
 from fdsim.schedule.tiling import largest_fitting, split
-from fdsim.spec.hardware import HardwareSpec
-from fdsim.spec.workload import ConvLayer, ConvRowLayer, FcLayer, Layer
+from fdsim.spec.hardware import Dataflow, HardwareSpec
+from fdsim.spec.workload import ConvLayer, ConvRowLayer, FcLayer, Layer, MappingPin
 
 
 class EmitWithHolds(Protocol):
@@ -76,6 +78,7 @@ class Emitter:
         self._plan_ids: dict[tuple[int, Phase], int] = {}
         self.mappings: dict[int, list[str]] = {}
         self.reductions: dict[int, tuple[int, ...]] = {}
+        self.tiles: dict[int, dict[str, Any]] = {}
 
     # --- helpers -----------------------------------------------------------------------
     def plan(self, layer: int, phase: Phase) -> int:
@@ -86,6 +89,22 @@ class Emitter:
             self.plan_keys.append(key)
         return self._plan_ids[key]
 
+    def pin(self, layer: int) -> MappingPin | None:
+        """The tiling workload ``layer`` pins (``mapping``), if any."""
+        spec = self.layers[layer]
+        return getattr(spec, "mapping", None)
+
+    def pin_error(self, layer: int, problem: PinError) -> SpecFieldError:
+        """A pinned tile that does not fit, on the workload field that pins it."""
+        name = self.names[layer]
+        path = ("layers", layer, "mapping", problem.field)
+        return SpecFieldError("workload", path, f"layer {name}: {problem}")
+
+    def dataflow(self, layer: int) -> Dataflow | None:
+        """The systolic dataflow workload ``layer`` pins (None: the array's)."""
+        pin = self.pin(layer)
+        return pin.dataflow if pin is not None else None
+
     def reserve(self, buffer: Buffer, nbytes: int) -> None:
         """Take ``nbytes`` of ``buffer`` out of what tiles may use from now on."""
         self.capacity[buffer] = buffer_capacities(self.hardware)[buffer] - nbytes
@@ -93,6 +112,10 @@ class Emitter:
     def note(self, plan: int, text: str) -> None:
         """Add ``text`` to the mapping a plan reports (``LayerPlan.mapping``)."""
         self.mappings.setdefault(plan, []).append(text)
+
+    def record_tiles(self, plan: int, tiles: dict[str, Any]) -> None:
+        """The tiling decision of a plan as numbers (``LayerPlan.tiles``)."""
+        self.tiles[plan] = tiles
 
     def record_reductions(self, plan: int, tiles: tuple[int, ...]) -> None:
         """The reduction-axis tile sizes of a plan (``LayerPlan.reduction_tiles``)."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 from functools import partial
 
 from fdsim.schedule.emit import Emitter
-from fdsim.schedule.gemm_tiles import RowTile, row_tiles
+from fdsim.schedule.gemm_tiles import PinError, RowTile, overflow, row_tiles
 from fdsim.schedule.lower import GemmGeometry, StepPlan
-from fdsim.schedule.ops import Allocation, Buffer, OpKind, Tensor
+from fdsim.schedule.ops import Allocation, Buffer, OpKind, Tensor, Unit
 from fdsim.schedule.program import Holds, Traffic
 from fdsim.schedule.tiling import largest_fitting, split, split_aligned
 from fdsim.spec.hardware import SystolicArraySpec
+from fdsim.spec.workload import MappingPin
 from fdsim.systolic.compute import compute_cycles
 from fdsim.systolic.shapes import ArrayShape, GemmShape
 
@@ -33,7 +34,13 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
     ab, wb = b.spatial, b.weight
     per_out = rows * f_out  # output elements per image
     slots = [emitter.stash_slot(tail, per_out, per_out, emitter.batch) for tail in plan.tails]
-    fo_tile, k_units = weight_tiles(emitter, geometry, name)
+    pin = emitter.pin(plan.head_layer)
+    # systolic tiles start at multiples of the array's columns (a whole column fold each)
+    systolic = emitter.matrix_kind is OpKind.SYSTOLIC
+    try:
+        fo_tile, k_units = weight_tiles(emitter, geometry, name, pin)
+    except PinError as problem:
+        raise emitter.pin_error(plan.head_layer, problem) from None
     k_tiles = (split_aligned if emitter.hardware.systolic_array else split)(geometry.units, k_units)
     k_split = len(k_tiles) > 1
     out_b = b.partial if k_split else ab  # what the output buffer holds per output
@@ -47,21 +54,48 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
                 per[Buffer.GRADIENTS] = per.get(Buffer.GRADIENTS, 0) + slot.tiling_bytes_per_item
         return per
 
-    tiling = row_tiles(
-        geometry,
-        emitter.batch,
-        tile_bytes,
-        emitter.capacity,
-        emitter.buffering,
-        layer=name,
-        what="image",
-    )
-    # systolic tiles start at multiples of the array's columns (a whole column fold each)
-    systolic = emitter.matrix_kind is OpKind.SYSTOLIC
+    try:
+        tiling = row_tiles(
+            geometry,
+            emitter.batch,
+            tile_bytes,
+            emitter.capacity,
+            emitter.buffering,
+            layer=name,
+            what="image",
+            pin_images=pin.images if pin else None,
+            pin_rows=pin.out_rows if pin else None,
+        )
+    except PinError as problem:
+        raise emitter.pin_error(plan.head_layer, problem) from None
     fo_tiles = (split_aligned if systolic else split)(f_out, fo_tile)
     resident = len(fo_tiles) == 1 and not k_split
     emitter.record_reductions(
         plan.head_layer, tuple(n * geometry.taps for _u0, n in k_tiles) if k_split else (f_in,)
+    )
+    largest = max(tiling.tiles, key=lambda tile: tile.positions(geometry))
+    held = dict(tile_bytes(largest))
+    held[Buffer.WEIGHTS] = (
+        held.get(Buffer.WEIGHTS, 0) + fo_tile * (k_units * geometry.taps + geometry.bias) * wb
+    )
+    array = emitter.hardware.systolic_array
+    emitter.record_tiles(
+        plan.head_layer,
+        {
+            "unit": (Unit.SYSTOLIC_ARRAY if systolic else Unit.CMAC).value,
+            "dataflow": (emitter.dataflow(plan.head_layer) or array.dataflow).value
+            if array is not None
+            else None,
+            "row_tiles": len(tiling.tiles),
+            "images_per_tile": largest.images,
+            "band_rows": largest.out_rows if largest.out_rows < geometry.out_height else None,
+            "output_tiles": len(fo_tiles),
+            "outputs_per_tile": fo_tile,
+            "reduction_tiles": len(k_tiles),
+            "reduction_units_per_tile": k_units,
+            "pinned": sorted(k for k, v in (pin.model_dump() if pin else {}).items() if v),
+            "buffers_held": {b.value: n * emitter.buffering[b] for b, n in held.items() if n > 0},
+        },
     )
     emitter.note(
         plan.head_layer,
@@ -130,6 +164,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
                         (ab, ab if last else out_b),
                     ),
                     kind=emitter.matrix_kind,
+                    dataflow=emitter.dataflow(plan.head_layer),
                     images=positions,
                     in_channels=k,
                     out_channels=nfo,
@@ -153,38 +188,73 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
             program.store(emitter.last_layer(plan), prev, outputs * ab, (out_alloc,))
 
 
-def weight_tiles(emitter: Emitter, geometry: GemmGeometry, layer: str) -> tuple[int, int]:
+def weight_tiles(
+    emitter: Emitter, geometry: GemmGeometry, layer: str, pin: MappingPin | None = None
+) -> tuple[int, int]:
     """(output features, input units) per weight tile. The CMAC lanes take the whole reduction
     and as many output features as fit. The systolic array takes whole array columns of
     output features (a partial column fold idles PEs in every fold), all of them if they fit,
     else as many columns as fit, else one column's worth with the reduction split into as
-    many input units as fit."""
-    f_out, per_unit = geometry.outputs, geometry.taps * emitter.bytes.weight
-    per_feature = geometry.units * per_unit + geometry.bias * emitter.bytes.weight
-    weights = {Buffer.WEIGHTS: per_feature}
+    many input units as fit. A pinned count (``pin``) is taken as given, ``PinError`` if its
+    tile does not fit (or, for the reduction, on the CMAC lanes)."""
+    wb = emitter.bytes.weight
+    f_out, per_unit = geometry.outputs, geometry.taps * wb
+    per_feature = geometry.units * per_unit + geometry.bias * wb
     array = emitter.hardware.systolic_array
+    room = emitter.capacity[Buffer.WEIGHTS] // emitter.buffering[Buffer.WEIGHTS]
+    pinned_fo = None if pin is None or pin.outputs is None else min(pin.outputs, f_out)
+    pinned_units = None if pin is None else pin.reduction_units
+    if pinned_units is not None:
+        if array is None:
+            raise PinError("reduction_units", "reduction tiles need a systolic array")
+        units = min(pinned_units, geometry.units)
+        fo = pinned_fo or min(f_out, array.cols)
+        need = fo * (units * per_unit + geometry.bias * wb)
+        if need > room:
+            raise PinError(
+                "reduction_units",
+                f"{fo} outputs × {units} input units do not fit: "
+                + overflow({Buffer.WEIGHTS: need}, emitter.capacity, emitter.buffering),
+            )
+        return fo, units
+    if pinned_fo is not None:
+        if pinned_fo * per_feature <= room or array is None:
+            if pinned_fo * per_feature > room:
+                raise PinError(
+                    "outputs",
+                    f"{pinned_fo} outputs do not fit: "
+                    + overflow(
+                        {Buffer.WEIGHTS: pinned_fo * per_feature},
+                        emitter.capacity,
+                        emitter.buffering,
+                    ),
+                )
+            return pinned_fo, geometry.units
+        units = (room - geometry.bias * pinned_fo * wb) // (pinned_fo * per_unit)
+        if units < 1:
+            raise PinError("outputs", f"{pinned_fo} outputs do not fit even one input unit")
+        return pinned_fo, _fewest_cycles_units(geometry, pinned_fo, units, array)
     if array is None:
         fo = largest_fitting(
             f_out,
-            weights,
+            {Buffer.WEIGHTS: per_feature},
             emitter.capacity,
             emitter.buffering,
             layer=layer,
             what="output feature's weights and bias",
         )
         return fo, geometry.units
-    room = emitter.capacity[Buffer.WEIGHTS] // emitter.buffering[Buffer.WEIGHTS]
     fitting = room // per_feature
     if fitting >= min(f_out, array.cols):
         return (f_out if fitting >= f_out else fitting // array.cols * array.cols), geometry.units
     fo = min(f_out, array.cols)
-    units = (room - geometry.bias * fo * emitter.bytes.weight) // (fo * per_unit)
+    units = (room - geometry.bias * fo * wb) // (fo * per_unit)
     if units > 1:
         units = _fewest_cycles_units(geometry, fo, units, array)
     if units < 1:
         fo = largest_fitting(
             fo,
-            {Buffer.WEIGHTS: per_unit + geometry.bias * emitter.bytes.weight},
+            {Buffer.WEIGHTS: per_unit + geometry.bias * wb},
             emitter.capacity,
             emitter.buffering,
             layer=layer,

@@ -214,6 +214,13 @@ class _Steps:
             points = self._transform_points(next_power_of_two(op.grid), layer)
             self.head(StepPlan(StepKind.MAPS, layer, "ifft", rep_in, rep_out, points=points))
         elif isinstance(op, SpectralConv):
+            if getattr(self.workload.layers[layer], "mapping", None) is not None:
+                raise SpecFieldError(
+                    "workload",
+                    ("layers", layer, "mapping"),
+                    "pins the GEMM tiles of a spatial-domain conv or fc layer; a spectral "
+                    "conv is tiled by bins, chosen by the compiler",
+                )
             fold = following.op if following is not None else None
             if isinstance(fold, Fold):
                 assert following is not None

@@ -7,10 +7,10 @@ models decide how long it takes and which primitive actions it performs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fdsim.operators.base import StreamPrimitive
-from fdsim.spec.hardware import BufferSpec, HardwareSpec
+from fdsim.spec.hardware import BufferSpec, Dataflow, HardwareSpec
 
 # re-exported: the compiler's names for the shared vocabulary
 from fdsim.vocabulary import Buffer as Buffer
@@ -161,6 +161,7 @@ class GemmOp(LanesOp):
 
     real_macs: int
     bias_elements: int = 0
+    dataflow: Dataflow | None = None  # a systolic product's dataflow (None: the array's)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,6 +228,8 @@ class LayerPlan:
     # (fwd conv: input channels; bwd_data: output channels; bwd_weight: images; empty: no
     # reduction). A bit-true model rounds partial sums at exactly these tile boundaries.
     reduction_tiles: tuple[int, ...] = ()
+    # the tiling decision as numbers (GEMM steps' forward; empty elsewhere): JSON values
+    tiles: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from fdsim.schedule.ops import (
     Tensor,
     UpdateOp,
 )
+from fdsim.spec.hardware import Dataflow
 
 _TRANSFORM_KINDS = frozenset({OpKind.FFT, OpKind.IFFT})
 STREAM_KINDS = frozenset(
@@ -263,6 +264,7 @@ class ProgramBuilder:
         traffic: Traffic,
         *,
         kind: OpKind = OpKind.GEMM,
+        dataflow: Dataflow | None = None,
         images: int,
         in_channels: int,
         out_channels: int,
@@ -285,6 +287,7 @@ class ProgramBuilder:
                 out_channels=out_channels,
                 real_macs=outputs * in_channels,
                 bias_elements=outputs if bias else 0,
+                dataflow=dataflow,
                 weight_element_bytes=weight_element_bytes,
                 operand=operand,
                 partial_in_bytes=partial_in_bytes,

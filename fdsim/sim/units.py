@@ -254,7 +254,8 @@ def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
     spec = hardware.systolic_array
     assert spec is not None
     m, k, n = op.images, op.in_channels, op.out_channels
-    compute = compute_cycles(GemmShape(m, k, n), ArrayShape(spec.rows, spec.cols, spec.dataflow))
+    dataflow = op.dataflow or spec.dataflow
+    compute = compute_cycles(GemmShape(m, k, n), ArrayShape(spec.rows, spec.cols, dataflow))
     numerics = hardware.numerics
     spatial_bits = numerics.activations.total_bits
     weight_buffer = op.operand or Buffer.WEIGHTS
@@ -268,7 +269,7 @@ def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
             (Arith.ADD, numerics.accumulators.total_bits): op.real_macs + op.bias_elements,
         }
     )
-    x_reads, w_reads, out_writes = stationary_reads(m, k, n, spec.rows, spec.cols, spec.dataflow)
+    x_reads, w_reads, out_writes = stationary_reads(m, k, n, spec.rows, spec.cols, dataflow)
     traffic = _stash_traffic(op, op.partial_in_bytes)
     traffic[(op.src, Direction.READ)] += x_reads * op.in_element_bytes
     traffic[(weight_buffer, Direction.READ)] += (

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fdsim.spec.hardware import Dataflow
 from fdsim.spec.origin import Located
 from fdsim.vocabulary import Domain as Domain  # re-exported: the workload spec names it
 
@@ -60,12 +61,48 @@ class _Layer(_Spec):
     domain: Domain | None = Field(default=None, description="overrides the workload's domain")
 
 
+class MappingPin(_Spec):
+    """A matrix layer's forward tiling, pinned instead of chosen by the compiler (fields left
+    out are chosen as usual). The compiler refuses a pin whose tiles do not fit the buffers,
+    naming the pin. Reported choices: ``summary.json``'s ``tiles``."""
+
+    images: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE, description="per tile")
+    out_rows: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_MAP_SIZE,
+        description="output rows per band: tiles one image in bands (images is then 1)",
+    )
+    outputs: int | None = Field(
+        default=None, ge=1, le=MAX_FEATURES, description="output channels or features per tile"
+    )
+    reduction_units: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_FEATURES,
+        description="input channels or features per reduction tile (systolic array only; "
+        "partial sums wait in the output buffer)",
+    )
+    dataflow: Dataflow | None = Field(
+        default=None, description="the systolic array's dataflow for this layer's products"
+    )
+
+    @model_validator(mode="after")
+    def _band_or_images(self) -> MappingPin:
+        if self.out_rows is not None and self.images not in (None, 1):
+            raise ValueError("out_rows tiles one image in bands: images must be 1 or left out")
+        return self
+
+
 class ConvLayer(_Layer):
     kind: Literal["conv"]
     out_channels: int = Field(ge=1, le=MAX_CHANNELS)
     kernel: int = Field(ge=1, le=MAX_MAP_SIZE)
     stride: int = Field(default=1, ge=1, le=MAX_MAP_SIZE)
     padding: int = Field(default=0, ge=0, le=MAX_MAP_SIZE)
+    mapping: MappingPin | None = Field(
+        default=None, description="pinned tiling (spatial domain: the im2col GEMM)"
+    )
 
 
 class PoolLayer(_Layer):
@@ -126,6 +163,7 @@ class ActivationLayer(_Layer):
 class FcLayer(_Layer):
     kind: Literal["fc"]
     out_features: int = Field(ge=1, le=MAX_FEATURES)
+    mapping: MappingPin | None = Field(default=None, description="pinned tiling")
 
 
 class LossLayer(_Layer):
@@ -151,6 +189,7 @@ class ConvRowLayer(_Layer):
     channels: int = Field(ge=1, le=MAX_CHANNELS)
     num_filters: int = Field(ge=1, le=MAX_CHANNELS)
     stride: int = Field(default=1, ge=1, le=MAX_MAP_SIZE)
+    mapping: MappingPin | None = Field(default=None, description="pinned tiling")
 
     @model_validator(mode="after")
     def _fits(self) -> ConvRowLayer:
