@@ -1,7 +1,8 @@
 """Properties of the engine on random small workloads and hardware (Hypothesis), over whole
 training steps: every layer × phase (fwd, bwd_data, bwd_weight, update) obeys them.
 
-The workloads mix the domains: spectral and hybrid convolutions (strided; hybrid ones padded),
+The workloads mix the domains: spectral, hybrid and spatial convolutions (strided; hybrid and
+spatial ones padded), on hardware with or without a systolic array for the matrix products,
 spectral activations (fused affine, quadratic self-convolution) and crop pooling, spatial
 ReLU, quadratic, average and windowed max pools (kernel 2 or 3, overlapping or not), then an FC
 head. Half the cases get a gradients buffer small enough that in-step stash slots spill."""
@@ -17,18 +18,20 @@ from fdsim.errors import SpecFieldError
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.lower import lower
-from fdsim.schedule.ops import Buffer, ComputeOp, OpKind, Phase, Tensor
+from fdsim.schedule.ops import Buffer, ComputeOp, DmaOp, OpKind, Phase, Tensor
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate
 from fdsim.spec.hardware import (
     BufferSpec,
     BuffersSpec,
     CmacSpec,
+    Dataflow,
     DramSpec,
     FftSpec,
     HardwareSpec,
     NumericsSpec,
     StreamUnitSpec,
+    SystolicArraySpec,
 )
 from fdsim.spec.numerics import QFormat
 from fdsim.spec.workload import Workload
@@ -106,7 +109,7 @@ def _workload(draw: st.DrawFn, hardware: HardwareSpec, stashing: bool) -> Worklo
     first layer after the conv one that stashes maps (ReLU mask, quadratic input, argmax)."""
     size = draw(st.sampled_from([8, 12, 16, 32]))
     classes = draw(st.integers(2, 10))
-    domain = draw(st.sampled_from(["spectral", "hybrid"]))
+    domain = draw(st.sampled_from(["spectral", "hybrid", "spatial"]))
     base = {
         "name": "random",
         "input": {
@@ -124,7 +127,7 @@ def _workload(draw: st.DrawFn, hardware: HardwareSpec, stashing: bool) -> Worklo
         conv = {
             "name": f"conv{block}",
             "kind": "conv",
-            "domain": draw(st.sampled_from(["spectral", "hybrid"])),
+            "domain": draw(st.sampled_from(["spectral", "hybrid", "spatial"])),
             "out_channels": draw(st.integers(1, 12 if block == 1 else 8)),
             "kernel": draw(st.sampled_from([1, 3, 5])),
             "stride": draw(st.sampled_from([1, 2])),
@@ -182,6 +185,14 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
         crop=StreamUnitSpec(elements_per_cycle=draw(st.integers(1, 32))),
         activation=StreamUnitSpec(elements_per_cycle=draw(st.integers(1, 32))),
         update=StreamUnitSpec(elements_per_cycle=8),
+        # half the cases: the matrix products (FC, spatial conv) on a systolic array
+        systolic_array=SystolicArraySpec(
+            rows=draw(st.sampled_from([2, 4, 8])),
+            cols=draw(st.sampled_from([2, 4, 8])),
+            dataflow=draw(st.sampled_from(list(Dataflow))),
+        )
+        if draw(st.booleans())
+        else None,
         buffers=BuffersSpec(
             activations=buffer(),
             weights=buffer(),
@@ -275,6 +286,61 @@ def test_more_dram_bandwidth_never_adds_cycles(case, factor) -> None:  # type: i
     assert fast <= slow
 
 
+def _wider_ports(hardware: HardwareSpec, factor: int) -> HardwareSpec:
+    """``hardware`` with every buffer's port ``factor`` times as wide."""
+    buffers = {
+        name: spec.model_copy(update={"bytes_per_cycle": spec.bytes_per_cycle * factor})
+        for name in ("activations", "weights", "gradients", "outputs")
+        if (spec := getattr(hardware.buffers, name)) is not None
+    }
+    return hardware.model_copy(update={"buffers": hardware.buffers.model_copy(update=buffers)})
+
+
+@FAST
+@given(cases(), st.integers(2, 8))
+def test_wider_sram_ports_never_add_cycles(case, factor) -> None:  # type: ignore[no-untyped-def]
+    workload, hardware = case
+    wide = _wider_ports(hardware, factor)
+    narrow = simulate(compile_schedule(workload, hardware), hardware).total_cycles
+    assert simulate(compile_schedule(workload, wide), wide).total_cycles <= narrow
+
+
+@FAST
+@given(cases(), st.lists(st.integers(1, 4), min_size=4, max_size=4))
+def test_any_buffering_finishes(case, factors) -> None:  # type: ignore[no-untyped-def]
+    """Every buffer holding 1 to 4 tiles at once: what compiles also runs to the end (with one
+    tile, a load never waits for a store queued behind it on the DMA unit; the weight-gradient
+    tile is reserved at its real size)."""
+    workload, hardware = case
+    names = ("activations", "weights", "gradients", "outputs")
+    buffers = {
+        name: spec.model_copy(update={"buffering": factor})
+        for name, factor in zip(names, factors, strict=True)
+        if (spec := getattr(hardware.buffers, name)) is not None
+    }
+    hardware = hardware.model_copy(update={"buffers": hardware.buffers.model_copy(update=buffers)})
+    try:
+        schedule = compile_schedule(workload, hardware)
+    except SpecFieldError:
+        return  # a tile that no longer fits is refused, which is the contract
+    assert simulate(schedule, hardware).total_cycles > 0
+
+
+@FAST
+@given(cases())
+def test_dram_bytes_of_every_layer_sum_to_the_step(case) -> None:  # type: ignore[no-untyped-def]
+    """The DRAM bytes the DMA ops move add up, layer by layer and tensor by tensor, to the
+    step's total: no byte is counted twice or lost between the levels of the accounting."""
+    workload, hardware = case
+    schedule = compile_schedule(workload, hardware)
+    layers = count(schedule, simulate(schedule, hardware))
+    moved = sum(op.bytes for op in schedule.ops if isinstance(op, DmaOp))
+    per_layer = sum(
+        n for layer in layers for unit in layer.units.values() for n in unit.dram_bytes.values()
+    )
+    assert per_layer == moved
+
+
 @FAST
 @given(cases())
 def test_simulated_cycles_never_below_the_analytic_bound(case) -> None:  # type: ignore[no-untyped-def]
@@ -306,18 +372,21 @@ def test_every_phase_is_compiled_and_bounded(case) -> None:  # type: ignore[no-u
 @FAST
 @given(cases())
 def test_reduction_tiles_are_the_tiles_the_ops_reduce(case) -> None:  # type: ignore[no-untyped-def]
-    """bwd_weight reduces over images: its products take the recorded image tiles in order,
-    cycling once per output tile, and read partial sums back exactly after the first."""
+    """bwd_weight reduces over images (a spatial conv's over images × output positions): its
+    products take the recorded tiles in order, cycling once per output tile, and read partial
+    sums back exactly after the first."""
     workload, hardware = case
     schedule = compile_schedule(workload, hardware)
+    products_kinds = (OpKind.CMAC, OpKind.GEMM, OpKind.SYSTOLIC)
     for index, plan in enumerate(schedule.layers):
         if plan.phase is not Phase.BACKWARD_WEIGHT:
             continue
         tiles = plan.reduction_tiles
-        assert sum(tiles) == workload.batch_size
-        products = [
-            op for op in schedule.ops if op.layer == index and op.kind in (OpKind.CMAC, OpKind.GEMM)
-        ]
+        spatial_conv = plan.kind == "conv" and plan.domain == "spatial"
+        side = plan.output_shape[1] if len(plan.output_shape) > 1 else 1
+        positions = side**2 if spatial_conv else 1
+        assert sum(tiles) == workload.batch_size * positions
+        products = [op for op in schedule.ops if op.layer == index and op.kind in products_kinds]
         assert [op.in_channels for op in products] == list(tiles) * (len(products) // len(tiles))
         for position, op in enumerate(products):
             assert (op.partial_in_bytes > 0) == (position % len(tiles) > 0)

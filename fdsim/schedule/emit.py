@@ -71,7 +71,8 @@ class Emitter:
         self.capacity = buffer_capacities(hardware)
         self.buffering = buffering_factors(hardware)
         self.out_buffer = Buffer.OUTPUTS if Buffer.OUTPUTS in self.capacity else Buffer.ACTIVATIONS
-        self.program = ProgramBuilder(self.out_buffer)
+        single = frozenset(b for b, factor in self.buffering.items() if factor == 1)
+        self.program = ProgramBuilder(self.out_buffer, single)
         # real matrix products (FC, spatial conv) run on the systolic array if there is one
         self.matrix_kind = OpKind.SYSTOLIC if hardware.systolic_array else OpKind.GEMM
         self.plan_keys: list[tuple[int, Phase]] = []

@@ -162,7 +162,7 @@ def _weight(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[in
         what="output feature's weight gradient",
     )
     room = dict(emitter.capacity)
-    room[Buffer.GRADIENTS] -= fo_tile * col_tile * pb
+    room[Buffer.GRADIENTS] -= fo_tile * col_tile * taps * pb
 
     def tile_bytes(tile: RowTile) -> dict[Buffer, int]:
         return {

@@ -102,10 +102,16 @@ class _PendingStore:
 
 
 class ProgramBuilder:
-    """Builds one schedule's ops. Stores read from ``out_buffer`` unless told otherwise."""
+    """Builds one schedule's ops. Stores read from ``out_buffer`` unless told otherwise.
+    ``single_buffered``: buffers that hold one tile at a time (``buffering: 1``), into which
+    a load never overtakes a queued store that frees space there (the DMA unit runs in program
+    order, so the load would wait forever for a store behind it)."""
 
-    def __init__(self, out_buffer: Buffer) -> None:
+    def __init__(
+        self, out_buffer: Buffer, single_buffered: frozenset[Buffer] = frozenset()
+    ) -> None:
         self._out_buffer = out_buffer
+        self._single_buffered = single_buffered
         self._ops: list[Op] = []
         self._barrier: tuple[int, ...] = ()
         self._pending: list[_PendingStore] = []
@@ -180,6 +186,10 @@ class ProgramBuilder:
         """Load ``nbytes`` into ``buffer`` (after the step barrier if ``barrier``), allocating
         ``room_bytes`` there (default: the loaded bytes; more when ops grow the tile in
         place)."""
+        if buffer in self._single_buffered and any(
+            held is buffer for store in self._pending for held, _n in store.release
+        ):
+            self.flush()
         return self._append(
             DmaOp(
                 index=len(self._ops),
