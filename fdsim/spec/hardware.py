@@ -143,12 +143,28 @@ class Dataflow(StrEnum):
     INPUT_STATIONARY = "is"
 
 
+class InterfaceBandwidth(StrEnum):
+    """How SCALE-Sim's view of a run (``COMPUTE_REPORT.csv``) sees DRAM."""
+
+    USER = "user"  # the hardware's dram.bandwidth_bytes_per_s, in words per cycle
+    CALC = "calc"  # SCALE-Sim's CALC mode: whatever bandwidth a stall-free run needs
+
+
 class SystolicArraySpec(_Spec):
-    """A spatial-domain systolic MAC array (the baseline's compute unit)."""
+    """A spatial-domain systolic MAC array (the baseline's compute unit). The last three
+    fields shape only the SCALE-Sim view of a run (its prefetch and stall model), not
+    fdsim's own timing, which always uses ``dram``."""
 
     rows: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
     cols: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
     dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY
+    interface_bandwidth: InterfaceBandwidth = InterfaceBandwidth.USER
+    read_request_buffer: int = Field(
+        default=32, ge=1, le=MAX_PARALLEL_UNITS, description="SCALE-Sim ReadRequestBuffer"
+    )
+    write_request_buffer: int = Field(
+        default=32, ge=1, le=MAX_PARALLEL_UNITS, description="SCALE-Sim WriteRequestBuffer"
+    )
 
 
 class BufferSpec(_Spec):

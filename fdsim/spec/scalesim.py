@@ -260,7 +260,14 @@ def read_config(path: str | Path) -> tuple[dict[str, Any], Origin]:
             "column per cycle, 8-bit words, 32-bit accumulators"
         ),
         "clock_hz": CLOCK_HZ,
-        "systolic_array": {"rows": rows, "cols": cols, "dataflow": dataflow},
+        "systolic_array": {
+            "rows": rows,
+            "cols": cols,
+            "dataflow": dataflow,
+            "interface_bandwidth": mode.lower(),
+            "read_request_buffer": config.positive(arch, "ReadRequestBuffer"),
+            "write_request_buffer": config.positive(arch, "WriteRequestBuffer"),
+        },
         "crop": {"elements_per_cycle": cols},
         "activation": {"elements_per_cycle": cols},
         "update": {"elements_per_cycle": cols},
