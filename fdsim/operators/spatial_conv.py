@@ -1,7 +1,8 @@
 """Spatial convolution as a matrix product (the baseline's im2col GEMM): zero-padded, strided
 cross-correlation ``y[b,o] = Σ_i x[b,i] ⋆ w[o,i]`` of real maps with real k×k kernels, and
-its data and weight gradients. It runs on the hardware's matrix unit: the systolic array when
-there is one, else the CMAC lanes (as real MACs, like an FC layer)."""
+its data and weight gradients, in float64 and bit-true (:mod:`fdsim.nn.fixed.im2col`). It runs
+on the hardware's matrix unit: the systolic array when there is one, else the CMAC lanes (as
+real MACs, like an FC layer)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from fdsim.errors import LayerSupportError
 from fdsim.nn.fixed.datapath import Datapath
+from fdsim.nn.fixed.im2col import (
+    spatial_conv_backward_data_fixed,
+    spatial_conv_backward_weight_fixed,
+    spatial_conv_forward_fixed,
+)
 from fdsim.nn.fixed.tensor import FixedTensor
 from fdsim.nn.reference import (
     linear_conv2d,
@@ -20,12 +25,7 @@ from fdsim.nn.reference import (
     linear_conv2d_backward_weight,
 )
 from fdsim.operators.base import Array, FixedGrads, FloatGrads, Primitive
-from fdsim.vocabulary import Unit
-
-_NO_BIT_TRUE = (
-    "the bit-true model has no spatial convolution yet: run it timing-only (without "
-    "--functional) or in the spectral or hybrid domain"
-)
+from fdsim.vocabulary import Phase
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,6 @@ class SpatialConv(Primitive):
     stride: int
     padding: int
 
-    units: ClassVar[tuple[Unit, ...]] = ()
     matrix: ClassVar[bool] = True
 
     @property
@@ -65,7 +64,18 @@ class SpatialConv(Primitive):
     def forward_fixed(
         self, path: Datapath, name: str, params: Mapping[str, FixedTensor], x: FixedTensor
     ) -> FixedTensor:
-        raise LayerSupportError(name, "domain", _NO_BIT_TRUE)
+        reduction = x.values.shape[1] * self.kernel**2
+        return spatial_conv_forward_fixed(
+            x,
+            path.weights(params[self.weight], name, Phase.FORWARD),
+            self.stride,
+            self.padding,
+            path.reduction,
+            path.maps,
+            path.counter,
+            path.site("accumulators", name, Phase.FORWARD, "gemm"),
+            path.reduction_tiles(name, Phase.FORWARD, reduction),
+        )
 
     def backward_fixed(
         self,
@@ -76,4 +86,31 @@ class SpatialConv(Primitive):
         g: FixedTensor,
         input_grad: bool,
     ) -> tuple[FixedTensor | None, FixedGrads]:
-        raise LayerSupportError(name, "domain", _NO_BIT_TRUE)
+        batch, outputs, side = g.values.shape[0], g.values.shape[1], g.values.shape[-1]
+        dw = spatial_conv_backward_weight_fixed(
+            g,
+            x,
+            self.kernel,
+            self.stride,
+            self.padding,
+            path.reduction,
+            path.param_gradient(self.weight),
+            path.counter,
+            path.site("accumulators", name, Phase.BACKWARD_WEIGHT, "gemm"),
+            path.reduction_tiles(name, Phase.BACKWARD_WEIGHT, batch * side * side),
+        )
+        dx = None
+        if input_grad:
+            dx = spatial_conv_backward_data_fixed(
+                g,
+                path.weights(params[self.weight], name, Phase.BACKWARD_DATA),
+                x.values.shape[-1],
+                self.stride,
+                self.padding,
+                path.reduction,
+                g.layout,
+                path.counter,
+                path.site("accumulators", name, Phase.BACKWARD_DATA, "gemm"),
+                path.reduction_tiles(name, Phase.BACKWARD_DATA, outputs),
+            )
+        return dx, {self.weight: dw}
