@@ -22,6 +22,7 @@ from fdsim.errors import ConfigError, LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
 from fdsim.network.linearity import linearity_summary
+from fdsim.network.lowering import Network, has_transforms
 from fdsim.nn.datasets import DatasetSource
 from fdsim.results import RunResult, canonical_run_id, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
@@ -127,7 +128,7 @@ def simulate(
     numerics = None
     if functional:
         require_values(workload, "--functional")
-        require_bit_true(hardware, "--functional")
+        require_bit_true(hardware, "--functional", schedule.network)
         _begin(on_stage, Stage.FUNCTIONAL)
         batch = (
             seeded_batch(workload, seed)
@@ -202,9 +203,12 @@ def require_values(workload: Workload, purpose: str) -> None:
         raise origin_or_placeholder(workload, "workload").error(problem)
 
 
-def require_bit_true(hardware: HardwareSpec, purpose: str) -> None:
-    """``ConfigError`` on ``fft.arithmetic`` unless the hardware describes its FFT bit-true."""
+def require_bit_true(hardware: HardwareSpec, purpose: str, network: Network | None = None) -> None:
+    """``ConfigError`` on ``fft.arithmetic`` unless the hardware describes its FFT bit-true,
+    or (given ``network``) the network has no transform to compute."""
     fft = hardware.fft
+    if network is not None and not has_transforms(network):
+        return
     if fft is None or fft.arithmetic is None:
         missing = SpecFieldError(
             "hardware", ("fft", "arithmetic"), f"required for {purpose}, missing"

@@ -287,6 +287,11 @@ def _modes(args: argparse.Namespace, session: _Session) -> int:
 
     if args.no_baseline and args.baseline is not None:
         raise ConfigError("--no-baseline", "contradicts --baseline: give one of them")
+    if args.epochs < 0:
+        raise ConfigError("--epochs", f"must be at least 0, got {args.epochs}")
+    source = _dataset_source(args)
+    if source is not None and not args.epochs:
+        raise ConfigError("--dataset", "trains the cases: add --epochs N")
     phases = parse_phases(args.phases)
     hardware_path = args.hardware or _default(DEFAULT_HARDWARE)
     workload_path = args.workload or _default(DEFAULT_WORKLOAD)
@@ -299,10 +304,14 @@ def _modes(args: argparse.Namespace, session: _Session) -> int:
         baseline,
         phases=phases,
         spatial_pool=args.spatial_pool,
+        epochs=args.epochs,
+        source=source,
+        seed=args.seed,
         on_progress=None if args.quiet else lambda line: print(line, flush=True),
     )
     against = "alone" if baseline_path is None else baseline_path.stem
-    name = f"modes-{workload_path.stem}-{hardware_path.stem}-{against}"
+    trained = f"-e{args.epochs}-s{args.seed}" if args.epochs else ""
+    name = f"modes-{workload_path.stem}-{hardware_path.stem}-{against}{trained}"
     out = args.out or session.target(Path("fdsim-out") / name, OutputKind.MODES, args.force)
     write_output(
         out,

@@ -160,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the method a spectral pool becomes outside the spectral domain (average)",
     )
     modes.add_argument(
+        "--epochs",
+        type=int,
+        default=0,
+        help="train every case this many epochs for its hold-out accuracy (0: cost only)",
+    )
+    _dataset_options(modes, "training data with --epochs, default digits; ")
+    modes.add_argument("--seed", type=_seed, default=0, help="seed of the training (0)")
+    modes.add_argument(
         "--out",
         type=Path,
         help="output folder: new, empty, or an earlier fdsim modes' (default: fdsim-out/modes-…)",

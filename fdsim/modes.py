@@ -11,15 +11,18 @@ it) with the same output size. Map sizes follow each mode's convolution semantic
 convolutions are circular on the FFT grid (padding ignored), hybrid and spatial ones linear
 (zero-padded), so their layers' shapes may differ (the table says so). A case the compiler
 refuses (a relu on spectral maps, a missing unit) is kept with its reason instead of numbers.
+With ``epochs``, every case that compiles is also trained (``training.train_workload``: bit-true
+on its hardware and in float64, from the same seeded parameters) for its hold-out accuracy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fdsim.errors import ConfigError
+from fdsim.nn.datasets import DatasetSource, load_dataset
 from fdsim.operators.registry import SPECTRAL_POOL_METHOD
 from fdsim.results import RunResult
 from fdsim.schedule.ops import TRAINING_STEP, Phase
@@ -41,6 +44,8 @@ class ModeCase:
     hardware: str
     result: RunResult | None
     refused: str = ""
+    accuracy_bit_true: float | None = None  # hold-out accuracy after training (None: untrained)
+    accuracy_float64: float | None = None
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,17 @@ def study_modes(
     *,
     phases: frozenset[Phase] = TRAINING_STEP,
     spatial_pool: str = DEFAULT_SPATIAL_POOL,
+    epochs: int = 0,
+    source: DatasetSource | None = None,
+    seed: int = 0,
     on_progress: Callable[[str], None] | None = None,
 ) -> ModesStudy:
-    """Every mode on ``accelerator``, and the spatial mode on ``baseline`` when given.
-    Raises ``ConfigError`` for a topology (its rows have no domain to change) and when no
-    case compiles."""
+    """Every mode on ``accelerator``, and the spatial mode on ``baseline`` when given; with
+    ``epochs`` each case is trained on ``source`` (default: digits) from ``seed``. Raises
+    ``ConfigError`` for a topology (its rows have no domain to change), for a data set the
+    workload cannot take, and when no case compiles."""
     from fdsim.api import simulate
+    from fdsim.training import train_workload
 
     if workload.topology:
         raise ConfigError(
@@ -85,18 +95,33 @@ def study_modes(
             "is a topology (conv_row rows): it has no domains to compare; give a network",
         )
     say = on_progress or (lambda _message: None)
+    data = source or DatasetSource()
+    if epochs:  # refuse a data set the network cannot take before simulating anything
+        load_dataset(data, workload.network_input, seed)
     plan = [(mode, "accelerator", accelerator) for mode in MODES]
     if baseline is not None:
         plan.append((Domain.SPATIAL, "baseline", baseline))
     cases = []
     for mode, role, hardware in plan:
         say(f"{mode.value} on {hardware.name}")
+        rewritten = in_mode(workload, mode, spatial_pool)
         try:
-            result = simulate(hardware, in_mode(workload, mode, spatial_pool), phases=phases)
+            result = simulate(hardware, rewritten, phases=phases)
         except ConfigError as refusal:
             cases.append(ModeCase(mode, role, hardware.name, None, str(refusal)))
             continue
-        cases.append(ModeCase(mode, role, hardware.name, result))
+        case = ModeCase(mode, role, hardware.name, result)
+        if epochs:
+            say(f"  training {epochs} epochs")
+            final = train_workload(hardware, rewritten, data, epochs=epochs, seed=seed).summary[
+                "final"
+            ]
+            case = replace(
+                case,
+                accuracy_bit_true=final["fixed"]["holdout_accuracy"],
+                accuracy_float64=final["float"]["holdout_accuracy"],
+            )
+        cases.append(case)
     if all(case.result is None for case in cases):
         raise ConfigError(
             origin_or_placeholder(workload, "workload").path,
@@ -108,5 +133,8 @@ def study_modes(
         "baseline": baseline.name if baseline is not None else None,
         "phases": [phase.value for phase in Phase if phase in phases],
         "spatial_pool": spatial_pool,
+        "epochs": epochs,
+        "dataset": data.name.value if epochs else None,
+        "seed": seed,
     }
     return ModesStudy(workload, tuple(cases), settings)

@@ -73,9 +73,9 @@ def train_workload(
     specs built in Python). Raises ``ConfigError`` as :func:`fdsim.simulate` does."""
     table = hardware_energy_table(hardware)
     require_values(workload, "training")
-    require_bit_true(hardware, "bit-true training")
     schedule = compile_specs(hardware, workload)
     model = schedule.network
+    require_bit_true(hardware, "bit-true training", model)
     data = load_dataset(source, workload.network_input, seed)
     options = {
         "phases": [phase.value for phase in Phase if phase in schedule.phases],

@@ -87,3 +87,24 @@ def test_fdsim_modes_writes_its_folder(tmp_path: Path, capsys: pytest.CaptureFix
     capsys.readouterr()
     line = one_line_error([*args[:-1], "--no-baseline", "--baseline", str(BASELINE)], capsys)
     assert line == "--no-baseline: contradicts --baseline: give one of them"
+
+
+def test_training_each_mode_gives_its_accuracy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One epoch on digits per case: the accuracies are train_workload's for that case."""
+    from fdsim.nn.datasets import DatasetSource
+    from fdsim.training import train_workload
+
+    hardware = load_hardware(HARDWARE).spec
+    digits = load_workload(Path("workloads/digits_cnn.yaml")).spec
+    study = study_modes(hardware, digits, None, epochs=1)
+    spatial = study.cases[2]
+    assert spatial.mode is Domain.SPATIAL and spatial.accuracy_bit_true is not None
+    alone = train_workload(
+        hardware, in_mode(digits, Domain.SPATIAL, "average"), DatasetSource(), epochs=1, seed=0
+    )
+    assert spatial.accuracy_bit_true == alone.summary["final"]["fixed"]["holdout_accuracy"]
+    assert spatial.accuracy_float64 == alone.summary["final"]["float"]["holdout_accuracy"]
+    line = one_line_error(["modes", "--dataset", "digits", "--out", str(tmp_path / "m")], capsys)
+    assert line == "--dataset: trains the cases: add --epochs N"

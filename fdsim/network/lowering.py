@@ -140,6 +140,11 @@ class Network:
         return self.workload.network_input.classes
 
 
+def has_transforms(network: Network) -> bool:
+    """Whether any primitive of ``network`` is an FFT or iFFT."""
+    return any(isinstance(op, ToSpectra | ToMaps) for layer in network.layers for op in layer.ops)
+
+
 def lower_network(workload: Workload) -> Network:
     """The graph ``workload`` describes; raises ``SpecFieldError`` (spec ``"workload"``) for a
     layer the representation rules reject."""

@@ -60,6 +60,8 @@ def modes_table(study: ModesStudy) -> pd.DataFrame:
                 row[f"{phase.value}_cycles"] = (
                     phases[phase.value]["cycles"] if phase.value in phases else None
                 )
+            row["holdout_accuracy_bit_true"] = case.accuracy_bit_true
+            row["holdout_accuracy_float64"] = case.accuracy_float64
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -154,20 +156,34 @@ def _markdown(study: ModesStudy, table: pd.DataFrame, layers: pd.DataFrame) -> s
         "",
         "![time and energy](modes.png)",
         "",
-        "| case | cycles | time (ms) | energy (µJ) | µJ/image | DRAM (MiB) | area (mm²) | GOPS/W |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | cycles | time (ms) | energy (µJ) | µJ/image | DRAM (MiB) | area (mm²) | "
+        "GOPS/W | hold-out accuracy, bit-true / float64 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    trained = settings["epochs"]
     for row in table.to_dict(orient="records"):
         label = f"{row['mode']} on {row['hardware']}"
         if row["refused"]:
-            lines.append(f"| {label} | refused: {row['refused']} | | | | | | |")
+            lines.append(f"| {label} | refused: {row['refused']} | | | | | | | |")
             continue
+        accuracy = (
+            f"{row['holdout_accuracy_bit_true']:.1%} / {row['holdout_accuracy_float64']:.1%}"
+            if trained
+            else "not trained"
+        )
         lines.append(
             f"| {label} | {row['cycles']:,} | {row['time_s'] * 1e3:.3f} | "
             f"{row['energy_uj']:.1f} | {row['energy_per_image_uj']:.2f} | "
             f"{row['dram_mib']:.2f} | {row['area_mm2']:.2f} | "
-            f"{row['spatial_equivalent_gops_per_w']:.1f} |"
+            f"{row['spatial_equivalent_gops_per_w']:.1f} | {accuracy} |"
         )
+    if trained:
+        lines += [
+            "",
+            f"Trained {trained} epochs on {settings['dataset']} (seed {settings['seed']}), "
+            "each case from the same initial parameters, bit-true on its hardware and in "
+            "float64.",
+        ]
     lines += ["", "## Forward cycles per layer", ""]
     forward = layers[layers["phase"] == Phase.FORWARD.value]
     pivot = forward.pivot_table(

@@ -49,9 +49,10 @@ def layer_of(name: str) -> str:
 
 @dataclass
 class Datapath:
-    """The bit-true datapath of ``hardware`` (its ``fft.arithmetic`` is required, else
-    ``ValueError``) for mini-batches of at most ``batch_size`` images; ``counter`` collects
-    every overflow and underflow event."""
+    """The bit-true datapath of ``hardware`` for mini-batches of at most ``batch_size``
+    images; ``counter`` collects every overflow and underflow event. A transform needs the
+    hardware's ``fft.arithmetic`` (``ValueError`` without it); a network without transforms
+    (spatial layers on a systolic array) does not."""
 
     hardware: HardwareSpec
     batch_size: int
@@ -61,9 +62,7 @@ class Datapath:
 
     def __post_init__(self) -> None:
         fft = self.hardware.fft
-        if fft is None or fft.arithmetic is None:
-            raise ValueError("the bit-true backend needs the hardware's fft.arithmetic")
-        self.arithmetic = fft.arithmetic
+        self.arithmetic = fft.arithmetic if fft is not None else None
         self.numerics = self.hardware.numerics
         self.reduction = ReductionNumerics.from_numerics(self.numerics)
         self.maps = TensorFormat(self.numerics.activations, 0)
@@ -77,6 +76,8 @@ class Datapath:
 
     def plan(self, grid: int, maps_fmt: QFormat) -> SpectralMapsPlan:
         """The bit-true 2-D FFT/iFFT on ``grid`` for maps in ``maps_fmt``."""
+        if self.arithmetic is None:
+            raise ValueError("the bit-true FFT needs the hardware's fft.arithmetic")
         return plan_spectral_maps(self.arithmetic, grid, maps_fmt, self.numerics.spectra)
 
     def spectra_layout(self, grid: int) -> TensorFormat:
