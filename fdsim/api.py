@@ -28,6 +28,7 @@ from fdsim.results import RunResult, canonical_run_id, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase, Schedule
+from fdsim.sim.analytic import estimate
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate as simulate_schedule
 from fdsim.sim.functional import (
@@ -42,6 +43,7 @@ from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import canonical_hash, energy_table_file, energy_table_path
 from fdsim.spec.origin import Located, origin_or_placeholder
 from fdsim.spec.workload import Workload
+from fdsim.vocabulary import TimingModel
 
 
 class Stage(StrEnum):
@@ -85,6 +87,7 @@ def run(
     functional: bool = False,
     seed: int = 0,
     dataset: DatasetSource | None = None,
+    model: TimingModel = TimingModel.EVENT,
     on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """:func:`simulate` of the specs at two paths, with the hardware's own energy table."""
@@ -96,6 +99,7 @@ def run(
         functional=functional,
         seed=seed,
         dataset=dataset,
+        model=model,
         on_stage=on_stage,
     )
 
@@ -109,6 +113,7 @@ def simulate(
     functional: bool = False,
     seed: int = 0,
     dataset: DatasetSource | None = None,
+    model: TimingModel = TimingModel.EVENT,
     on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate one training step of ``workload`` on ``hardware``: the selected ``phases``
@@ -119,7 +124,9 @@ def simulate(
     — and the result carries per-layer SQNR against the float64 reference and overflow
     counts per datapath site (``RunResult.numerics``); the cycles do not change. A
     timing-only run builds no numerical model. ``on_stage`` is called as each
-    :class:`Stage` begins. Raises ``PhaseSelectionError`` for a selection missing a needed
+    :class:`Stage` begins. ``model`` times the schedule by the event loop (the reference) or
+    the analytic recurrence (``fdsim.sim.analytic``: no buffer-full waits, never more
+    cycles). Raises ``PhaseSelectionError`` for a selection missing a needed
     phase and ``ConfigError`` naming ``file:line: field`` for a spec the compiler refuses
     (or, when ``functional``, a hardware whose datapath the bit-true model cannot compute)."""
     table = hardware_energy_table(hardware) if energy is None else energy
@@ -139,8 +146,8 @@ def simulate(
         selected = {phase.value for phase in schedule.phases}
         with bit_true_limits(hardware, workload):
             numerics = functional_numerics(schedule.network, hardware, tiles, selected, batch, seed)
-    options = run_options(phases, functional=functional, seed=seed, dataset=dataset)
-    result = simulate_compiled(hardware, workload, table, schedule, options, on_stage)
+    options = run_options(phases, functional=functional, seed=seed, dataset=dataset, model=model)
+    result = simulate_compiled(hardware, workload, table, schedule, options, on_stage, model)
     return result if numerics is None else with_numerics(result, numerics)
 
 
@@ -151,13 +158,15 @@ def simulate_compiled(
     schedule: Schedule,
     options: Mapping[str, Any],
     on_stage: Callable[[Stage], None] | None = None,
+    model: TimingModel = TimingModel.EVENT,
 ) -> RunResult:
     """Simulate, count, bound and price a compiled ``schedule``; the summary also says which
     layers of the network compose to one affine map (:mod:`fdsim.network.linearity`).
     ``options`` (JSON values) are the choices beside the specs that change the run's
     outcome: they go into the manifest and its run id. ``on_stage``: as :func:`simulate`."""
     _begin(on_stage, Stage.SIMULATE)
-    trace = simulate_schedule(schedule, hardware)
+    timed = estimate if model is TimingModel.ANALYTIC else simulate_schedule
+    trace = timed(schedule, hardware)
     counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware)
     _begin(on_stage, Stage.PRICE)
@@ -256,16 +265,24 @@ def _manifest(options: Mapping[str, Any], *specs: Located) -> dict[str, Any]:
 
 
 def run_options(
-    phases: Iterable[Phase], *, functional: bool, seed: int, dataset: DatasetSource | None
+    phases: Iterable[Phase],
+    *,
+    functional: bool,
+    seed: int,
+    dataset: DatasetSource | None,
+    model: TimingModel = TimingModel.EVENT,
 ) -> dict[str, Any]:
     """The options of :func:`run` that change its result: the phases (in pipeline order),
-    ``functional``, and, for a functional run only (they change nothing else), the seed and
-    the dataset (:func:`dataset_identity`; None for seeded uniform data)."""
+    ``functional``, the timing model when it is the analytic one, and, for a functional run
+    only (they change nothing else), the seed and the dataset (:func:`dataset_identity`; None
+    for seeded uniform data)."""
     selected = set(phases)
     options: dict[str, Any] = {
         "phases": [phase.value for phase in Phase if phase in selected],
         "functional": functional,
     }
+    if model is not TimingModel.EVENT:
+        options["model"] = model.value
     if functional:
         options["seed"] = seed
         options["dataset"] = None if dataset is None else dataset_identity(dataset)

@@ -106,6 +106,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     from fdsim.progress import StageProgress
     from fdsim.report.console import run_text
     from fdsim.schedule.ops import TRAINING_STEP
+    from fdsim.vocabulary import TimingModel
 
     phases = parse_phases(args.phases)
     dataset = _dataset_source(args)
@@ -122,6 +123,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
             functional=args.functional,
             seed=args.seed,
             dataset=dataset,
+            model=TimingModel(args.model),
             on_stage=progress.show,
         )
     finally:
@@ -130,6 +132,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     options = result.summary.manifest["options"]
     tags = [] if phases == TRAINING_STEP else ["+".join(options["phases"])]
     tags += ["functional"] if args.functional else []
+    tags += ["analytic"] if args.model == TimingModel.ANALYTIC.value else []
     name = "-".join([workload.stem, hardware.stem, *tags, result.summary.manifest["run_id"]])
     out = args.out or session.target(Path("fdsim-out") / name, OutputKind.RUN, args.force)
     _write_run(result, out, session, force=args.force)

@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated phases of the training step to simulate (default: all, "
         "fwd,bwd_data,bwd_weight,update; 'fwd' is inference)",
     )
+    run.add_argument(
+        "--model",
+        choices=["event", "analytic"],
+        default="event",
+        help="time the schedule by the event loop (the reference) or the analytic recurrence "
+        "(no buffer-full waits: never more cycles, faster; for screening)",
+    )
 
     run.add_argument(
         "--functional",

@@ -24,6 +24,14 @@ class Phase(StrEnum):
         return tuple(order[: order.index(self)])
 
 
+class TimingModel(StrEnum):
+    """How a schedule is timed (``--model``): the event loop (the reference), or the analytic
+    max-plus recurrence without buffer-full waits (``fdsim.sim.analytic``)."""
+
+    EVENT = "event"
+    ANALYTIC = "analytic"
+
+
 class Domain(StrEnum):
     """Where a layer computes (see docs/ARCHITECTURE.md, "Domains")."""
 
