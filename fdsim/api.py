@@ -33,6 +33,7 @@ from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate as simulate_schedule
 from fdsim.sim.functional import (
     dataset_batch,
+    first_images,
     functional_numerics,
     reduction_tiles_of,
     seeded_batch,
@@ -88,6 +89,7 @@ def run(
     seed: int = 0,
     dataset: DatasetSource | None = None,
     model: TimingModel = TimingModel.EVENT,
+    functional_images: int | None = None,
     on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """:func:`simulate` of the specs at two paths, with the hardware's own energy table."""
@@ -100,6 +102,7 @@ def run(
         seed=seed,
         dataset=dataset,
         model=model,
+        functional_images=functional_images,
         on_stage=on_stage,
     )
 
@@ -114,6 +117,7 @@ def simulate(
     seed: int = 0,
     dataset: DatasetSource | None = None,
     model: TimingModel = TimingModel.EVENT,
+    functional_images: int | None = None,
     on_stage: Callable[[Stage], None] | None = None,
 ) -> RunResult:
     """Simulate one training step of ``workload`` on ``hardware``: the selected ``phases``
@@ -126,7 +130,9 @@ def simulate(
     timing-only run builds no numerical model. ``on_stage`` is called as each
     :class:`Stage` begins. ``model`` times the schedule by the event loop (the reference) or
     the analytic recurrence (``fdsim.sim.analytic``: no buffer-full waits, never more
-    cycles). Raises ``PhaseSelectionError`` for a selection missing a needed
+    cycles). ``functional_images`` reduces the functional mini-batch to its first images (a
+    large network's bit-true run; the numerics' ``source`` says so, the cycles are the whole
+    batch's). Raises ``PhaseSelectionError`` for a selection missing a needed
     phase and ``ConfigError`` naming ``file:line: field`` for a spec the compiler refuses
     (or, when ``functional``, a hardware whose datapath the bit-true model cannot compute)."""
     table = hardware_energy_table(hardware) if energy is None else energy
@@ -142,11 +148,15 @@ def simulate(
             if dataset is None
             else dataset_batch(dataset, workload, seed)
         )
+        if functional_images is not None:
+            batch = first_images(batch, functional_images)
         tiles = reduction_tiles_of(schedule)
         selected = {phase.value for phase in schedule.phases}
         with bit_true_limits(hardware, workload):
             numerics = functional_numerics(schedule.network, hardware, tiles, selected, batch, seed)
     options = run_options(phases, functional=functional, seed=seed, dataset=dataset, model=model)
+    if functional and functional_images is not None:
+        options["functional_images"] = functional_images
     result = simulate_compiled(hardware, workload, table, schedule, options, on_stage, model)
     return result if numerics is None else with_numerics(result, numerics)
 

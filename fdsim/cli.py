@@ -112,6 +112,13 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
     dataset = _dataset_source(args)
     if dataset is not None and not args.functional:
         raise ConfigError("--dataset", "feeds the bit-true datapath: add --functional")
+    if args.functional_images is not None:
+        if not args.functional:
+            raise ConfigError("--functional-images", "reduces --functional's batch: add it")
+        if args.functional_images < 1:
+            raise ConfigError(
+                "--functional-images", f"must be at least 1, got {args.functional_images}"
+            )
     hardware = args.hardware or _default(DEFAULT_HARDWARE)
     workload = args.workload or _default(DEFAULT_WORKLOAD)
     progress = StageProgress("fdsim run", quiet=args.quiet)
@@ -124,6 +131,7 @@ def _run(args: argparse.Namespace, session: _Session) -> int:
             seed=args.seed,
             dataset=dataset,
             model=TimingModel(args.model),
+            functional_images=args.functional_images,
             on_stage=progress.show,
         )
     finally:

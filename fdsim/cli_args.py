@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "against float64 and overflow counts (numerics.csv); cycles are unchanged",
     )
     run.add_argument(
+        "--functional-images",
+        type=int,
+        help="with --functional: compute only the first N images of the mini-batch (a large "
+        "network's bit-true run; the report says so, the cycles stay the whole batch's)",
+    )
+    run.add_argument(
         "--seed", type=_seed, default=0, help="seed of --functional's data and parameters (0)"
     )
     _dataset_options(run, "--functional's data: ")

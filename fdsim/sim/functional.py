@@ -114,6 +114,17 @@ def dataset_batch(source: DatasetSource, workload: Workload, seed: int) -> Funct
     )
 
 
+def first_images(batch: FunctionalBatch, images: int) -> FunctionalBatch:
+    """The first ``images`` of ``batch`` (a reduced batch for a large network), saying so."""
+    if images >= len(batch.images):
+        return batch
+    return FunctionalBatch(
+        batch.images[:images],
+        batch.labels[:images],
+        f"{batch.source}; reduced to its first {images} of {len(batch.images)} images",
+    )
+
+
 def reduction_tiles_of(schedule: Schedule) -> ReductionTiles:
     """The compiled tiles of every reduction, by (layer, phase); a reduction of another
     length (a smaller last mini-batch) is split by the compiler's rule with the same largest
