@@ -59,6 +59,9 @@ class Buffer(StrEnum):
     WEIGHTS = "weights"
     GRADIENTS = "gradients"
     OUTPUTS = "outputs"
+    # the FFT unit's own corner-turn memory between its row and column passes (not a tile
+    # buffer: the compiler never allocates it; priced and sized from the fft spec)
+    TRANSPOSE = "transpose"
 
 
 class Tensor(StrEnum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from fdsim.cost.energy import arithmetic_area_um2
 from fdsim.counts import AreaPart, Part
+from fdsim.schedule.ops import transpose_spec
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.fft_structure import fft_stages, pass_input_bits
 from fdsim.spec.hardware import HardwareSpec
@@ -114,7 +115,9 @@ def _fft_path_area_um2(hardware: HardwareSpec, table: EnergyTable) -> float:
 
 
 def sum_sram_bytes(hardware: HardwareSpec) -> int:
+    """The tile buffers and, with an FFT unit, its transpose memory."""
     buffers = hardware.buffers
     total = buffers.activations.size_bytes + buffers.weights.size_bytes
     total += buffers.gradients.size_bytes
+    total += transpose_spec(hardware).size_bytes if hardware.fft is not None else 0
     return total + (buffers.outputs.size_bytes if buffers.outputs else 0)

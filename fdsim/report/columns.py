@@ -78,7 +78,8 @@ TRAFFIC_COLUMNS: dict[str, tuple[str, str]] = {
     "level": ("—", "memory level: sram or dram"),
     "memory": (
         "—",
-        "sram: the buffer (activations, weights, gradients, outputs); dram: the tensor "
+        "sram: the buffer (activations, weights, gradients, outputs, or the FFT unit's "
+        "transpose memory); dram: the tensor "
         "(activations, weights, gradients, stash, velocity)",
     ),
     "direction": ("—", "read or write"),

@@ -49,27 +49,51 @@ UNIT_OF_KIND: dict[OpKind, Unit] = {
 }
 
 
+TILE_BUFFERS = (Buffer.ACTIVATIONS, Buffer.WEIGHTS, Buffer.GRADIENTS, Buffer.OUTPUTS)
+"""The buffers tiles are allocated in (``hardware.buffers``)."""
+
+
+def transpose_spec(hardware: HardwareSpec) -> BufferSpec:
+    """The FFT unit's corner-turn memory: per engine two frames (one filled by the row pass
+    while the column pass reads the other) of P × (P/2 + 1) complex words at the spectra
+    width, P = ``max_points``, one bank per frame; its port keeps pace with the engines (each
+    writes and reads ``samples_per_cycle`` words per cycle), so it never stalls them."""
+    fft = hardware.fft
+    assert fft is not None, "only an FFT unit has a transpose memory"
+    word = 2 * -(-hardware.numerics.spectra.total_bits // 8)
+    frame = fft.max_points * (fft.max_points // 2 + 1) * word
+    return BufferSpec(
+        size_bytes=2 * fft.count * frame,
+        banks=2 * fft.count,
+        bytes_per_cycle=4 * fft.count * fft.samples_per_cycle * word,
+        word_bytes=word,
+    )
+
+
 def buffer_spec(hardware: HardwareSpec, buffer: Buffer) -> BufferSpec:
-    """The spec of ``buffer``; only ``outputs`` may be absent, and asking for it then is a bug."""
+    """The spec of ``buffer``; only ``outputs`` may be absent, and asking for it then is a bug
+    (as for ``transpose`` without an FFT unit)."""
+    if buffer is Buffer.TRANSPOSE:
+        return transpose_spec(hardware)
     spec = getattr(hardware.buffers, buffer.value)
     assert isinstance(spec, BufferSpec), f"the hardware has no {buffer.value} buffer"
     return spec
 
 
 def buffer_capacities(hardware: HardwareSpec) -> dict[Buffer, int]:
-    """Bytes of every buffer the hardware has."""
+    """Bytes of every tile buffer the hardware has."""
     return {
         buffer: spec.size_bytes
-        for buffer in Buffer
+        for buffer in TILE_BUFFERS
         if isinstance(spec := getattr(hardware.buffers, buffer.value), BufferSpec)
     }
 
 
 def buffering_factors(hardware: HardwareSpec) -> dict[Buffer, int]:
-    """Tiles every buffer the hardware has holds at once (``BufferSpec.buffering``)."""
+    """Tiles every tile buffer the hardware has holds at once (``BufferSpec.buffering``)."""
     return {
         buffer: spec.buffering
-        for buffer in Buffer
+        for buffer in TILE_BUFFERS
         if isinstance(spec := getattr(hardware.buffers, buffer.value), BufferSpec)
     }
 

@@ -70,9 +70,14 @@ def _stash_traffic(
     return traffic
 
 
-def _sram(op: ComputeOp, hardware: HardwareSpec) -> tuple[Counter[SramKey], int]:
-    """SRAM traffic of a streaming op and the cycles its ports need for it."""
+def _sram(
+    op: ComputeOp,
+    hardware: HardwareSpec,
+    extra: Mapping[tuple[Buffer | None, Direction], int] | None = None,
+) -> tuple[Counter[SramKey], int]:
+    """SRAM traffic of a streaming op (and ``extra`` bytes) and the cycles its ports need."""
     traffic = _stash_traffic(op)
+    traffic.update(extra or {})
     traffic[(op.src, Direction.READ)] += op.in_elements * op.in_element_bytes
     traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
     return _port_cycles(hardware, traffic)
@@ -132,14 +137,23 @@ def fft(op: FftOp, hardware: HardwareSpec) -> Activity:
     FFT (points/2 row transforms) and points/2+1 column transforms, i.e. points+1 1-D
     transforms of ``points`` samples per map, streamed at ``samples_per_cycle`` per engine;
     the row and the column pass each wait the pipeline latency of ``points``-point transforms
-    once. Arithmetic stage by stage at each stage's widths (``sim/fft_counts.py``)."""
+    once. Arithmetic stage by stage at each stage's widths (``sim/fft_counts.py``). Between
+    the passes each map's P × (P/2 + 1) complex words go through the unit's transpose memory
+    (``transpose_spec``): written by the row pass, read by the column pass."""
     spec = hardware.fft
     assert spec is not None
     points = op.points
     stream = -(-(points + 1) * points // spec.samples_per_cycle)
     compute = -(-op.maps // spec.count) * stream
     arith = transform_arith(op.maps, points, op.kind is OpKind.IFFT, hardware)
-    sram, sram_cycles = _sram(op, hardware)
+    # the corner turn: the row pass writes P × (P/2 + 1) complex words, the column pass reads
+    word = 2 * -(-hardware.numerics.spectra.total_bits // 8)
+    turned = op.maps * points * (points // 2 + 1) * word
+    extra: dict[tuple[Buffer | None, Direction], int] = {
+        (Buffer.TRANSPOSE, Direction.WRITE): turned,
+        (Buffer.TRANSPOSE, Direction.READ): turned,
+    }
+    sram, sram_cycles = _sram(op, hardware, extra)
     latency = 2 * transform_latency_cycles(points, hardware)
     return _finish(compute, latency, arith, sram, sram_cycles)
 
