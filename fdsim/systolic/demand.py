@@ -1,0 +1,150 @@
+"""SCALE-Sim 3.0's operand address matrices and per-cycle demand streams, vectorised.
+
+SCALE-Sim lays each fold's operand block into demand-matrix rows (one row per cycle, one
+column per array edge port), skewed for the systolic wavefront, and concatenates the folds
+(col folds outer, row folds inner). This module rebuilds only what the scratchpad replay
+needs: for IFMAP and FILTER the valid (non -1) requests in service order (row, then column)
+with their demand row; for OFMAP the number of writes per demand row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fdsim.spec.hardware import Dataflow
+from fdsim.systolic.compute import FoldPlan, plan
+from fdsim.systolic.shapes import ArrayShape, ConvShape
+
+IntArray = NDArray[np.int64]
+
+
+def ifmap_addresses(layer: ConvShape) -> NDArray[np.int32]:
+    """The M×K IFMAP operand matrix (im2col of the HWC IFMAP), -1 where a ceil-rule window
+    runs past the edge."""
+    ew = layer.ofmap_width
+    s, c = layer.filter_width, layer.channels
+    i = np.arange(layer.gemm.m, dtype=np.int64)[:, None]
+    j = np.arange(layer.window, dtype=np.int64)[None, :]
+    orow, ocol = np.divmod(i, ew)
+    irow, icol = orow * layer.stride, ocol * layer.stride
+    crow, rem = np.divmod(j, s * c)
+    ccol, ch = np.divmod(rem, c)
+    y, x = crow + irow, ccol + icol
+    valid = (y < layer.ifmap_height) & (x < layer.ifmap_width)
+    return np.where(valid, (y * layer.ifmap_width + x) * c + ch, -1).astype(np.int32)
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Demand of one layer: request addresses and demand rows, and OFMAP writes per row."""
+
+    ifmap_rows: IntArray
+    ifmap_addr: NDArray[np.int32]
+    ifmap_ids: int  # addresses are in [0, ifmap_ids)
+    filter_rows: IntArray
+    filter_addr: NDArray[np.int32]
+    filter_ids: int
+    ofmap_writes_per_row: IntArray
+    num_rows: int
+
+
+@lru_cache(maxsize=256)
+def _order(off: int, sa: int, sb: int, a: int, b: int, col_is_a: bool) -> tuple[IntArray, IntArray]:
+    """Service order of an a×b block laid at row ``off + sa·i + sb·j`` (column j, or i when
+    ``col_is_a``): (flat indices into the block, their rows), sorted by (row, column)."""
+    ii, jj = np.meshgrid(np.arange(a), np.arange(b), indexing="ij")
+    row = (off + sa * ii + sb * jj).ravel()
+    col = (ii if col_is_a else jj).ravel()
+    order = np.lexsort((col, row))
+    return order.astype(np.int64), row[order].astype(np.int64)
+
+
+def _stream(
+    p: FoldPlan, block_of: object, layout: object, n_rows_fold: int
+) -> tuple[IntArray, NDArray[np.int32]]:
+    rows_out: list[IntArray] = []
+    addr_out: list[NDArray[np.int32]] = []
+    f = 0
+    for fc in range(p.col_folds):
+        for fr in range(p.row_folds):
+            block = block_of(fr, fc)  # type: ignore[operator]
+            off, sa, sb, col_is_a = layout(block.shape)  # type: ignore[operator]
+            order, rows = _order(off, sa, sb, block.shape[0], block.shape[1], col_is_a)
+            values = block.ravel()[order]
+            keep = values >= 0
+            rows_out.append(rows[keep] + f * n_rows_fold)
+            addr_out.append(values[keep])
+            f += 1
+    return np.concatenate(rows_out), np.concatenate(addr_out)
+
+
+def _writes(p: FoldPlan, layout: object) -> IntArray:
+    """OFMAP writes per demand row: every fold's block, laid as ``layout`` says."""
+    n_fold = p.fold_cycles
+    counts = np.zeros(p.num_folds * n_fold, dtype=np.int64)
+    used_r, used_c = p.used()
+    for f, (ur, uc) in enumerate(zip(used_r.tolist(), used_c.tolist(), strict=True)):
+        off, sa, sb, a, b = layout(ur, uc)  # type: ignore[operator]
+        _, rows = _order(off, sa, sb, a, b, False)
+        counts[f * n_fold : (f + 1) * n_fold] += np.bincount(rows, minlength=n_fold)[:n_fold]
+    return counts
+
+
+def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
+    """The demand streams of ``layer`` on ``array`` (SCALE-Sim's demand matrices, compressed)."""
+    gemm = layer.gemm
+    p = plan(gemm, array)
+    r, c, t = p.rows, p.cols, p.t
+    ifm = ifmap_addresses(layer)
+    fil = (
+        np.arange(gemm.n, dtype=np.int32)[None, :] * gemm.k
+        + np.arange(gemm.k, dtype=np.int32)[:, None]
+    )
+    df = array.dataflow
+    if df is Dataflow.WEIGHT_STATIONARY:
+        i_rows, i_addr = _stream(
+            p, lambda fr, fc: ifm[:, fr * r : fr * r + r], lambda s: (r, 1, 1, False), p.fold_cycles
+        )
+        f_rows, f_addr = _stream(
+            p,
+            lambda fr, fc: fil[fr * r : fr * r + r, fc * c : fc * c + c],
+            lambda s: (r - 1, -1, 0, False),
+            p.fold_cycles,
+        )
+        writes = _writes(p, lambda ur, uc: (2 * r - 1, 1, 1, t, uc))
+    elif df is Dataflow.OUTPUT_STATIONARY:
+        ifm_t = ifm.T
+        i_rows, i_addr = _stream(
+            p, lambda fr, fc: ifm_t[:, fr * r : fr * r + r], lambda s: (0, 1, 1, False), p.fold_cycles
+        )
+        f_rows, f_addr = _stream(
+            p, lambda fr, fc: fil[:, fc * c : fc * c + c], lambda s: (0, 1, 1, False), p.fold_cycles
+        )
+        writes = _writes(p, lambda ur, uc: (t - 1 + r - 1, -1, 1, ur, uc))
+    else:
+        ifm_t = ifm.T
+        fil_t = fil.T
+        i_rows, i_addr = _stream(
+            p,
+            lambda fr, fc: ifm_t[fr * r : fr * r + r, fc * c : fc * c + c],
+            lambda s: (r - 1, -1, 0, False),
+            p.fold_cycles,
+        )
+        f_rows, f_addr = _stream(
+            p, lambda fr, fc: fil_t[:, fr * r : fr * r + r], lambda s: (r, 1, 1, False), p.fold_cycles
+        )
+        writes = _writes(p, lambda ur, uc: (2 * r - 1, 1, 1, t, uc))
+    return Streams(
+        ifmap_rows=i_rows,
+        ifmap_addr=i_addr,
+        ifmap_ids=layer.ifmap_height * layer.ifmap_width * layer.channels,
+        filter_rows=f_rows,
+        filter_addr=f_addr,
+        filter_ids=gemm.k * gemm.n,
+        ofmap_writes_per_row=writes,
+        num_rows=p.num_folds * p.fold_cycles,
+    )

@@ -1,0 +1,243 @@
+"""One layer through SCALE-Sim 3.0's model: every value of its three per-layer reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fdsim.systolic.compute import (
+    compute_cycles,
+    compute_util_pct,
+    mapping_efficiency_pct,
+    sram_accesses,
+)
+from fdsim.systolic.demand import build_streams
+from fdsim.systolic.memory import ScratchpadSpec
+from fdsim.systolic.replay import DramRead, calc_read_buffer, write_buffer
+from fdsim.systolic.shapes import ArrayShape, ConvShape
+from fdsim.systolic.user_read import user_read_buffer
+
+COMPUTE_REPORT_COLUMNS: tuple[str, ...] = (
+    "LayerID",
+    "Total Cycles (incl. prefetch)",
+    "Total Cycles",
+    "Stall Cycles",
+    "Overall Util %",
+    "Mapping Efficiency %",
+    "Compute Util %",
+)
+BANDWIDTH_REPORT_COLUMNS: tuple[str, ...] = (
+    "LayerID",
+    "Avg IFMAP SRAM BW",
+    "Avg FILTER SRAM BW",
+    "Avg OFMAP SRAM BW",
+    "Avg IFMAP DRAM BW",
+    "Avg FILTER DRAM BW",
+    "Avg OFMAP DRAM BW",
+)
+DETAILED_ACCESS_REPORT_COLUMNS: tuple[str, ...] = ("LayerID",) + tuple(
+    f"{level} {operand} {item}"
+    for level in ("SRAM", "DRAM")
+    for operand in ("IFMAP", "Filter", "OFMAP")
+    for item in ("Start Cycle", "Stop Cycle", "Writes" if operand == "OFMAP" else "Reads")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerReport:
+    """SCALE-Sim's per-layer report values. Cycles are integers; bandwidths in words/cycle.
+
+    ``total_cycles`` is the last demand row's service cycle (stalls included);
+    ``total_cycles_incl_prefetch`` runs from the first DRAM prefetch (negative cycles) to the
+    last OFMAP drain. SRAM start/stop cycles are those of the first and last demand row with a
+    request; DRAM ones those of the first and last DRAM trace row.
+    """
+
+    total_cycles_incl_prefetch: int
+    total_cycles: int
+    stall_cycles: int
+    overall_util_pct: float
+    mapping_efficiency_pct: float
+    compute_util_pct: float
+    avg_ifmap_sram_bw: float
+    avg_filter_sram_bw: float
+    avg_ofmap_sram_bw: float
+    avg_ifmap_dram_bw: float
+    avg_filter_dram_bw: float
+    avg_ofmap_dram_bw: float
+    ifmap_sram_start_cycle: int
+    ifmap_sram_stop_cycle: int
+    ifmap_sram_reads: int
+    filter_sram_start_cycle: int
+    filter_sram_stop_cycle: int
+    filter_sram_reads: int
+    ofmap_sram_start_cycle: int
+    ofmap_sram_stop_cycle: int
+    ofmap_sram_writes: int
+    ifmap_dram_start_cycle: int
+    ifmap_dram_stop_cycle: int
+    ifmap_dram_reads: int
+    filter_dram_start_cycle: int
+    filter_dram_stop_cycle: int
+    filter_dram_reads: int
+    ofmap_dram_start_cycle: int
+    ofmap_dram_stop_cycle: int
+    ofmap_dram_writes: int
+
+
+def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) -> LayerReport:
+    """``layer`` on ``array`` behind ``memory``, as SCALE-Sim 3.0 reports it (no sparsity, no
+    custom layout, no Ramulator). Exactness: see docs/ARCHITECTURE.md, "Systolic baseline"."""
+    gemm = layer.gemm
+    streams = build_streams(layer, array)
+    user = memory.bandwidth_words_per_cycle is not None
+    drain_width = memory.bandwidth_words_per_cycle if user else array.cols
+    assert drain_width is not None
+    if user:
+        ifmap_out, ifmap_stall = user_read_buffer(
+            layer, array, memory.ifmap_sram_words, memory.ifmap_fill_words_per_cycle, streams, "ifmap"
+        )
+        del ifmap_out, ifmap_stall
+        raise NotImplementedError("USER mode")
+    writes = write_buffer(streams.ofmap_writes_per_row, memory.ofmap_sram_words, drain_width)
+
+    def before(rows: np.ndarray) -> np.ndarray:
+        """Stall cycles accumulated before each row (the row's cycle = row + this)."""
+        if not len(writes.stall_rows):
+            return np.zeros(len(rows), dtype=np.int64)
+        cum = np.concatenate(([0], np.cumsum(writes.stall_cycles)))
+        return cum[np.searchsorted(writes.stall_rows, rows, side="left")]
+
+    def after(row: int) -> int:
+        return int(writes.stall_cycles[writes.stall_rows <= row].sum())
+
+    i_cycles = streams.ifmap_rows + before(streams.ifmap_rows)
+    f_cycles = streams.filter_rows + before(streams.filter_rows)
+    ifmap = calc_read_buffer(streams.ifmap_addr, i_cycles, memory.ifmap_sram_words, streams.ifmap_ids)
+    filt = calc_read_buffer(
+        streams.filter_addr, f_cycles, memory.filter_sram_words, streams.filter_ids
+    )
+    written_rows = np.flatnonzero(streams.ofmap_writes_per_row)
+    o_first, o_last = int(written_rows[0]), int(written_rows[-1])
+
+    total = writes.last_row_cycle
+    stall = int(writes.stall_cycles.sum())
+    assert total == compute_cycles(gemm, array) + stall
+    ifmap_reads, filter_reads, ofmap_writes = sram_accesses(gemm, array)
+    return _report(
+        total=total,
+        stall=stall,
+        layer=layer,
+        array=array,
+        sram=(ifmap_reads, filter_reads, ofmap_writes),
+        ifmap_sram=(int(i_cycles[0]) + 1, int(i_cycles[-1]) + 1),
+        filter_sram=(int(f_cycles[0]) + 1, int(f_cycles[-1]) + 1),
+        ofmap_sram=(o_first + after(o_first), o_last + after(o_last)),
+        ifmap=ifmap,
+        filt=filt,
+        ofmap=DramRead(writes.dram_start_cycle, writes.dram_stop_cycle, writes.writes),
+    )
+
+
+def _report(
+    *,
+    total: int,
+    stall: int,
+    layer: ConvShape,
+    array: ArrayShape,
+    sram: tuple[int, int, int],
+    ifmap_sram: tuple[int, int],
+    filter_sram: tuple[int, int],
+    ofmap_sram: tuple[int, int],
+    ifmap: DramRead,
+    filt: DramRead,
+    ofmap: DramRead,
+) -> LayerReport:
+    gemm = layer.gemm
+    ifmap_reads, filter_reads, ofmap_writes = sram
+
+    def bw(d: DramRead) -> float:
+        return d.reads / (d.stop_cycle - d.start_cycle + 1)
+
+    return LayerReport(
+        total_cycles_incl_prefetch=ofmap.stop_cycle - min(ifmap.start_cycle, filt.start_cycle),
+        total_cycles=total,
+        stall_cycles=stall,
+        overall_util_pct=(gemm.macs * 100) / (total * array.pes),
+        mapping_efficiency_pct=mapping_efficiency_pct(gemm, array),
+        compute_util_pct=compute_util_pct(gemm, array),
+        avg_ifmap_sram_bw=ifmap_reads / total,
+        avg_filter_sram_bw=filter_reads / total,
+        avg_ofmap_sram_bw=ofmap_writes / total,
+        avg_ifmap_dram_bw=bw(ifmap),
+        avg_filter_dram_bw=bw(filt),
+        avg_ofmap_dram_bw=bw(ofmap),
+        ifmap_sram_start_cycle=ifmap_sram[0],
+        ifmap_sram_stop_cycle=ifmap_sram[1],
+        ifmap_sram_reads=ifmap_reads,
+        filter_sram_start_cycle=filter_sram[0],
+        filter_sram_stop_cycle=filter_sram[1],
+        filter_sram_reads=filter_reads,
+        ofmap_sram_start_cycle=ofmap_sram[0],
+        ofmap_sram_stop_cycle=ofmap_sram[1],
+        ofmap_sram_writes=ofmap_writes,
+        ifmap_dram_start_cycle=ifmap.start_cycle,
+        ifmap_dram_stop_cycle=ifmap.stop_cycle,
+        ifmap_dram_reads=ifmap.reads,
+        filter_dram_start_cycle=filt.start_cycle,
+        filter_dram_stop_cycle=filt.stop_cycle,
+        filter_dram_reads=filt.reads,
+        ofmap_dram_start_cycle=ofmap.start_cycle,
+        ofmap_dram_stop_cycle=ofmap.stop_cycle,
+        ofmap_dram_writes=ofmap.reads,
+    )
+
+
+def _cycle(value: int) -> str:
+    # SCALE-Sim takes these from float trace matrices: it prints them as floats
+    return str(float(value))
+
+
+def compute_report_row(layer_id: int, report: LayerReport) -> tuple[str, ...]:
+    """A COMPUTE_REPORT.csv row's cells, formatted as SCALE-Sim writes them (``str``)."""
+    return (
+        str(layer_id),
+        str(report.total_cycles_incl_prefetch),
+        str(report.total_cycles),
+        str(report.stall_cycles),
+        str(report.overall_util_pct),
+        str(report.mapping_efficiency_pct),
+        str(report.compute_util_pct),
+    )
+
+
+def bandwidth_report_row(layer_id: int, report: LayerReport) -> tuple[str, ...]:
+    """A BANDWIDTH_REPORT.csv row's cells, formatted as SCALE-Sim writes them."""
+    return (str(layer_id),) + tuple(
+        str(v)
+        for v in (
+            report.avg_ifmap_sram_bw,
+            report.avg_filter_sram_bw,
+            report.avg_ofmap_sram_bw,
+            report.avg_ifmap_dram_bw,
+            report.avg_filter_dram_bw,
+            report.avg_ofmap_dram_bw,
+        )
+    )
+
+
+def detailed_access_report_row(layer_id: int, report: LayerReport) -> tuple[str, ...]:
+    """A DETAILED_ACCESS_REPORT.csv row's cells (cycles print as floats, counts as ints)."""
+    r = report
+    cells: list[str] = [str(layer_id)]
+    for start, stop, count in (
+        (r.ifmap_sram_start_cycle, r.ifmap_sram_stop_cycle, r.ifmap_sram_reads),
+        (r.filter_sram_start_cycle, r.filter_sram_stop_cycle, r.filter_sram_reads),
+        (r.ofmap_sram_start_cycle, r.ofmap_sram_stop_cycle, r.ofmap_sram_writes),
+        (r.ifmap_dram_start_cycle, r.ifmap_dram_stop_cycle, r.ifmap_dram_reads),
+        (r.filter_dram_start_cycle, r.filter_dram_stop_cycle, r.filter_dram_reads),
+        (r.ofmap_dram_start_cycle, r.ofmap_dram_stop_cycle, r.ofmap_dram_writes),
+    ):
+        cells += [_cycle(start), _cycle(stop), str(count)]
+    return tuple(cells)
