@@ -64,20 +64,27 @@ def _order(off: int, sa: int, sb: int, a: int, b: int, col_is_a: bool) -> tuple[
 
 
 def _stream(
-    p: FoldPlan, block_of: object, layout: object, n_rows_fold: int
+    p: FoldPlan, block_of: object, key_of: object, layout: object, n_rows_fold: int
 ) -> tuple[IntArray, NDArray[np.int32]]:
+    """The valid requests of every fold, in order; folds slicing the same block (the same
+    ``key_of(fr, fc)``) share one computation, shifted by the fold's first row."""
     rows_out: list[IntArray] = []
     addr_out: list[NDArray[np.int32]] = []
+    done: dict[int, tuple[IntArray, NDArray[np.int32]]] = {}
     f = 0
     for fc in range(p.col_folds):
         for fr in range(p.row_folds):
-            block = block_of(fr, fc)  # type: ignore[operator]
-            off, sa, sb, col_is_a = layout(block.shape)  # type: ignore[operator]
-            order, rows = _order(off, sa, sb, block.shape[0], block.shape[1], col_is_a)
-            values = block.ravel()[order]
-            keep = values >= 0
-            rows_out.append(rows[keep] + f * n_rows_fold)
-            addr_out.append(values[keep])
+            key = key_of(fr, fc)  # type: ignore[operator]
+            if key not in done:
+                block = np.ascontiguousarray(block_of(fr, fc))  # type: ignore[operator]
+                off, sa, sb, col_is_a = layout(block.shape)  # type: ignore[operator]
+                order, rows = _order(off, sa, sb, block.shape[0], block.shape[1], col_is_a)
+                values = block.ravel()[order]
+                keep = values >= 0
+                done[key] = (rows[keep], values[keep])
+            rows, values = done[key]
+            rows_out.append(rows + f * n_rows_fold)
+            addr_out.append(values)
             f += 1
     return np.concatenate(rows_out), np.concatenate(addr_out)
 
@@ -94,6 +101,18 @@ def _writes(p: FoldPlan, layout: object) -> IntArray:
     return counts
 
 
+def _fr(fr: int, fc: int) -> int:
+    return fr
+
+
+def _fc(fr: int, fc: int) -> int:
+    return fc
+
+
+def _both(fr: int, fc: int) -> int:
+    return fr * 1_000_003 + fc
+
+
 def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
     """The demand streams of ``layer`` on ``array`` (SCALE-Sim's demand matrices, compressed)."""
     gemm = layer.gemm
@@ -107,11 +126,12 @@ def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
     df = array.dataflow
     if df is Dataflow.WEIGHT_STATIONARY:
         i_rows, i_addr = _stream(
-            p, lambda fr, fc: ifm[:, fr * r : fr * r + r], lambda s: (r, 1, 1, False), p.fold_cycles
+            p, lambda fr, fc: ifm[:, fr * r : fr * r + r], _fr, lambda s: (r, 1, 1, False), p.fold_cycles
         )
         f_rows, f_addr = _stream(
             p,
             lambda fr, fc: fil[fr * r : fr * r + r, fc * c : fc * c + c],
+            _both,
             lambda s: (r - 1, -1, 0, False),
             p.fold_cycles,
         )
@@ -119,10 +139,10 @@ def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
     elif df is Dataflow.OUTPUT_STATIONARY:
         ifm_t = ifm.T
         i_rows, i_addr = _stream(
-            p, lambda fr, fc: ifm_t[:, fr * r : fr * r + r], lambda s: (0, 1, 1, False), p.fold_cycles
+            p, lambda fr, fc: ifm_t[:, fr * r : fr * r + r], _fr, lambda s: (0, 1, 1, False), p.fold_cycles
         )
         f_rows, f_addr = _stream(
-            p, lambda fr, fc: fil[:, fc * c : fc * c + c], lambda s: (0, 1, 1, False), p.fold_cycles
+            p, lambda fr, fc: fil[:, fc * c : fc * c + c], _fc, lambda s: (0, 1, 1, False), p.fold_cycles
         )
         writes = _writes(p, lambda ur, uc: (t - 1 + r - 1, -1, 1, ur, uc))
     else:
@@ -131,11 +151,12 @@ def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
         i_rows, i_addr = _stream(
             p,
             lambda fr, fc: ifm_t[fr * r : fr * r + r, fc * c : fc * c + c],
+            _both,
             lambda s: (r - 1, -1, 0, False),
             p.fold_cycles,
         )
         f_rows, f_addr = _stream(
-            p, lambda fr, fc: fil_t[:, fr * r : fr * r + r], lambda s: (r, 1, 1, False), p.fold_cycles
+            p, lambda fr, fc: fil_t[:, fr * r : fr * r + r], _fr, lambda s: (r, 1, 1, False), p.fold_cycles
         )
         writes = _writes(p, lambda ur, uc: (2 * r - 1, 1, 1, t, uc))
     return Streams(

@@ -8,6 +8,7 @@ cumulative sums and searches; the Python loops run once per event, not per cycle
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,19 +28,26 @@ class DramRead:
     reads: int
 
 
-def _epoch_closes(addr: NDArray[np.int32], epoch_words: int, num_ids: int) -> tuple[list[int], int]:
+def _epoch_closes(
+    addr: NDArray[np.int32], epoch_words: int, num_ids: int, unique: bool
+) -> tuple[list[int], int]:
     """Greedy cut of a request stream into epochs of ``epoch_words`` distinct addresses.
 
     Returns the stream positions where each epoch's last new address arrives, and the number
-    of distinct addresses of the final, unfinished epoch.
+    of distinct addresses of the final, unfinished epoch. ``unique``: no address repeats.
     """
     n = len(addr)
+    if unique:
+        closes = list(range(epoch_words - 1, n, epoch_words))
+        return closes, n - epoch_words * len(closes)
     stamp = np.full(num_ids, -1, dtype=np.int64)
     first = np.empty(num_ids, dtype=np.int64)
     closes: list[int] = []
     start, epoch, need = 0, 0, epoch_words
+    last_length = 0
     while start < n:
-        width = min(n - start, max(4 * need, 1 << 16))
+        # an epoch usually lasts about as long as the previous one: look that far ahead
+        width = min(n - start, max(2 * need, last_length + last_length // 16, 1 << 16))
         chunk = addr[start : start + width]
         pos = np.arange(width, dtype=np.int64)
         # first position of each address within the chunk (the last write of a repeated
@@ -50,6 +58,7 @@ def _epoch_closes(addr: NDArray[np.int32], epoch_words: int, num_ids: int) -> tu
         if counts[-1] >= need:
             q = int(np.searchsorted(counts, need))
             closes.append(start + q)
+            last_length = start + q + 1 - (closes[-2] + 1 if len(closes) > 1 else 0)
             start += q + 1
             epoch += 1
             need = epoch_words
@@ -61,7 +70,11 @@ def _epoch_closes(addr: NDArray[np.int32], epoch_words: int, num_ids: int) -> tu
 
 
 def calc_read_buffer(
-    addr: NDArray[np.int32], cycles: IntArray, sram_words: int, num_ids: int
+    addr: NDArray[np.int32],
+    cycle_of: Callable[[int], int],
+    sram_words: int,
+    num_ids: int,
+    unique: bool = False,
 ) -> DramRead:
     """The DRAM side of SCALE-Sim's CALC-mode read buffer (``ReadBufferEstimateBw``).
 
@@ -73,16 +86,16 @@ def calc_read_buffer(
     """
     set_words = sram_words // 100
     epoch = 50 * set_words
-    closes, rest = _epoch_closes(addr, epoch, num_ids)
+    closes, rest = _epoch_closes(addr, epoch, num_ids, unique)
     if not closes:
         sets = -(-rest // set_words)
         fill = -(-(sets * set_words) // CALC_FILL_WORDS_PER_CYCLE)
         return DramRead(start_cycle=-fill, stop_cycle=-1, reads=rest)
-    first_request = int(cycles[0])
+    first_request = cycle_of(0)
     fill = -(-epoch // CALC_FILL_WORDS_PER_CYCLE)
     return DramRead(
         start_cycle=first_request - fill,
-        stop_cycle=int(cycles[closes[-1]]) + 1,
+        stop_cycle=cycle_of(closes[-1]) + 1,
         reads=epoch * len(closes) + rest,
     )
 

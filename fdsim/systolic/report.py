@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fdsim.spec.hardware import Dataflow
+
 from fdsim.systolic.compute import (
     compute_cycles,
     compute_util_pct,
@@ -102,21 +104,26 @@ def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) 
         raise NotImplementedError("USER mode")
     writes = write_buffer(streams.ofmap_writes_per_row, memory.ofmap_sram_words, drain_width)
 
-    def before(rows: np.ndarray) -> np.ndarray:
-        """Stall cycles accumulated before each row (the row's cycle = row + this)."""
-        if not len(writes.stall_rows):
-            return np.zeros(len(rows), dtype=np.int64)
-        cum = np.concatenate(([0], np.cumsum(writes.stall_cycles)))
-        return cum[np.searchsorted(writes.stall_rows, rows, side="left")]
+    def before(row: int) -> int:
+        """The cycle of demand row ``row``: the row plus the stalls of earlier rows."""
+        return row + int(writes.stall_cycles[writes.stall_rows < row].sum())
 
     def after(row: int) -> int:
-        return int(writes.stall_cycles[writes.stall_rows <= row].sum())
+        return row + int(writes.stall_cycles[writes.stall_rows <= row].sum())
 
-    i_cycles = streams.ifmap_rows + before(streams.ifmap_rows)
-    f_cycles = streams.filter_rows + before(streams.filter_rows)
-    ifmap = calc_read_buffer(streams.ifmap_addr, i_cycles, memory.ifmap_sram_words, streams.ifmap_ids)
+    i_rows, f_rows = streams.ifmap_rows, streams.filter_rows
+    ifmap = calc_read_buffer(
+        streams.ifmap_addr,
+        lambda i: before(int(i_rows[i])),
+        memory.ifmap_sram_words,
+        streams.ifmap_ids,
+    )
     filt = calc_read_buffer(
-        streams.filter_addr, f_cycles, memory.filter_sram_words, streams.filter_ids
+        streams.filter_addr,
+        lambda i: before(int(f_rows[i])),
+        memory.filter_sram_words,
+        streams.filter_ids,
+        unique=array.dataflow is Dataflow.WEIGHT_STATIONARY,
     )
     written_rows = np.flatnonzero(streams.ofmap_writes_per_row)
     o_first, o_last = int(written_rows[0]), int(written_rows[-1])
@@ -131,9 +138,9 @@ def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) 
         layer=layer,
         array=array,
         sram=(ifmap_reads, filter_reads, ofmap_writes),
-        ifmap_sram=(int(i_cycles[0]) + 1, int(i_cycles[-1]) + 1),
-        filter_sram=(int(f_cycles[0]) + 1, int(f_cycles[-1]) + 1),
-        ofmap_sram=(o_first + after(o_first), o_last + after(o_last)),
+        ifmap_sram=(before(int(i_rows[0])) + 1, before(int(i_rows[-1])) + 1),
+        filter_sram=(before(int(f_rows[0])) + 1, before(int(f_rows[-1])) + 1),
+        ofmap_sram=(after(o_first), after(o_last)),
         ifmap=ifmap,
         filt=filt,
         ofmap=DramRead(writes.dram_start_cycle, writes.dram_stop_cycle, writes.writes),
