@@ -107,7 +107,7 @@ def _sequential_mean(values: NDArray[np.float64]) -> float:
 
 
 def mapping_efficiency_pct(gemm: GemmShape, array: ArrayShape) -> float:
-    """"Mapping Efficiency %": the mean over folds of used PEs / all PEs, times 100."""
+    """ "Mapping Efficiency %": the mean over folds of used PEs / all PEs, times 100."""
     p = plan(gemm, array)
     used_r, used_c = p.used()
     per_fold = (used_r * used_c) / (p.rows * p.cols)
@@ -115,7 +115,7 @@ def mapping_efficiency_pct(gemm: GemmShape, array: ArrayShape) -> float:
 
 
 def compute_util_pct(gemm: GemmShape, array: ArrayShape) -> float:
-    """"Compute Util %": the mean over folds of used PEs · T / (all PEs · fold cycles), × 100.
+    """ "Compute Util %": the mean over folds of used PEs · T / (all PEs · fold cycles), × 100.
 
     The fold cycles are SCALE-Sim's: L for OS, L + cols - 1 for WS and IS.
     """

@@ -9,6 +9,7 @@ with their demand row; for OFMAP the number of writes per demand row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +21,7 @@ from fdsim.systolic.compute import FoldPlan, plan
 from fdsim.systolic.shapes import ArrayShape, ConvShape
 
 IntArray = NDArray[np.int64]
+Layout = Callable[[tuple[int, ...]], tuple[int, int, int, bool]]
 
 
 def ifmap_addresses(layer: ConvShape) -> NDArray[np.int32]:
@@ -39,15 +41,30 @@ def ifmap_addresses(layer: ConvShape) -> NDArray[np.int32]:
 
 
 @dataclass(frozen=True, slots=True)
-class Streams:
-    """Demand of one layer: request addresses and demand rows, and OFMAP writes per row."""
+class RequestStream:
+    """One operand's valid requests in service order: addresses, and the demand row of each
+    (kept per fold, not per request: ``row(i)``)."""
 
-    ifmap_rows: IntArray
-    ifmap_addr: NDArray[np.int32]
-    ifmap_ids: int  # addresses are in [0, ifmap_ids)
-    filter_rows: IntArray
-    filter_addr: NDArray[np.int32]
-    filter_ids: int
+    addr: NDArray[np.int32]
+    num_ids: int  # addresses are in [0, num_ids)
+    fold_starts: IntArray  # index of each fold's first request
+    fold_local_rows: tuple[IntArray, ...]  # per fold, the rows of its requests within the fold
+    fold_rows: int  # demand rows per fold
+
+    def row(self, i: int) -> int:
+        """The demand row of request ``i`` (negative ``i`` counts from the end)."""
+        if i < 0:
+            i += len(self.addr)
+        f = int(np.searchsorted(self.fold_starts, i, side="right")) - 1
+        return int(self.fold_local_rows[f][i - int(self.fold_starts[f])]) + f * self.fold_rows
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """Demand of one layer: IFMAP and FILTER requests, OFMAP writes per demand row."""
+
+    ifmap: RequestStream
+    filter: RequestStream
     ofmap_writes_per_row: IntArray
     num_rows: int
 
@@ -64,41 +81,56 @@ def _order(off: int, sa: int, sb: int, a: int, b: int, col_is_a: bool) -> tuple[
 
 
 def _stream(
-    p: FoldPlan, block_of: object, key_of: object, layout: object, n_rows_fold: int
-) -> tuple[IntArray, NDArray[np.int32]]:
+    p: FoldPlan,
+    block_of: Callable[[int, int], NDArray[np.int32]],
+    key_of: Callable[[int, int], int],
+    layout: Layout,
+    num_ids: int,
+) -> RequestStream:
     """The valid requests of every fold, in order; folds slicing the same block (the same
-    ``key_of(fr, fc)``) share one computation, shifted by the fold's first row."""
-    rows_out: list[IntArray] = []
+    ``key_of(fr, fc)``) share one computation."""
     addr_out: list[NDArray[np.int32]] = []
+    local_rows: list[IntArray] = []
     done: dict[int, tuple[IntArray, NDArray[np.int32]]] = {}
-    f = 0
     for fc in range(p.col_folds):
         for fr in range(p.row_folds):
-            key = key_of(fr, fc)  # type: ignore[operator]
+            key = key_of(fr, fc)
             if key not in done:
-                block = np.ascontiguousarray(block_of(fr, fc))  # type: ignore[operator]
-                off, sa, sb, col_is_a = layout(block.shape)  # type: ignore[operator]
+                block = np.ascontiguousarray(block_of(fr, fc))
+                off, sa, sb, col_is_a = layout(block.shape)
                 order, rows = _order(off, sa, sb, block.shape[0], block.shape[1], col_is_a)
                 values = block.ravel()[order]
                 keep = values >= 0
                 done[key] = (rows[keep], values[keep])
             rows, values = done[key]
-            rows_out.append(rows + f * n_rows_fold)
+            local_rows.append(rows)
             addr_out.append(values)
-            f += 1
-    return np.concatenate(rows_out), np.concatenate(addr_out)
+    sizes = np.array([len(a) for a in addr_out], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    return RequestStream(
+        addr=np.concatenate(addr_out),
+        num_ids=num_ids,
+        fold_starts=starts,
+        fold_local_rows=tuple(local_rows),
+        fold_rows=p.fold_cycles,
+    )
 
 
-def _writes(p: FoldPlan, layout: object) -> IntArray:
+def _writes(p: FoldPlan, layout: Callable[[int, int], tuple[int, int, int, int, int]]) -> IntArray:
     """OFMAP writes per demand row: every fold's block, laid as ``layout`` says."""
     n_fold = p.fold_cycles
     counts = np.zeros(p.num_folds * n_fold, dtype=np.int64)
     used_r, used_c = p.used()
     for f, (ur, uc) in enumerate(zip(used_r.tolist(), used_c.tolist(), strict=True)):
-        off, sa, sb, a, b = layout(ur, uc)  # type: ignore[operator]
+        off, sa, sb, a, b = layout(ur, uc)
         _, rows = _order(off, sa, sb, a, b, False)
         counts[f * n_fold : (f + 1) * n_fold] += np.bincount(rows, minlength=n_fold)[:n_fold]
     return counts
+
+
+def _lay(off: int, sa: int, sb: int, col_is_a: bool) -> Layout:
+    """A block layout: element (i, j) at fold row ``off + sa·i + sb·j``."""
+    return lambda shape: (off, sa, sb, col_is_a)
 
 
 def _fr(fr: int, fc: int) -> int:
@@ -123,49 +155,45 @@ def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
         np.arange(gemm.n, dtype=np.int32)[None, :] * gemm.k
         + np.arange(gemm.k, dtype=np.int32)[:, None]
     )
+    ni = layer.ifmap_height * layer.ifmap_width * layer.channels
+    nf = gemm.k * gemm.n
     df = array.dataflow
     if df is Dataflow.WEIGHT_STATIONARY:
-        i_rows, i_addr = _stream(
-            p, lambda fr, fc: ifm[:, fr * r : fr * r + r], _fr, lambda s: (r, 1, 1, False), p.fold_cycles
+        ifmap = _stream(
+            p, lambda fr, fc: ifm[:, fr * r : fr * r + r], _fr, _lay(r, 1, 1, False), ni
         )
-        f_rows, f_addr = _stream(
+        filt = _stream(
             p,
             lambda fr, fc: fil[fr * r : fr * r + r, fc * c : fc * c + c],
             _both,
-            lambda s: (r - 1, -1, 0, False),
-            p.fold_cycles,
+            _lay(r - 1, -1, 0, False),
+            nf,
         )
         writes = _writes(p, lambda ur, uc: (2 * r - 1, 1, 1, t, uc))
     elif df is Dataflow.OUTPUT_STATIONARY:
         ifm_t = ifm.T
-        i_rows, i_addr = _stream(
-            p, lambda fr, fc: ifm_t[:, fr * r : fr * r + r], _fr, lambda s: (0, 1, 1, False), p.fold_cycles
+        ifmap = _stream(
+            p, lambda fr, fc: ifm_t[:, fr * r : fr * r + r], _fr, _lay(0, 1, 1, False), ni
         )
-        f_rows, f_addr = _stream(
-            p, lambda fr, fc: fil[:, fc * c : fc * c + c], _fc, lambda s: (0, 1, 1, False), p.fold_cycles
-        )
+        filt = _stream(p, lambda fr, fc: fil[:, fc * c : fc * c + c], _fc, _lay(0, 1, 1, False), nf)
         writes = _writes(p, lambda ur, uc: (t - 1 + r - 1, -1, 1, ur, uc))
     else:
         ifm_t = ifm.T
         fil_t = fil.T
-        i_rows, i_addr = _stream(
+        ifmap = _stream(
             p,
             lambda fr, fc: ifm_t[fr * r : fr * r + r, fc * c : fc * c + c],
             _both,
-            lambda s: (r - 1, -1, 0, False),
-            p.fold_cycles,
+            _lay(r - 1, -1, 0, False),
+            ni,
         )
-        f_rows, f_addr = _stream(
-            p, lambda fr, fc: fil_t[:, fr * r : fr * r + r], _fr, lambda s: (r, 1, 1, False), p.fold_cycles
+        filt = _stream(
+            p, lambda fr, fc: fil_t[:, fr * r : fr * r + r], _fr, _lay(r, 1, 1, False), nf
         )
         writes = _writes(p, lambda ur, uc: (2 * r - 1, 1, 1, t, uc))
     return Streams(
-        ifmap_rows=i_rows,
-        ifmap_addr=i_addr,
-        ifmap_ids=layer.ifmap_height * layer.ifmap_width * layer.channels,
-        filter_rows=f_rows,
-        filter_addr=f_addr,
-        filter_ids=gemm.k * gemm.n,
+        ifmap=ifmap,
+        filter=filt,
         ofmap_writes_per_row=writes,
         num_rows=p.num_folds * p.fold_cycles,
     )

@@ -39,6 +39,8 @@ class ScratchpadSpec:
             raise ValueError("ScratchpadSpec.bandwidth_words_per_cycle must be >= 1 or None")
 
     @classmethod
-    def from_kb(cls, ifmap_kb: int, filter_kb: int, ofmap_kb: int, bandwidth: int | None = None) -> ScratchpadSpec:
+    def from_kb(
+        cls, ifmap_kb: int, filter_kb: int, ofmap_kb: int, bandwidth: int | None = None
+    ) -> ScratchpadSpec:
         """From SCALE-Sim's ``*SramSzkB`` keys (1 kB = 1024 one-byte words)."""
         return cls(ifmap_kb * 1024, filter_kb * 1024, ofmap_kb * 1024, bandwidth)

@@ -38,8 +38,8 @@ def _epoch_closes(
     """
     n = len(addr)
     if unique:
-        closes = list(range(epoch_words - 1, n, epoch_words))
-        return closes, n - epoch_words * len(closes)
+        every = list(range(epoch_words - 1, n, epoch_words))
+        return every, n - epoch_words * len(every)
     stamp = np.full(num_ids, -1, dtype=np.int64)
     first = np.empty(num_ids, dtype=np.int64)
     closes: list[int] = []
@@ -112,7 +112,9 @@ class WriteReplay:
     last_row_cycle: int  # the last demand row's service cycle ("Total Cycles")
 
 
-def write_buffer(writes_per_row: IntArray, sram_words: int, drain_words_per_cycle: int) -> WriteReplay:
+def write_buffer(
+    writes_per_row: IntArray, sram_words: int, drain_words_per_cycle: int
+) -> WriteReplay:
     """SCALE-Sim's OFMAP ``write_buffer``: half the SRAM drains while the other half fills.
 
     Each write lands in lines of ``drain_words_per_cycle`` words. Once more than half the
@@ -173,10 +175,7 @@ def write_buffer(writes_per_row: IntArray, sram_words: int, drain_words_per_cycl
     while e0 < n:
         # first element whose cycle reaches the running drain's end
         target_row = drain_end - delta
-        if target_row > num_rows:
-            e_cycle = n
-        else:
-            e_cycle = int(cum[target_row - 1]) if target_row > 0 else 0
+        e_cycle = n if target_row > num_rows else int(cum[target_row - 1]) if target_row > 0 else 0
         e_cycle = max(e0, e_cycle)
         e_full = e0 + max(free, 1) - 1  # storing it leaves the buffer full (free <= 0)
         if e_full < e_cycle and e_full < n:

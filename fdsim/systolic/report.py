@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from fdsim.spec.hardware import Dataflow
-
 from fdsim.systolic.compute import (
     compute_cycles,
     compute_util_pct,
@@ -18,7 +17,6 @@ from fdsim.systolic.demand import build_streams
 from fdsim.systolic.memory import ScratchpadSpec
 from fdsim.systolic.replay import DramRead, calc_read_buffer, write_buffer
 from fdsim.systolic.shapes import ArrayShape, ConvShape
-from fdsim.systolic.user_read import user_read_buffer
 
 COMPUTE_REPORT_COLUMNS: tuple[str, ...] = (
     "LayerID",
@@ -38,11 +36,14 @@ BANDWIDTH_REPORT_COLUMNS: tuple[str, ...] = (
     "Avg FILTER DRAM BW",
     "Avg OFMAP DRAM BW",
 )
-DETAILED_ACCESS_REPORT_COLUMNS: tuple[str, ...] = ("LayerID",) + tuple(
-    f"{level} {operand} {item}"
-    for level in ("SRAM", "DRAM")
-    for operand in ("IFMAP", "Filter", "OFMAP")
-    for item in ("Start Cycle", "Stop Cycle", "Writes" if operand == "OFMAP" else "Reads")
+DETAILED_ACCESS_REPORT_COLUMNS: tuple[str, ...] = (
+    "LayerID",
+    *(
+        f"{level} {operand} {item}"
+        for level in ("SRAM", "DRAM")
+        for operand in ("IFMAP", "Filter", "OFMAP")
+        for item in ("Start Cycle", "Stop Cycle", "Writes" if operand == "OFMAP" else "Reads")
+    ),
 )
 
 
@@ -89,19 +90,19 @@ class LayerReport:
 
 
 def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) -> LayerReport:
-    """``layer`` on ``array`` behind ``memory``, as SCALE-Sim 3.0 reports it (no sparsity, no
-    custom layout, no Ramulator). Exactness: see docs/ARCHITECTURE.md, "Systolic baseline"."""
+    """``layer`` on ``array`` behind ``memory``, as SCALE-Sim 3.0 reports it in CALC mode (no
+    sparsity, no custom layout, no Ramulator): every value equal to SCALE-Sim's on the stored
+    reference runs (tests/test_systolic_scalesim.py). USER mode raises NotImplementedError:
+    its stall-free "Total Cycles" minus "Stall Cycles" is still ``compute_cycles``."""
     gemm = layer.gemm
     streams = build_streams(layer, array)
-    user = memory.bandwidth_words_per_cycle is not None
-    drain_width = memory.bandwidth_words_per_cycle if user else array.cols
-    assert drain_width is not None
-    if user:
-        ifmap_out, ifmap_stall = user_read_buffer(
-            layer, array, memory.ifmap_sram_words, memory.ifmap_fill_words_per_cycle, streams, "ifmap"
+    if memory.bandwidth_words_per_cycle is not None:
+        raise NotImplementedError(
+            "fdsim.systolic.simulate_layer: SCALE-Sim's USER bandwidth mode is not modelled "
+            "(its read buffer refetches the prefetch matrix line by line, stalls included); "
+            "use CALC mode (bandwidth_words_per_cycle=None). compute_cycles() is exact in both."
         )
-        del ifmap_out, ifmap_stall
-        raise NotImplementedError("USER mode")
+    drain_width = array.cols  # CALC mode drains the OFMAP at the array width
     writes = write_buffer(streams.ofmap_writes_per_row, memory.ofmap_sram_words, drain_width)
 
     def before(row: int) -> int:
@@ -111,18 +112,15 @@ def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) 
     def after(row: int) -> int:
         return row + int(writes.stall_cycles[writes.stall_rows <= row].sum())
 
-    i_rows, f_rows = streams.ifmap_rows, streams.filter_rows
+    i_s, f_s = streams.ifmap, streams.filter
     ifmap = calc_read_buffer(
-        streams.ifmap_addr,
-        lambda i: before(int(i_rows[i])),
-        memory.ifmap_sram_words,
-        streams.ifmap_ids,
+        i_s.addr, lambda i: before(i_s.row(i)), memory.ifmap_sram_words, i_s.num_ids
     )
     filt = calc_read_buffer(
-        streams.filter_addr,
-        lambda i: before(int(f_rows[i])),
+        f_s.addr,
+        lambda i: before(f_s.row(i)),
         memory.filter_sram_words,
-        streams.filter_ids,
+        f_s.num_ids,
         unique=array.dataflow is Dataflow.WEIGHT_STATIONARY,
     )
     written_rows = np.flatnonzero(streams.ofmap_writes_per_row)
@@ -138,8 +136,8 @@ def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) 
         layer=layer,
         array=array,
         sram=(ifmap_reads, filter_reads, ofmap_writes),
-        ifmap_sram=(before(int(i_rows[0])) + 1, before(int(i_rows[-1])) + 1),
-        filter_sram=(before(int(f_rows[0])) + 1, before(int(f_rows[-1])) + 1),
+        ifmap_sram=(before(i_s.row(0)) + 1, before(i_s.row(-1)) + 1),
+        filter_sram=(before(f_s.row(0)) + 1, before(f_s.row(-1)) + 1),
         ofmap_sram=(after(o_first), after(o_last)),
         ifmap=ifmap,
         filt=filt,
@@ -221,17 +219,15 @@ def compute_report_row(layer_id: int, report: LayerReport) -> tuple[str, ...]:
 
 def bandwidth_report_row(layer_id: int, report: LayerReport) -> tuple[str, ...]:
     """A BANDWIDTH_REPORT.csv row's cells, formatted as SCALE-Sim writes them."""
-    return (str(layer_id),) + tuple(
-        str(v)
-        for v in (
-            report.avg_ifmap_sram_bw,
-            report.avg_filter_sram_bw,
-            report.avg_ofmap_sram_bw,
-            report.avg_ifmap_dram_bw,
-            report.avg_filter_dram_bw,
-            report.avg_ofmap_dram_bw,
-        )
+    values = (
+        report.avg_ifmap_sram_bw,
+        report.avg_filter_sram_bw,
+        report.avg_ofmap_sram_bw,
+        report.avg_ifmap_dram_bw,
+        report.avg_filter_dram_bw,
+        report.avg_ofmap_dram_bw,
     )
+    return (str(layer_id), *(str(v) for v in values))
 
 
 def detailed_access_report_row(layer_id: int, report: LayerReport) -> tuple[str, ...]:

@@ -83,9 +83,7 @@ class ConvShape:
 
     @property
     def gemm(self) -> GemmShape:
-        return GemmShape(
-            m=self.ofmap_height * self.ofmap_width, k=self.window, n=self.num_filters
-        )
+        return GemmShape(m=self.ofmap_height * self.ofmap_width, k=self.window, n=self.num_filters)
 
     @property
     def macs(self) -> int:

@@ -28,7 +28,8 @@ INPUTS = ROOT / "inputs"
 REFERENCE = ROOT / "reference.json"
 
 CONV_HEADER = (
-    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
+    "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+    "Num Filter, Strides,"
 )
 GEMM_HEADER = "Layer Name, M, N, K,"
 LAYOUT_HEADER = (
@@ -94,7 +95,9 @@ CASES: dict[str, tuple[str, str, int, int, int, int | None]] = {
 }
 
 
-def config_text(name: str, dataflow: str, rows: int, cols: int, sram_kb: int, bw: int | None) -> str:
+def config_text(
+    name: str, dataflow: str, rows: int, cols: int, sram_kb: int, bw: int | None
+) -> str:
     """A SCALE-Sim 3.0 config (bundled scale.cfg's keys; read buffers 32, offsets 0/10M/20M)."""
     mode = "CALC" if bw is None else "USER"
     return f"""[general]
