@@ -40,32 +40,31 @@ def _epoch_closes(
     if unique:
         every = list(range(epoch_words - 1, n, epoch_words))
         return every, n - epoch_words * len(every)
-    stamp = np.full(num_ids, -1, dtype=np.int64)
-    first = np.empty(num_ids, dtype=np.int64)
+    stamp = np.full(num_ids, -1, dtype=np.int32)  # epoch in which an address was last new
+    first = np.empty(num_ids, dtype=np.int32)
     closes: list[int] = []
     start, epoch, need = 0, 0, epoch_words
-    last_length = 0
+    width = max(2 * need, 1 << 16)
     while start < n:
-        # an epoch usually lasts about as long as the previous one: look that far ahead
-        width = min(n - start, max(2 * need, last_length + last_length // 16, 1 << 16))
         chunk = addr[start : start + width]
-        pos = np.arange(width, dtype=np.int64)
-        # first position of each address within the chunk (the last write of a repeated
+        cand = np.flatnonzero(stamp[chunk] != epoch).astype(np.int32)  # not yet seen
+        values = chunk[cand]
+        # first position of each candidate address in the chunk (the last write of a repeated
         # fancy-index assignment wins, so write in reverse)
-        first[chunk[::-1]] = pos[::-1]
-        new = (first[chunk] == pos) & (stamp[chunk] != epoch)
-        counts = np.cumsum(new)
-        if counts[-1] >= need:
-            q = int(np.searchsorted(counts, need))
+        first[values[::-1]] = cand[::-1]
+        new = cand[first[values] == cand]
+        if len(new) >= need:
+            q = int(new[need - 1])
             closes.append(start + q)
-            last_length = start + q + 1 - (closes[-2] + 1 if len(closes) > 1 else 0)
             start += q + 1
             epoch += 1
             need = epoch_words
+            width = max(2 * need, 1 << 16)
         else:
-            stamp[chunk] = epoch
-            need -= int(counts[-1])
-            start += width
+            stamp[chunk[new]] = epoch
+            need -= len(new)
+            start += len(chunk)
+            width *= 2  # few new addresses here: look further ahead next time
     return closes, epoch_words - need
 
 
