@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from fdsim.spec.hardware import Dataflow
 from fdsim.systolic.compute import FoldPlan, plan
-from fdsim.systolic.shapes import ArrayShape, ConvShape
+from fdsim.systolic.shapes import ArrayShape, ConvShape, GemmShape
 
 IntArray = NDArray[np.int64]
 Layout = Callable[[tuple[int, ...]], tuple[int, int, int, bool]]
@@ -38,6 +38,12 @@ def ifmap_addresses(layer: ConvShape) -> NDArray[np.int32]:
     y, x = crow + irow, ccol + icol
     valid = (y < layer.ifmap_height) & (x < layer.ifmap_width)
     return np.where(valid, (y * layer.ifmap_width + x) * c + ch, -1).astype(np.int32)
+
+
+def filter_addresses(gemm: GemmShape) -> NDArray[np.int32]:
+    """The K×N FILTER operand matrix: filter n's tap k at n·K + k."""
+    k = np.arange(gemm.k, dtype=np.int32)[:, None]
+    return np.arange(gemm.n, dtype=np.int32)[None, :] * gemm.k + k
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +157,7 @@ def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
     p = plan(gemm, array)
     r, c, t = p.rows, p.cols, p.t
     ifm = ifmap_addresses(layer)
-    fil = (
-        np.arange(gemm.n, dtype=np.int32)[None, :] * gemm.k
-        + np.arange(gemm.k, dtype=np.int32)[:, None]
-    )
+    fil = filter_addresses(gemm)
     ni = layer.ifmap_height * layer.ifmap_width * layer.channels
     nf = gemm.k * gemm.n
     df = array.dataflow

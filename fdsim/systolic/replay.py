@@ -111,9 +111,7 @@ class WriteReplay:
     last_row_cycle: int  # the last demand row's service cycle ("Total Cycles")
 
 
-def write_buffer(
-    writes_per_row: IntArray, sram_words: int, drain_words_per_cycle: int
-) -> WriteReplay:
+class WriteBuffer:
     """SCALE-Sim's OFMAP ``write_buffer``: half the SRAM drains while the other half fills.
 
     Each write lands in lines of ``drain_words_per_cycle`` words. Once more than half the
@@ -122,92 +120,110 @@ def write_buffer(
     full while a drain runs stalls until it ends, delaying every later row. Words written are
     counted per drain as its lines times the line width, less the empty tail of its last line
     only (SCALE-Sim's count). After the last row the rest drains, one drain after another.
+    ``advance`` replays writes up to a row, jumping from event to event.
     """
-    total = sram_words
-    drain = total - -(-total // 2)
-    active = total - drain
-    width = drain_words_per_cycle
-    lines_per_drain = -(-drain // width)
-    cum = np.cumsum(writes_per_row)
-    n = int(cum[-1]) if len(cum) else 0
-    num_rows = len(writes_per_row)
 
-    free = total
-    pending = 0  # words stored since the last flush of lines
-    lines = 0
-    partial: dict[int, int] = {}
-    drain_start = 0
-    drain_end = 0
-    delta = 0
-    stall_rows: list[int] = []
-    stall_amounts: list[int] = []
-    first_cycle: int | None = None
-    last_cycle = 0
-    written = 0
+    def __init__(self, writes_per_row: IntArray, sram_words: int, drain_words_per_cycle: int):
+        self.total = sram_words
+        self.drain = sram_words - -(-sram_words // 2)
+        self.active = sram_words - self.drain
+        self.width = drain_words_per_cycle
+        self.lines_per_drain = -(-self.drain // self.width)
+        self.cum = np.cumsum(writes_per_row)
+        self.n = int(self.cum[-1]) if len(self.cum) else 0
+        self.num_rows = len(writes_per_row)
+        self.free = sram_words
+        self.pending = 0  # words stored since the last flush of lines
+        self.lines = 0
+        self.partial: dict[int, int] = {}
+        self.drain_start = 0
+        self.drain_end = 0
+        self.e0 = 0  # next write to replay
+        self.first_cycle: int | None = None
+        self.last_cycle = 0
+        self.written = 0
+        self.stall_rows: list[int] = []
+        self.stall_amounts: list[int] = []
 
-    def row_of(e: int) -> int:
-        return int(np.searchsorted(cum, e, side="right"))
+    def _row_of(self, e: int) -> int:
+        return int(np.searchsorted(self.cum, e, side="right"))
 
-    def flush() -> None:
-        nonlocal pending, lines
-        if pending:
-            lines += -(-pending // width)
-            if pending % width:
-                partial[lines - 1] = pending % width
-            pending = 0
+    def _flush(self) -> None:
+        if self.pending:
+            self.lines += -(-self.pending // self.width)
+            if self.pending % self.width:
+                self.partial[self.lines - 1] = self.pending % self.width
+            self.pending = 0
 
-    def drain_from(cycle: int) -> int:
-        nonlocal drain_start, written, free, first_cycle, last_cycle
-        count = min(lines_per_drain, lines - drain_start)
+    def _drain_from(self, cycle: int) -> int:
+        count = min(self.lines_per_drain, self.lines - self.drain_start)
         if count <= 0:
             raise RuntimeError("write buffer: a drain found no lines (outside SCALE-Sim's model)")
-        last = drain_start + count - 1
-        words = count * width - (width - partial.get(last, width))
-        written += words
-        free += words
-        drain_start += count
-        first_cycle = cycle if first_cycle is None else min(first_cycle, cycle)
-        last_cycle = max(last_cycle, cycle + count - 1)
+        last = self.drain_start + count - 1
+        words = count * self.width - (self.width - self.partial.get(last, self.width))
+        self.written += words
+        self.free += words
+        self.drain_start += count
+        self.first_cycle = cycle if self.first_cycle is None else min(self.first_cycle, cycle)
+        self.last_cycle = max(self.last_cycle, cycle + count - 1)
         return cycle + count - 1
 
-    e0 = 0
-    while e0 < n:
-        # first element whose cycle reaches the running drain's end
-        target_row = drain_end - delta
-        e_cycle = n if target_row > num_rows else int(cum[target_row - 1]) if target_row > 0 else 0
-        e_cycle = max(e0, e_cycle)
-        e_full = e0 + max(free, 1) - 1  # storing it leaves the buffer full (free <= 0)
-        if e_full < e_cycle and e_full < n:
-            row = row_of(e_full)
-            stall = drain_end - (row + delta)
-            pending += e_full - e0 + 1
-            free -= e_full - e0 + 1
-            delta += stall
-            stall_rows.append(row)
-            stall_amounts.append(stall)
-            e0 = e_full + 1
-            continue
-        e_drain = max(e_cycle, e0 + free - active, e0)
-        if e_drain >= n:
-            pending += n - e0
-            free -= n - e0
-            break
-        pending += e_drain - e0 + 1
-        free -= e_drain - e0 + 1
-        flush()
-        drain_end = drain_from(row_of(e_drain) + delta)
-        e0 = e_drain + 1
+    def _store(self, count: int) -> None:
+        self.pending += count
+        self.free -= count
+        self.e0 += count
 
-    last_row_cycle = num_rows - 1 + delta
-    flush()
-    cycle = last_row_cycle
-    while drain_start < lines:
-        cycle = drain_from(cycle) + 1
+    def advance(self, end_row: int, delta: int) -> int:
+        """Replay the writes of rows < ``end_row``, row r at cycle r + delta (+ its own stalls);
+        returns delta plus the stalls met."""
+        limit = int(self.cum[end_row - 1]) if end_row > 0 else 0
+        while self.e0 < limit:
+            e0 = self.e0
+            target_row = self.drain_end - delta  # first row whose cycle reaches the drain's end
+            if target_row > self.num_rows:
+                e_cycle = self.n
+            else:
+                e_cycle = int(self.cum[target_row - 1]) if target_row > 0 else 0
+            e_cycle = max(e0, e_cycle)
+            e_full = e0 + max(self.free, 1) - 1  # storing it leaves the buffer full
+            if e_full < e_cycle and e_full < limit:
+                row = self._row_of(e_full)
+                stall = self.drain_end - (row + delta)
+                self._store(e_full - e0 + 1)
+                delta += stall
+                self.stall_rows.append(row)
+                self.stall_amounts.append(stall)
+                continue
+            e_drain = max(e_cycle, e0 + self.free - self.active, e0)
+            if e_drain >= limit:
+                self._store(limit - e0)
+                break
+            self._store(e_drain - e0 + 1)
+            self._flush()
+            self.drain_end = self._drain_from(self._row_of(e_drain) + delta)
+        return delta
+
+    def finish(self, last_row_cycle: int) -> None:
+        """Drain everything left, from the last row's cycle, one drain after another."""
+        self._flush()
+        cycle = last_row_cycle
+        while self.drain_start < self.lines:
+            cycle = self._drain_from(cycle) + 1
+
+
+def write_buffer(
+    writes_per_row: IntArray, sram_words: int, drain_words_per_cycle: int
+) -> WriteReplay:
+    """The whole OFMAP replay with no other stall source (CALC mode): see ``WriteBuffer``."""
+    buffer = WriteBuffer(writes_per_row, sram_words, drain_words_per_cycle)
+    delta = buffer.advance(buffer.num_rows, 0)
+    last_row_cycle = buffer.num_rows - 1 + delta
+    buffer.finish(last_row_cycle)
     return WriteReplay(
-        stall_rows=np.asarray(stall_rows, dtype=np.int64),
-        stall_cycles=np.asarray(stall_amounts, dtype=np.int64),
-        dram_start_cycle=first_cycle if first_cycle is not None else 0,
-        dram_stop_cycle=last_cycle,
-        writes=written,
+        stall_rows=np.asarray(buffer.stall_rows, dtype=np.int64),
+        stall_cycles=np.asarray(buffer.stall_amounts, dtype=np.int64),
+        dram_start_cycle=buffer.first_cycle if buffer.first_cycle is not None else 0,
+        dram_stop_cycle=buffer.last_cycle,
+        writes=buffer.written,
         last_row_cycle=last_row_cycle,
     )

@@ -8,15 +8,17 @@ import numpy as np
 
 from fdsim.spec.hardware import Dataflow
 from fdsim.systolic.compute import (
+    plan,
     compute_cycles,
     compute_util_pct,
     mapping_efficiency_pct,
     sram_accesses,
 )
-from fdsim.systolic.demand import build_streams
+from fdsim.systolic.demand import Streams, build_streams, filter_addresses, ifmap_addresses
 from fdsim.systolic.memory import ScratchpadSpec
 from fdsim.systolic.replay import DramRead, calc_read_buffer, write_buffer
 from fdsim.systolic.shapes import ArrayShape, ConvShape
+from fdsim.systolic.user_mode import prefetch_orders, user_misses, user_timing
 
 COMPUTE_REPORT_COLUMNS: tuple[str, ...] = (
     "LayerID",
@@ -97,11 +99,7 @@ def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) 
     gemm = layer.gemm
     streams = build_streams(layer, array)
     if memory.bandwidth_words_per_cycle is not None:
-        raise NotImplementedError(
-            "fdsim.systolic.simulate_layer: SCALE-Sim's USER bandwidth mode is not modelled "
-            "(its read buffer refetches the prefetch matrix line by line, stalls included); "
-            "use CALC mode (bandwidth_words_per_cycle=None). compute_cycles() is exact in both."
-        )
+        return _simulate_user(layer, array, memory, streams, memory.bandwidth_words_per_cycle)
     drain_width = array.cols  # CALC mode drains the OFMAP at the array width
     writes = write_buffer(streams.ofmap_writes_per_row, memory.ofmap_sram_words, drain_width)
 
@@ -244,3 +242,34 @@ def detailed_access_report_row(layer_id: int, report: LayerReport) -> tuple[str,
     ):
         cells += [_cycle(start), _cycle(stop), str(count)]
     return tuple(cells)
+
+
+def _simulate_user(
+    layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec, streams: Streams, bandwidth: int
+) -> LayerReport:
+    gemm = layer.gemm
+    p = plan(gemm, array)
+    i_order, f_order = prefetch_orders(p, ifmap_addresses(layer), filter_addresses(gemm))
+    i_s, f_s = streams.ifmap, streams.filter
+    mi = user_misses(
+        i_order, i_s.addr, i_s.num_ids, memory.ifmap_sram_words, memory.ifmap_fill_words_per_cycle
+    )
+    mf = user_misses(
+        f_order, f_s.addr, f_s.num_ids, memory.filter_sram_words, memory.filter_fill_words_per_cycle
+    )
+    t = user_timing(
+        (mi, i_s), (mf, f_s), streams.ofmap_writes_per_row, memory.ofmap_sram_words, bandwidth
+    )
+    return _report(
+        total=t.total_cycles,
+        stall=t.stall_cycles,
+        layer=layer,
+        array=array,
+        sram=sram_accesses(gemm, array),
+        ifmap_sram=t.ifmap_sram,
+        filter_sram=t.filter_sram,
+        ofmap_sram=t.ofmap_sram,
+        ifmap=DramRead(*t.ifmap_dram),
+        filt=DramRead(*t.filter_dram),
+        ofmap=DramRead(*t.ofmap_dram),
+    )
