@@ -4,7 +4,7 @@ Re-derives SCALE-Sim's semantics (github.com/scalesim-project/scale-sim-v3, PyPI
 3.0.0) as closed forms and vectorised numpy: ``compute`` gives the stall-free cycle counts,
 folds and utilisations; ``report.simulate_layer`` replays the double-buffered scratchpad and
 gives every value of SCALE-Sim's COMPUTE, BANDWIDTH and DETAILED_ACCESS reports. No simpy,
-no file I/O; see docs/ARCHITECTURE.md, "Systolic baseline".
+no file I/O; CALC and USER bandwidth modes; see docs/ARCHITECTURE.md, "Systolic baseline".
 """
 
 from fdsim.systolic.compute import compute_cycles, compute_util_pct, folds, mapping_efficiency_pct

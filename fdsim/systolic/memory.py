@@ -15,7 +15,7 @@ class ScratchpadSpec:
     ``ifmap_fill_words_per_cycle`` / ``filter_fill_words_per_cycle`` — SCALE-Sim 3.0 reads those
     from the ``[layout]`` keys ``IfmapSRAMBankBandwidth`` / ``FilterSRAMBankBandwidth`` (10 in
     its bundled configs), not from ``Bandwidth``. The request-buffer sizes only matter with
-    SCALE-Sim's Ramulator replay (not modelled): they do not change any report value here.
+    SCALE-Sim's Ramulator replay (not modelled): they change no report value otherwise.
     """
 
     ifmap_sram_words: int

@@ -8,10 +8,10 @@ import numpy as np
 
 from fdsim.spec.hardware import Dataflow
 from fdsim.systolic.compute import (
-    plan,
     compute_cycles,
     compute_util_pct,
     mapping_efficiency_pct,
+    plan,
     sram_accesses,
 )
 from fdsim.systolic.demand import Streams, build_streams, filter_addresses, ifmap_addresses
@@ -92,10 +92,10 @@ class LayerReport:
 
 
 def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) -> LayerReport:
-    """``layer`` on ``array`` behind ``memory``, as SCALE-Sim 3.0 reports it in CALC mode (no
-    sparsity, no custom layout, no Ramulator): every value equal to SCALE-Sim's on the stored
-    reference runs (tests/test_systolic_scalesim.py). USER mode raises NotImplementedError:
-    its stall-free "Total Cycles" minus "Stall Cycles" is still ``compute_cycles``."""
+    """``layer`` on ``array`` behind ``memory``, as SCALE-Sim 3.0 reports it, in CALC mode
+    (``bandwidth_words_per_cycle`` None) or USER mode (no sparsity, no custom layout, no
+    Ramulator, one SRAM bank): every value equal to SCALE-Sim's on the stored reference runs
+    (tests/test_systolic_scalesim.py). "Total Cycles" - "Stall Cycles" = ``compute_cycles``."""
     gemm = layer.gemm
     streams = build_streams(layer, array)
     if memory.bandwidth_words_per_cycle is not None:
