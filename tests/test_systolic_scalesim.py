@@ -73,7 +73,7 @@ def test_reference_covers_the_brief() -> None:
     """Every dataflow, CALC and USER (Bandwidth 2 and 10), two array shapes, several SRAMs."""
     refs = REFERENCE.values()
     assert {r["dataflow"] for r in refs} == {"ws", "os", "is"}
-    assert {r["bandwidth"] for r in refs} == {None, 2, 10}
+    assert {r["bandwidth"] for r in refs} >= {None, 2, 10}
     assert {(r["rows"], r["cols"]) for r in refs} >= {(32, 32), (8, 16), (16, 8)}
     assert len({r["sram_kb"] for r in refs}) >= 3
 
