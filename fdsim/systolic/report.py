@@ -95,7 +95,8 @@ def simulate_layer(layer: ConvShape, array: ArrayShape, memory: ScratchpadSpec) 
     """``layer`` on ``array`` behind ``memory``, as SCALE-Sim 3.0 reports it, in CALC mode
     (``bandwidth_words_per_cycle`` None) or USER mode (no sparsity, no custom layout, no
     Ramulator, one SRAM bank): every value equal to SCALE-Sim's on the stored reference runs
-    (tests/test_systolic_scalesim.py). "Total Cycles" - "Stall Cycles" = ``compute_cycles``."""
+    (tests/test_systolic_scalesim.py). "Total Cycles" - "Stall Cycles" = ``compute_cycles``
+    (in USER mode unless the very last demand row stalls on a read: it never did in the runs)."""
     gemm = layer.gemm
     streams = build_streams(layer, array)
     if memory.bandwidth_words_per_cycle is not None:
