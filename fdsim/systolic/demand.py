@@ -71,8 +71,7 @@ class Streams:
 
     ifmap: RequestStream
     filter: RequestStream
-    ofmap_writes_per_row: IntArray
-    num_rows: int
+    ofmap_writes_per_row: IntArray  # one entry per demand row (cycle)
 
 
 @lru_cache(maxsize=256)
@@ -198,5 +197,4 @@ def build_streams(layer: ConvShape, array: ArrayShape) -> Streams:
         ifmap=ifmap,
         filter=filt,
         ofmap_writes_per_row=writes,
-        num_rows=p.num_folds * p.fold_cycles,
     )

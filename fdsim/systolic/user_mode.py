@@ -198,7 +198,6 @@ def user_timing(
                     p = last_fetch[b] - (cycle + offset)
                     offset += 2 * p if p > 0 else p
             offsets.append(offset)
-        seen = len(buffer.stall_rows)
         own = buffer.advance(r + 1, delta) - delta
         ofmap_offsets[r] = own
         read_offsets[r] = (offsets[0], offsets[1])
