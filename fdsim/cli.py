@@ -166,6 +166,10 @@ def _wrote(result: RunResult, out: Path) -> str:
     """The line naming every file :func:`_write_run` wrote."""
     files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv"
     extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
+    if (out / "COMPUTE_REPORT.csv").is_file():
+        extra += ", SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, " + (
+            "DETAILED_ACCESS_REPORT.csv and scalesim_topology.csv"
+        )
     return f"wrote {out}/{files}{extra}, summary.json and the specs as JSON"
 
 

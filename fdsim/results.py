@@ -47,6 +47,7 @@ from fdsim.counts import (
 )
 from fdsim.numerics import INFORMATION_LOST_DB, FunctionalNumerics
 from fdsim.output import OutputKind, write_json, write_output
+from fdsim.scalesim_view import scalesim_files
 from fdsim.schedule.ops import LayerBound, Phase, Schedule, Unit
 from fdsim.spec.energy import EnergyTable
 from fdsim.spec.hardware import HardwareSpec
@@ -381,8 +382,9 @@ def canonical_run_id(hashes: Mapping[str, str], options: Mapping[str, Any]) -> s
 def write_tables(result: RunResult, directory: Path) -> None:
     """Every file of a saved run into ``directory``: ``layers.csv``, ``traffic.csv``,
     ``counts.csv``, ``summary.json``, the specs as canonical JSON (``hardware.json``,
-    ``workload.json``, ``energy_table.json``) and (functional runs) ``numerics.csv`` and
-    ``overflows.csv``."""
+    ``workload.json``, ``energy_table.json``), (functional runs) ``numerics.csv`` and
+    ``overflows.csv``, and on a systolic array SCALE-Sim's view of the layers
+    (:mod:`fdsim.scalesim_view`: ``COMPUTE_REPORT.csv`` …)."""
     for name, file in TABLE_FILES.items():
         getattr(result, name).to_csv(directory / file, index=False)
     if result.numerics is not None:
@@ -391,3 +393,5 @@ def write_tables(result: RunResult, directory: Path) -> None:
     for name, file in SPEC_FILES.items():
         write_json(directory / file, getattr(result, name).model_dump(mode="json"))
     write_json(directory / SUMMARY_FILE, result.summary.to_json())
+    for file, text in scalesim_files(result.workload, result.hardware).items():
+        (directory / file).write_text(text, encoding="utf-8")

@@ -152,18 +152,26 @@ class InterfaceBandwidth(StrEnum):
 
 class SystolicArraySpec(_Spec):
     """A spatial-domain systolic MAC array (the baseline's compute unit). The last three
-    fields shape only the SCALE-Sim view of a run (its prefetch and stall model), not
-    fdsim's own timing, which always uses ``dram``."""
+    fields shape only the SCALE-Sim view of a run (``COMPUTE_REPORT.csv``: its prefetch and
+    stall model), not fdsim's own timing, which always uses ``dram``."""
 
     rows: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
     cols: int = Field(ge=1, le=MAX_PARALLEL_UNITS)
     dataflow: Dataflow = Dataflow.WEIGHT_STATIONARY
     interface_bandwidth: InterfaceBandwidth = InterfaceBandwidth.USER
-    read_request_buffer: int = Field(
-        default=32, ge=1, le=MAX_PARALLEL_UNITS, description="SCALE-Sim ReadRequestBuffer"
+    ifmap_fill_words_per_cycle: int = Field(
+        default=10,
+        ge=1,
+        le=MAX_PARALLEL_UNITS,
+        description="SCALE-Sim's ifmap read-buffer fill rate in USER mode ([layout] "
+        "IfmapSRAMBankBandwidth)",
     )
-    write_request_buffer: int = Field(
-        default=32, ge=1, le=MAX_PARALLEL_UNITS, description="SCALE-Sim WriteRequestBuffer"
+    filter_fill_words_per_cycle: int = Field(
+        default=10,
+        ge=1,
+        le=MAX_PARALLEL_UNITS,
+        description="SCALE-Sim's filter read-buffer fill rate in USER mode ([layout] "
+        "FilterSRAMBankBandwidth)",
     )
 
 

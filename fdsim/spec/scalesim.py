@@ -22,9 +22,11 @@
   word per row, one filter word and one output per column). SCALE-Sim has no clock, gradients
   buffer or vector unit: the clock is 1 GHz, the gradients buffer the size of the ofmap SRAM and
   the update, crop and activation units stream one element per column per cycle
-  (assumptions, stated in the spec's description). Sections fdsim does not model
-  (``[layout]``, ``[sparsity]`` with ``SparsitySupport`` false, offsets) are accepted and
-  ignored; sparsity on is refused.
+  (assumptions, stated in the spec's description). ``[layout]``'s ``IfmapSRAMBankBandwidth``
+  and ``FilterSRAMBankBandwidth`` are the read-buffer fill rates of SCALE-Sim's USER mode (its
+  view of the run); the rest of ``[layout]``, offsets, request buffers (they matter only to
+  SCALE-Sim's Ramulator replay) and ``[sparsity]`` with ``SparsitySupport`` false are accepted
+  and ignored; sparsity on is refused.
 
 Every error is one ``ConfigError`` naming the file, the line and the column or option.
 """
@@ -237,6 +239,13 @@ def read_config(path: str | Path) -> tuple[dict[str, Any], Origin]:
         raise config.error(
             "sparsity", "SparsitySupport", "sparsity is not modelled by fdsim; set it False"
         )
+    # SCALE-Sim 3.0 fills its read buffers at these [layout] rates in USER mode (10 when absent)
+    fill = {
+        option: config.positive("layout", option)
+        if config.parser.has_option("layout", option)
+        else 10
+        for option in ("IfmapSRAMBankBandwidth", "FilterSRAMBankBandwidth")
+    }
     name = (
         config.text("general", "run_name")
         if config.parser.has_option("general", "run_name")
@@ -265,8 +274,8 @@ def read_config(path: str | Path) -> tuple[dict[str, Any], Origin]:
             "cols": cols,
             "dataflow": dataflow,
             "interface_bandwidth": mode.lower(),
-            "read_request_buffer": config.positive(arch, "ReadRequestBuffer"),
-            "write_request_buffer": config.positive(arch, "WriteRequestBuffer"),
+            "ifmap_fill_words_per_cycle": fill["IfmapSRAMBankBandwidth"],
+            "filter_fill_words_per_cycle": fill["FilterSRAMBankBandwidth"],
         },
         "crop": {"elements_per_cycle": cols},
         "activation": {"elements_per_cycle": cols},
