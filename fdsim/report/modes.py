@@ -172,7 +172,7 @@ def _markdown(study: ModesStudy, table: pd.DataFrame, layers: pd.DataFrame) -> s
             else "not trained"
         )
         lines.append(
-            f"| {label} | {row['cycles']:,} | {row['time_s'] * 1e3:.3f} | "
+            f"| {label} | {int(row['cycles']):,} | {row['time_s'] * 1e3:.3f} | "
             f"{row['energy_uj']:.1f} | {row['energy_per_image_uj']:.2f} | "
             f"{row['dram_mib']:.2f} | {row['area_mm2']:.2f} | "
             f"{row['spatial_equivalent_gops_per_w']:.1f} | {accuracy} |"

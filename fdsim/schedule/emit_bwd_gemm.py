@@ -31,21 +31,26 @@ def emit_gemm_backward(emitter: Emitter, plan: StepPlan, *, data: bool, weight: 
     geometry = plan.gemm
     assert geometry is not None
     if plan.tails:
-        _tails(emitter, plan, geometry.out_elements)
+        _tails(emitter, plan, geometry)
     data_stores = _data(emitter, plan, geometry) if data else []
     weight_stores = _weight(emitter, plan, geometry) if weight else []
     emitter.program.end_step_on(data_stores)
     return weight_stores
 
 
-def _tails(emitter: Emitter, plan: StepPlan, f_out: int) -> None:
-    """The fused activations backwards (ReLU through its stashed mask), last first."""
+def _tails(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> None:
+    """The fused activations backwards (ReLU through its stashed mask), last first: tiled by
+    images for an FC layer's vectors, by maps for a conv's outputs (an image of a large map
+    need not fit at once)."""
+    maps = geometry.rows > 1
+    items = emitter.batch * (geometry.outputs if maps else 1)
+    per_item = geometry.rows if maps else geometry.outputs
     links = [
         Link(
             tail.stream.backward_kind,
             emitter.plan(tail.layer, Phase.BACKWARD_DATA),
-            f_out,
-            f_out,
+            per_item,
+            per_item,
             emitter.bytes.gradient,
             False,
             stash=emitter.stash.slots.get(tail.layer),
@@ -54,8 +59,9 @@ def _tails(emitter: Emitter, plan: StepPlan, f_out: int) -> None:
         for tail in reversed(plan.tails)
     ]
     gb = emitter.bytes.gradient
-    tile = emitter.chain(links[0].layer, emitter.batch, f_out, gb, links, GRADIENT_IO, "image")
-    emitter.note(links[0].layer, f"{links[0].kind.value}: {tile} images per tile")
+    what = "map" if maps else "image"
+    tile = emitter.chain(links[0].layer, items, per_item, gb, links, GRADIENT_IO, what)
+    emitter.note(links[0].layer, f"{links[0].kind.value}: {tile} {what}s per tile")
     emitter.program.end_step()
 
 
