@@ -32,8 +32,12 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
     name = emitter.names[plan.head_layer]
     b = emitter.bytes
     ab, wb = b.spatial, b.weight
-    per_out = rows * f_out  # output elements per image
-    slots = [emitter.stash_slot(tail, per_out, per_out, emitter.batch) for tail in plan.tails]
+    # a stash slot's items are the backward's: images of an FC layer, maps of a conv
+    maps = rows > 1
+    slot_items, slot_elements = (emitter.batch * f_out, rows) if maps else (emitter.batch, f_out)
+    slots = [
+        emitter.stash_slot(tail, slot_elements, slot_elements, slot_items) for tail in plan.tails
+    ]
     pin = emitter.pin(plan.head_layer)
     # systolic tiles start at multiples of the array's columns (a whole column fold each)
     systolic = emitter.matrix_kind is OpKind.SYSTOLIC
@@ -51,7 +55,9 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         )
         for slot in slots:
             if slot is not None and not slot.kept:
-                per[Buffer.GRADIENTS] = per.get(Buffer.GRADIENTS, 0) + slot.tiling_bytes_per_item
+                per[Buffer.GRADIENTS] = per.get(Buffer.GRADIENTS, 0) + (
+                    slot.tiling_bytes_per_item * (f_out if maps else 1)
+                )
         return per
 
     try:
