@@ -17,7 +17,7 @@ import simpy
 
 from fdsim.counts import StallCause
 from fdsim.schedule.ops import Op, Schedule, Unit, buffer_capacities
-from fdsim.sim.units import Activity, execute
+from fdsim.sim.units import Activity, execute_all
 from fdsim.spec.hardware import HardwareSpec
 
 
@@ -87,7 +87,7 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
     """Run ``schedule`` on ``hardware``; deterministic (no randomness, no wall clock)."""
     env = simpy.Environment()
     ops = schedule.ops
-    activities = [execute(op, hardware) for op in ops]
+    activities = execute_all(ops, hardware)
     done = [env.event() for _ in ops]
     finish: list[int] = [0] * len(ops)
     timings: list[OpTiming | None] = [None] * len(ops)
