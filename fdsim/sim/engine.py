@@ -21,7 +21,7 @@ from fdsim.sim.units import Activity, execute_all
 from fdsim.spec.hardware import HardwareSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpTiming:
     """When an op ran: its unit turned to it at ``queued`` (the end of the unit's previous op,
     or 0), its dependencies were all done at ``ready``, it got its SRAM space and started at
