@@ -20,6 +20,8 @@ from fdsim.schedule.ops import Op, Schedule, Unit, buffer_capacities
 from fdsim.sim.units import Activity, execute_all
 from fdsim.spec.hardware import HardwareSpec
 
+_STALL_CAUSES = tuple(StallCause)  # iterating the enum itself once per op is measurably slow
+
 
 @dataclass(frozen=True, slots=True)
 class OpTiming:
@@ -115,7 +117,7 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
 
     def run_unit(queue: list[Op]) -> Generator[simpy.Event, Any, None]:
         for op in queue:
-            stalls = dict.fromkeys(StallCause, 0)
+            stalls = dict.fromkeys(_STALL_CAUSES, 0)
             waited_from = int(env.now)
             cause = StallCause.DEPENDENCY
             if op.deps:
