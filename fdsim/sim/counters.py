@@ -22,11 +22,12 @@ sum to ``cycles - busiest busy cycles`` exactly. SRAM-port stalls are inside bus
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 
 from fdsim.counts import CriticalCause, LayerCounts, UnitCounts
 from fdsim.schedule.ops import Schedule, Unit
 from fdsim.sim.engine import OpTiming, Trace
+from fdsim.sim.units import Activity
 
 
 def count(schedule: Schedule, trace: Trace) -> list[LayerCounts]:
@@ -35,6 +36,8 @@ def count(schedule: Schedule, trace: Trace) -> list[LayerCounts]:
     starts: list[int | None] = [None] * len(schedule.layers)
     ends = [0] * len(schedule.layers)
     lanes: dict[Unit, list[tuple[int, OpTiming]]] = {}
+    activities: dict[int, Activity] = {}
+    repeats: defaultdict[tuple[int, Unit], Counter[int]] = defaultdict(Counter)
     for op, timing in zip(schedule.ops, trace.timings, strict=True):
         lanes.setdefault(op.unit, []).append((op.layer, timing))
         # one UnitCounts per layer and unit, built only the first time (not once per op)
@@ -43,12 +46,20 @@ def count(schedule: Schedule, trace: Trace) -> list[LayerCounts]:
         counts.busy_cycles += timing.end - timing.start
         counts.last_end_cycle = max(counts.last_end_cycle, timing.end)
         counts.stall_cycles.update(timing.stalls)
-        counts.arith.update(timing.activity.arith)
-        counts.sram_bytes.update(timing.activity.sram_bytes)
-        counts.dram_bytes.update(timing.activity.dram_bytes)
+        # tiles repeat (ops share their Activity): add each distinct one once, times its
+        # repeats, below
+        activities[id(timing.activity)] = timing.activity
+        repeats[(op.layer, op.unit)][id(timing.activity)] += 1
         first = starts[op.layer]
         starts[op.layer] = timing.start if first is None else min(first, timing.start)
         ends[op.layer] = max(ends[op.layer], timing.done)
+    for (layer, unit), distinct in repeats.items():
+        counts = units[layer][unit]
+        for key, n in distinct.items():
+            activity = activities[key]
+            counts.arith.update({k: v * n for k, v in activity.arith.items()})
+            counts.sram_bytes.update({k: v * n for k, v in activity.sram_bytes.items()})
+            counts.dram_bytes.update({k: v * n for k, v in activity.dram_bytes.items()})
     # a unit's ops in program order are its ops in time order (one queue per unit)
     queued = {unit: [timing.queued for _, timing in lane] for unit, lane in lanes.items()}
     result = []

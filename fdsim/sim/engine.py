@@ -17,11 +17,13 @@ import simpy
 
 from fdsim.counts import StallCause
 from fdsim.schedule.ops import Op, Schedule, Unit, buffer_capacities
-from fdsim.sim.units import Activity, execute
+from fdsim.sim.units import Activity, execute_all
 from fdsim.spec.hardware import HardwareSpec
 
+_STALL_CAUSES = tuple(StallCause)  # iterating the enum itself once per op is measurably slow
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class OpTiming:
     """When an op ran: its unit turned to it at ``queued`` (the end of the unit's previous op,
     or 0), its dependencies were all done at ``ready``, it got its SRAM space and started at
@@ -87,7 +89,7 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
     """Run ``schedule`` on ``hardware``; deterministic (no randomness, no wall clock)."""
     env = simpy.Environment()
     ops = schedule.ops
-    activities = [execute(op, hardware) for op in ops]
+    activities = execute_all(ops, hardware)
     done = [env.event() for _ in ops]
     finish: list[int] = [0] * len(ops)
     timings: list[OpTiming | None] = [None] * len(ops)
@@ -115,7 +117,7 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
 
     def run_unit(queue: list[Op]) -> Generator[simpy.Event, Any, None]:
         for op in queue:
-            stalls = dict.fromkeys(StallCause, 0)
+            stalls = dict.fromkeys(_STALL_CAUSES, 0)
             waited_from = int(env.now)
             cause = StallCause.DEPENDENCY
             if op.deps:

@@ -7,8 +7,8 @@ Pure functions of (op, hardware). Every formula here is documented in docs/ARCHI
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from math import ceil
 
 from fdsim.counts import Arith, ArithKey, Direction, DramKey, SramKey
@@ -388,3 +388,28 @@ def execute(op: Op, hardware: HardwareSpec) -> Activity:
             return stream(op, hardware)
         case UpdateOp():
             return update(op, hardware)
+
+
+# fields that place an op in the program; its activity depends on none of them
+_PLACEMENT = frozenset({"index", "layer", "deps", "allocate", "release"})
+
+
+def execute_all(ops: Sequence[Op], hardware: HardwareSpec) -> list[Activity]:
+    """``execute`` of every op, each distinct tile computed once: a tiled layer repeats the
+    same tile many times, so most ops share their activity (one shared ``Activity`` per
+    distinct tile, never mutated). Ops equal in every field but their placement in the
+    program (``_PLACEMENT``) have equal activities."""
+    cost_fields: dict[type, tuple[str, ...]] = {}
+    memo: dict[tuple[Hashable, ...], Activity] = {}
+    activities = []
+    for op in ops:
+        names = cost_fields.get(type(op))
+        if names is None:
+            names = tuple(f.name for f in fields(op) if f.name not in _PLACEMENT)
+            cost_fields[type(op)] = names
+        key = (type(op), *(getattr(op, name) for name in names))
+        activity = memo.get(key)
+        if activity is None:
+            activity = memo[key] = execute(op, hardware)
+        activities.append(activity)
+    return activities
