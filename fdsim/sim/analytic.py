@@ -18,7 +18,7 @@ from __future__ import annotations
 from fdsim.counts import StallCause
 from fdsim.schedule.ops import Schedule, Unit
 from fdsim.sim.engine import OpTiming, Trace
-from fdsim.sim.units import execute
+from fdsim.sim.units import execute_all
 from fdsim.spec.hardware import HardwareSpec
 
 
@@ -26,7 +26,7 @@ def estimate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
     """The analytic timing of ``schedule`` on ``hardware`` as a :class:`Trace` (see the module
     docstring); deterministic."""
     ops = schedule.ops
-    activities = [execute(op, hardware) for op in ops]
+    activities = execute_all(ops, hardware)
     done = [0] * len(ops)
     free = dict.fromkeys(Unit, 0)
     times: list[tuple[int, int, int, StallCause]] = []
