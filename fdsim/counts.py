@@ -31,7 +31,8 @@ class Arith(StrEnum):
 class StallCause(StrEnum):
     """Why an op of a unit waited (per-unit stalls)."""
 
-    DRAM = "dram"  # waiting for data a DMA transfer brings
+    DRAM_BANDWIDTH = "dram_bandwidth"  # waiting while a DMA transfer it needs streams
+    DRAM_LATENCY = "dram_latency"  # waiting out that transfer's DRAM latency (channel free)
     DEPENDENCY = "dependency"  # waiting for another compute unit's result
     BUFFER_FULL = "buffer_full"  # waiting for SRAM space to be freed
     SRAM_BANDWIDTH = "sram_bandwidth"  # running slower than compute because of SRAM ports
@@ -40,7 +41,8 @@ class StallCause(StrEnum):
 class CriticalCause(StrEnum):
     """Why a layer's span exceeds its busiest unit's busy time (see ``sim/counters.py``)."""
 
-    DRAM = "dram"
+    DRAM_BANDWIDTH = "dram_bandwidth"
+    DRAM_LATENCY = "dram_latency"
     DEPENDENCY = "dependency"
     BUFFER_FULL = "buffer_full"
     OTHER_LAYERS = "other_layers"

@@ -97,7 +97,10 @@ def test_golden_counts(golden_files: tuple[Path, Path]) -> None:
     assert fc["dma"]["dram_write_bytes"] == 256 + 4
     assert (conv["fft"]["layer_cycles"], fc["fft"]["layer_cycles"]) == (424, 998 - 424)
     assert conv["cmac"]["busy_cycles"] == 20
-    assert conv["cmac"]["unit_stall_dram_cycles"] == 324  # waited from the layer's start for data
+    # waited from the layer's start for data, all of it the transfers (the golden DRAM has no
+    # latency)
+    assert conv["cmac"]["unit_stall_dram_bandwidth_cycles"] == 324
+    assert conv["cmac"]["unit_stall_dram_latency_cycles"] == 0
     assert result.summary["total_cycles"] == 1001
     assert result.summary["dram_read_bytes"] == 128 + 320 + 160 + 320 + 516 + 256 + 4
 
@@ -111,3 +114,17 @@ def test_energy_is_linear_in_counts(golden_files: tuple[Path, Path]) -> None:
     two = run(hardware, workload).layers
     pick = (one["layer"] == "conv1") & (one["unit"] == "cmac") & (one["phase"] == "fwd")
     assert two[pick]["compute_energy_pj"].item() == 2 * one[pick]["compute_energy_pj"].item()
+
+
+def test_dram_latency_stalls_apart_from_bandwidth(golden_files: tuple[Path, Path]) -> None:
+    """With 100 ns of DRAM latency (100 cycles at 1 GHz), every compute op whose input comes
+    last from a load waits exactly that latency after the channel is free: counted as
+    ``dram_latency``, the transfer itself as ``dram_bandwidth``."""
+    hardware, workload = golden_files
+    hardware.write_text(hardware.read_text().replace("latency_ns: 0", "latency_ns: 100"))
+    layers = run(hardware, workload, {Phase.FORWARD}).layers
+    computing = layers[(layers["ops"] > 0) & (layers["unit"] != "dma")]
+    assert list(computing["unit_stall_dram_latency_cycles"]) == [100] * 5
+    # the FFT of conv1 waits for its 128-byte input load: 32 cycles at 4 bytes/cycle
+    fft = computing[(computing["layer"] == "conv1") & (computing["unit"] == "fft")]
+    assert int(fft["unit_stall_dram_bandwidth_cycles"].iloc[0]) == 32

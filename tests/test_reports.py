@@ -181,7 +181,8 @@ def test_per_unit_stalls_are_named_per_unit(lenet: RunResult) -> None:
     assert not any(c.startswith("stall_") for c in layers.columns)
     per_unit = [c for c in layers.columns if c.startswith("unit_stall_")]
     assert per_unit == [
-        "unit_stall_dram_cycles",
+        "unit_stall_dram_bandwidth_cycles",
+        "unit_stall_dram_latency_cycles",
         "unit_stall_dependency_cycles",
         "unit_stall_buffer_full_cycles",
         "unit_stall_sram_bandwidth_cycles",
@@ -303,9 +304,13 @@ def test_time_per_unit_sums_each_units_ops(lenet: RunResult) -> None:
     assert "sram buffers" not in table.index
     cmac = layers[layers["unit"] == "cmac"]
     assert table.loc["cmac", "busy_cycles"] == cmac["busy_cycles"].sum()
-    assert table.loc["cmac", "stall_dram"] == cmac["unit_stall_dram_cycles"].sum()
+    assert (
+        table.loc["cmac", "stall_dram_bandwidth"] == cmac["unit_stall_dram_bandwidth_cycles"].sum()
+    )
+    assert table.loc["cmac", "stall_dram_latency"] == cmac["unit_stall_dram_latency_cycles"].sum()
     assert table.loc["cmac", "busy_share"] == cmac["busy_cycles"].sum() / total
-    stalls = table[["stall_dram", "stall_dependency", "stall_buffer_full"]].sum(axis=1)
+    causes = ["stall_dram_bandwidth", "stall_dram_latency", "stall_dependency", "stall_buffer_full"]
+    stalls = table[causes].sum(axis=1)
     assert (table["busy_cycles"] + stalls <= total).all()  # one unit's ops tile its time line
 
 

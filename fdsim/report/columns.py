@@ -7,7 +7,8 @@ from fdsim.counts import CriticalCause, StallCause
 from fdsim.vocabulary import Unit
 
 _CRITICAL = {
-    CriticalCause.DRAM: "waiting for data a DMA transfer brings",
+    CriticalCause.DRAM_BANDWIDTH: "waiting while a DMA transfer it needs streams",
+    CriticalCause.DRAM_LATENCY: "waiting out that transfer's DRAM latency",
     CriticalCause.DEPENDENCY: "waiting for another unit's result",
     CriticalCause.BUFFER_FULL: "waiting for SRAM space",
     CriticalCause.OTHER_LAYERS: "running (or waiting for) an overlapping layer's op",
@@ -15,7 +16,8 @@ _CRITICAL = {
     "and DRAM latency elapses",
 }
 _UNIT_STALL = {
-    StallCause.DRAM: "waited for data a DMA transfer brings",
+    StallCause.DRAM_BANDWIDTH: "waited while a DMA transfer it needs streamed",
+    StallCause.DRAM_LATENCY: "waited out that transfer's DRAM latency (the channel free)",
     StallCause.DEPENDENCY: "waited for another unit's result",
     StallCause.BUFFER_FULL: "waited for SRAM space",
     StallCause.SRAM_BANDWIDTH: "of its busy cycles, the ones its SRAM ports (not its compute) "

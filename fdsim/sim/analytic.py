@@ -28,28 +28,39 @@ def estimate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
     ops = schedule.ops
     activities = execute_all(ops, hardware)
     done = [0] * len(ops)
+    ends = [0] * len(ops)
     free = dict.fromkeys(Unit, 0)
-    times: list[tuple[int, int, int, StallCause]] = []
+    times: list[tuple[int, int, StallCause, int]] = []
     layer_start: dict[int, int] = {}
     for op, activity in zip(ops, activities, strict=True):
         queued = free[op.unit]
         cause = StallCause.DEPENDENCY
-        ready = queued
+        ready = latency_from = queued
         if op.deps:
             last = max(op.deps, key=lambda d: (done[d], d))
-            ready = max(queued, done[last])
+            ready = latency_from = max(queued, done[last])
             if ops[last].unit is Unit.DMA:
-                cause = StallCause.DRAM
-        end = ready + activity.busy_cycles
+                cause = StallCause.DRAM_BANDWIDTH
+                latency_from = max(queued, ends[last])
+        end = ends[op.index] = ready + activity.busy_cycles
         free[op.unit] = end
         done[op.index] = end + activity.done_delay_cycles
         layer_start[op.layer] = min(layer_start.get(op.layer, ready), ready)
-        times.append((queued, ready, end, cause))
+        times.append((queued, ready, cause, latency_from))
     timings = []
-    for op, activity, (queued, ready, end, cause) in zip(ops, activities, times, strict=True):
+    for op, activity, (queued, ready, cause, latency_from) in zip(
+        ops, activities, times, strict=True
+    ):
         stalls = dict.fromkeys(StallCause, 0)
         # as the event model counts them: only once the layer has started
-        stalls[cause] = max(0, ready - max(queued, layer_start[op.layer]))
+        started = layer_start[op.layer]
+        latency = max(0, ready - max(latency_from, started))
+        stalls[cause] = max(0, ready - max(queued, started)) - latency
+        stalls[StallCause.DRAM_LATENCY] += latency
         stalls[StallCause.SRAM_BANDWIDTH] = activity.sram_stall_cycles
-        timings.append(OpTiming(queued, ready, ready, end, done[op.index], stalls, activity, cause))
+        end = ends[op.index]
+        timing = OpTiming(
+            queued, ready, ready, end, done[op.index], stalls, activity, cause, latency_from
+        )
+        timings.append(timing)
     return Trace(tuple(timings), max(done, default=0))

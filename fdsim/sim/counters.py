@@ -100,7 +100,9 @@ def _critical_stalls(
         if owner != layer:
             add(CriticalCause.OTHER_LAYERS, timing.queued, timing.end)
             continue
-        add(CriticalCause(timing.waited_for.value), timing.queued, timing.ready)
+        # a DMA wait: bandwidth until the transfer's end, then its latency
+        add(CriticalCause(timing.waited_for.value), timing.queued, timing.latency_from)
+        add(CriticalCause.DRAM_LATENCY, timing.latency_from, timing.ready)
         add(CriticalCause.BUFFER_FULL, timing.ready, timing.start)
     stalls[CriticalCause.DRAIN] += end - last_end
     return stalls

@@ -30,7 +30,9 @@ class OpTiming:
     ``start``, freed the unit at ``end``; its result is usable at ``done``. So
     ``queued <= ready <= start <= end <= done``, and a unit's ops tile its time line from 0:
     [queued, ready) waiting for data, [ready, start) for buffer space, [start, end) busy.
-    ``stalls`` counts those waits by cause from the op's layer's start only."""
+    When the data came last from a DMA transfer (``waited_for`` DRAM_BANDWIDTH), the wait
+    until ``latency_from`` (the transfer's end: the channel free) is DRAM bandwidth, the rest
+    its DRAM latency. ``stalls`` counts the waits by cause from the op's layer's start only."""
 
     queued: int
     ready: int
@@ -39,7 +41,8 @@ class OpTiming:
     done: int
     stalls: dict[StallCause, int]
     activity: Activity
-    waited_for: StallCause  # DRAM when [queued, ready) awaited a DMA transfer, else DEPENDENCY
+    waited_for: StallCause  # DRAM_BANDWIDTH when [queued, ready) awaited a DMA transfer
+    latency_from: int  # from here to ``ready`` the wait was DRAM latency (else ``ready``)
 
 
 @dataclass(frozen=True)
@@ -120,12 +123,19 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
             stalls = dict.fromkeys(_STALL_CAUSES, 0)
             waited_from = int(env.now)
             cause = StallCause.DEPENDENCY
+            latency_from = waited_from
             if op.deps:
                 yield simpy.AllOf(env, [done[d] for d in op.deps])
                 last = max(op.deps, key=lambda d: (finish[d], d))
+                latency_from = int(env.now)
                 if ops[last].unit is Unit.DMA:
-                    cause = StallCause.DRAM
-                stalls[cause] += waited(op.layer, waited_from)
+                    cause = StallCause.DRAM_BANDWIDTH
+                    transfer = timings[last]
+                    assert transfer is not None  # done, so its timing is recorded
+                    latency_from = max(waited_from, transfer.end)
+                latency = waited(op.layer, latency_from)
+                stalls[cause] += waited(op.layer, waited_from) - latency
+                stalls[StallCause.DRAM_LATENCY] += latency
             allocated_from = int(env.now)
             for buffer, amount in op.allocate:
                 yield pools[buffer].request(op.index, amount)
@@ -147,6 +157,7 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
                 stalls,
                 activity,
                 cause,
+                latency_from,
             )
             env.process(complete(op, activity.done_delay_cycles))
 
