@@ -41,7 +41,7 @@ LAYERS_COLUMNS: dict[str, tuple[str, str]] = {
         f"critical_stall_{cause.value}_cycles": (
             "cycles",
             f"critical-path stall (per layer): cycles of the span the busiest unit spent {text}; "
-            "the five causes sum to layer_cycles − the busiest unit's busy_cycles",
+            "the six causes sum to layer_cycles − the busiest unit's busy_cycles",
         )
         for cause, text in _CRITICAL.items()
     },
