@@ -66,3 +66,13 @@ def test_fdsim_run_on_scalesims_inputs_writes_its_reports(tmp_path: Path) -> Non
 def test_no_view_without_a_systolic_array() -> None:
     hardware = load_hardware(Path("hwconfigs/fdtrain_28nm.yaml")).spec
     assert scalesim_files(load_workload(Path("workloads/lenet5.yaml")).spec, hardware) == {}
+
+
+def test_the_shipped_scalesim_inputs_reproduce_scalesims_alexnet() -> None:
+    """hwconfigs/scale.cfg and workloads/alexnet_topology.csv are SCALE-Sim's defaults."""
+    files = scalesim_files(
+        load_workload(Path("workloads/alexnet_topology.csv")).spec,
+        load_hardware(Path("hwconfigs/scale.cfg")).spec,
+    )
+    expected = [layer["compute"] for layer in REFERENCE["alexnet_ws_32x32_64k_calc"]["layers"]]
+    assert _rows(files["COMPUTE_REPORT.csv"]) == expected
