@@ -25,7 +25,7 @@ from fdsim.operators.topology_row import TopologyRow
 from fdsim.schedule.links import ElementBytes
 from fdsim.spec.hardware import HardwareSpec, InterfaceBandwidth
 from fdsim.spec.workload import Workload
-from fdsim.systolic.memory import ScratchpadSpec
+from fdsim.systolic.memory import MIN_SRAM_WORDS, ScratchpadSpec
 from fdsim.systolic.report import (
     BANDWIDTH_REPORT_COLUMNS,
     COMPUTE_REPORT_COLUMNS,
@@ -85,10 +85,6 @@ def scalesim_rows(network: Network, batch: int) -> Iterator[tuple[str, ConvShape
             elif isinstance(op, Dense):
                 features = node.rep_in.channels * node.rep_in.size**2
                 yield layer.name, ConvShape.from_gemm(batch, node.rep_out.channels, features)
-
-
-MIN_SRAM_WORDS = 100
-"""SCALE-Sim splits each read buffer into 100 sets: a smaller SRAM has no SCALE-Sim view."""
 
 
 def _sram_words(hardware: HardwareSpec) -> tuple[int, int, int]:

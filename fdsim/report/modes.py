@@ -79,9 +79,10 @@ def modes_layers(study: ModesStudy) -> pd.DataFrame:
             domain=("domain", "first"),
             cycles=("layer_cycles", "first"),
             energy_pj=("energy_pj", "sum"),
-            dram_bytes=("dram_read_bytes", "sum"),
+            dram_read=("dram_read_bytes", "sum"),
+            dram_write=("dram_write_bytes", "sum"),
         ).reset_index()
-        frame["dram_bytes"] += grouped["dram_write_bytes"].sum().to_numpy()
+        frame["dram_bytes"] = frame.pop("dram_read") + frame.pop("dram_write")
         frame.insert(0, "hardware", case.hardware)
         frame.insert(0, "mode", case.mode.value)
         frames.append(frame)

@@ -45,7 +45,8 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         fo_tile, k_units = weight_tiles(emitter, geometry, name, pin)
     except PinError as problem:
         raise emitter.pin_error(plan.head_layer, problem) from None
-    k_tiles = (split_aligned if emitter.hardware.systolic_array else split)(geometry.units, k_units)
+    aligned = split_aligned if systolic else split
+    k_tiles = aligned(geometry.units, k_units)
     k_split = len(k_tiles) > 1
     out_b = b.partial if k_split else ab  # what the output buffer holds per output
 
@@ -74,7 +75,7 @@ def emit_gemm(emitter: Emitter, plan: StepPlan) -> None:
         )
     except PinError as problem:
         raise emitter.pin_error(plan.head_layer, problem) from None
-    fo_tiles = (split_aligned if systolic else split)(f_out, fo_tile)
+    fo_tiles = aligned(f_out, fo_tile)
     resident = len(fo_tiles) == 1 and not k_split
     emitter.record_reductions(
         plan.head_layer, tuple(n * geometry.taps for _u0, n in k_tiles) if k_split else (f_in,)
@@ -224,18 +225,15 @@ def weight_tiles(
             )
         return fo, units
     if pinned_fo is not None:
-        if pinned_fo * per_feature <= room or array is None:
-            if pinned_fo * per_feature > room:
-                raise PinError(
-                    "outputs",
-                    f"{pinned_fo} outputs do not fit: "
-                    + overflow(
-                        {Buffer.WEIGHTS: pinned_fo * per_feature},
-                        emitter.capacity,
-                        emitter.buffering,
-                    ),
-                )
+        if pinned_fo * per_feature <= room:
             return pinned_fo, geometry.units
+        if array is None:
+            weights = {Buffer.WEIGHTS: pinned_fo * per_feature}
+            raise PinError(
+                "outputs",
+                f"{pinned_fo} outputs do not fit: "
+                + overflow(weights, emitter.capacity, emitter.buffering),
+            )
         units = (room - geometry.bias * pinned_fo * wb) // (pinned_fo * per_unit)
         if units < 1:
             raise PinError("outputs", f"{pinned_fo} outputs do not fit even one input unit")

@@ -39,12 +39,6 @@ BytesOf = Callable[[RowTile], Mapping[Buffer, int]]
 """Bytes per buffer of one image's tile (a whole image or a band)."""
 
 
-def _fits(
-    need: Mapping[Buffer, int], capacity: Mapping[Buffer, int], buffering: Mapping[Buffer, int]
-) -> bool:
-    return all(n <= 0 or buffering[b] * n <= capacity[b] for b, n in need.items())
-
-
 class PinError(ValueError):
     """A pinned tile (``MappingPin``) that does not fit: ``field`` names the pin."""
 
@@ -99,11 +93,11 @@ def row_tiles(
         if problem := overflow(need, capacity, buffering):
             raise PinError("images", f"{images} images do not fit: {problem}")
         return _images(geometry, batch, images)
-    if whole == 1 or _fits(image, capacity, buffering):
+    if whole == 1 or not overflow(image, capacity, buffering):
         images = largest_fitting(batch, image, capacity, buffering, layer=layer, what=what)
         return _images(geometry, batch, images)
     rows = whole
-    while rows > 1 and not _fits(band(rows), capacity, buffering):
+    while rows > 1 and overflow(band(rows), capacity, buffering):
         rows -= 1
     # not even one output row: the error of the buffer that overflows
     largest_fitting(1, band(rows), capacity, buffering, layer=layer, what="output row")

@@ -258,18 +258,17 @@ class _Steps:
             )
             self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
         elif isinstance(op, TopologyRow):
-            row = op
             geometry = GemmGeometry(
-                row.channels,
-                row.filter_height * row.filter_width,
-                row.num_filters,
+                op.channels,
+                op.filter_height * op.filter_width,
+                op.num_filters,
                 False,
-                row.ifmap_height,
-                row.ifmap_width,
-                row.ofmap_height,
-                row.ofmap_width,
-                row.stride,
-                row.filter_height,
+                op.ifmap_height,
+                op.ifmap_width,
+                op.ofmap_height,
+                op.ofmap_width,
+                op.stride,
+                op.filter_height,
             )
             self.head(StepPlan(StepKind.GEMM, layer, "gemm", rep_in, rep_out, gemm=geometry))
         else:

@@ -60,7 +60,7 @@ def transpose_spec(hardware: HardwareSpec) -> BufferSpec:
     writes and reads ``samples_per_cycle`` words per cycle), so it never stalls them."""
     fft = hardware.fft
     assert fft is not None, "only an FFT unit has a transpose memory"
-    word = 2 * -(-hardware.numerics.spectra.total_bits // 8)
+    word = 2 * hardware.numerics.spectra.storage_bytes
     frame = fft.max_points * (fft.max_points // 2 + 1) * word
     return BufferSpec(
         size_bytes=2 * fft.count * frame,

@@ -30,8 +30,8 @@ from fdsim.schedule.ops import (
 )
 from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
-from fdsim.spec.hardware import Dataflow, HardwareSpec
-from fdsim.systolic.compute import compute_cycles
+from fdsim.spec.hardware import HardwareSpec
+from fdsim.systolic.compute import compute_cycles, demand_accesses
 from fdsim.systolic.shapes import ArrayShape, GemmShape
 
 
@@ -147,8 +147,7 @@ def fft(op: FftOp, hardware: HardwareSpec) -> Activity:
     compute = -(-op.maps // spec.count) * stream
     arith = transform_arith(op.maps, points, op.kind is OpKind.IFFT, hardware)
     # the corner turn: the row pass writes P × (P/2 + 1) complex words, the column pass reads
-    word = 2 * -(-hardware.numerics.spectra.total_bits // 8)
-    turned = op.maps * points * (points // 2 + 1) * word
+    turned = op.maps * points * (points // 2 + 1) * 2 * hardware.numerics.spectra.storage_bytes
     extra: dict[tuple[Buffer | None, Direction], int] = {
         (Buffer.TRANSPOSE, Direction.WRITE): turned,
         (Buffer.TRANSPOSE, Direction.READ): turned,
@@ -259,17 +258,17 @@ def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
 def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
     """A real matrix product on the systolic array: (``images`` rows) × ``in_channels`` by
     ``in_channels`` × ``out_channels`` as SCALE-Sim 3.0 runs it, fold by fold with its fill,
-    skew and drain (``fdsim.systolic.compute_cycles``). SRAM traffic as SCALE-Sim's demand
-    streams: the stationary operand is read once, the streamed ones once per fold of the
-    other axis, and outputs are written once per reduction fold (``stationary_reads``; as
-    in SCALE-Sim, the partial sums of one op's folds add up at the array's edge, not by
-    reading them back). A tile of a split reduction reads its predecessor's partial sums
+    skew and drain (``fdsim.systolic.compute_cycles``). SRAM traffic as the array's demand
+    streams (``fdsim.systolic.compute.demand_accesses``: the stationary operand read once,
+    the streamed ones once per fold of the other axis, outputs once per reduction fold; as in
+    SCALE-Sim, the partial sums of one op's folds add up at the array's edge, not by reading
+    them back). A tile of a split reduction reads its predecessor's partial sums
     (``partial_in_bytes``). Arithmetic as ``gemm``."""
     spec = hardware.systolic_array
     assert spec is not None
-    m, k, n = op.images, op.in_channels, op.out_channels
-    dataflow = op.dataflow or spec.dataflow
-    compute = compute_cycles(GemmShape(m, k, n), ArrayShape(spec.rows, spec.cols, dataflow))
+    gemm = GemmShape(op.images, op.in_channels, op.out_channels)
+    array = ArrayShape(spec.rows, spec.cols, op.dataflow or spec.dataflow)
+    compute = compute_cycles(gemm, array)
     numerics = hardware.numerics
     spatial_bits = numerics.activations.total_bits
     weight_buffer = op.operand or Buffer.WEIGHTS
@@ -283,7 +282,7 @@ def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
             (Arith.ADD, numerics.accumulators.total_bits): op.real_macs + op.bias_elements,
         }
     )
-    x_reads, w_reads, out_writes = stationary_reads(m, k, n, spec.rows, spec.cols, dataflow)
+    x_reads, w_reads, out_writes = demand_accesses(gemm, array)
     traffic = _stash_traffic(op, op.partial_in_bytes)
     traffic[(op.src, Direction.READ)] += x_reads * op.in_element_bytes
     traffic[(weight_buffer, Direction.READ)] += (
@@ -292,22 +291,6 @@ def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
     traffic[(op.dst, Direction.WRITE)] += out_writes * op.out_element_bytes
     sram, sram_cycles = _port_cycles(hardware, traffic)
     return _finish(compute, 0, arith, sram, sram_cycles)
-
-
-def stationary_reads(
-    m: int, k: int, n: int, rows: int, cols: int, dataflow: Dataflow
-) -> tuple[int, int, int]:
-    """(streamed-input reads, weight reads, output writes) in elements of an m × k × n GEMM:
-    weight-stationary holds k × n weight folds and streams the m × k input once per column
-    fold, writing m × n partial outputs per row (reduction) fold; output-stationary holds
-    m × n outputs and streams both operands, the input once per column fold and the weights
-    once per row fold; input-stationary holds k × m input folds and streams the weights once
-    per column fold, writing outputs per row (reduction) fold."""
-    if dataflow is Dataflow.WEIGHT_STATIONARY:
-        return m * k * -(-n // cols), k * n, m * n * -(-k // rows)
-    if dataflow is Dataflow.OUTPUT_STATIONARY:
-        return m * k * -(-n // cols), k * n * -(-m // rows), m * n
-    return m * k, k * n * -(-m // cols), m * n * -(-k // rows)
 
 
 def stream(op: StreamOp, hardware: HardwareSpec) -> Activity:

@@ -110,7 +110,7 @@ def read_topology(path: str | Path) -> tuple[dict[str, Any], Origin]:
 
 
 def _is_gemm_header(header: str) -> bool:
-    names = [cell.strip().lower() for cell in header.lstrip("\ufeff").split(",")]
+    names = [cell.strip().lower() for cell in header.split(",")]
     return names[1:4] == [c.lower() for c in GEMM_COLUMNS]
 
 

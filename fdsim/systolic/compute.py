@@ -125,17 +125,26 @@ def compute_util_pct(gemm: GemmShape, array: ArrayShape) -> float:
     return _sequential_mean(per_fold) * 100
 
 
-def sram_accesses(gemm: GemmShape, array: ArrayShape) -> tuple[int, int, int]:
-    """SCALE-Sim's SRAM (IFMAP reads, FILTER reads, OFMAP writes), counted as it counts them.
-
-    Each is the sum over folds of the operand block it slices (IFMAP blocks include the -1 taps
-    of partial windows). OS adds ``rows + cols`` OFMAP writes per fold (a quirk of SCALE-Sim's
-    count, kept).
-    """
+def demand_accesses(gemm: GemmShape, array: ArrayShape) -> tuple[int, int, int]:
+    """The array's SRAM demand streams (IFMAP reads, FILTER reads, OFMAP writes) in elements:
+    the stationary operand read once, each streamed one once per fold of the other axis, and
+    outputs written once per fold of the reduction (WS, IS) or once (OS)."""
     p = plan(gemm, array)
     m, k, n = gemm.m, gemm.k, gemm.n
     if array.dataflow is Dataflow.WEIGHT_STATIONARY:
         return p.col_folds * m * k, k * n, p.row_folds * m * n
     if array.dataflow is Dataflow.OUTPUT_STATIONARY:
-        return p.col_folds * k * m, p.row_folds * k * n, m * n + p.num_folds * (p.rows + p.cols)
+        return p.col_folds * k * m, p.row_folds * k * n, m * n
     return k * m, p.col_folds * n * k, p.row_folds * n * m
+
+
+def sram_accesses(gemm: GemmShape, array: ArrayShape) -> tuple[int, int, int]:
+    """SCALE-Sim's SRAM (IFMAP reads, FILTER reads, OFMAP writes), counted as it counts them:
+    the demand streams (:func:`demand_accesses`; IFMAP blocks include the -1 taps of partial
+    windows), and for OS ``rows + cols`` more OFMAP writes per fold (a quirk of SCALE-Sim's
+    count, kept)."""
+    ifmap, filters, ofmap = demand_accesses(gemm, array)
+    if array.dataflow is Dataflow.OUTPUT_STATIONARY:
+        p = plan(gemm, array)
+        ofmap += p.num_folds * (p.rows + p.cols)
+    return ifmap, filters, ofmap

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIN_SRAM_WORDS = 100
+"""SCALE-Sim splits each read buffer into 100 sets of floor(words / 100) words."""
+
 
 @dataclass(frozen=True, slots=True)
 class ScratchpadSpec:
@@ -29,9 +32,8 @@ class ScratchpadSpec:
 
     def __post_init__(self) -> None:
         for name in ("ifmap_sram_words", "filter_sram_words", "ofmap_sram_words"):
-            if getattr(self, name) < 100:
-                # SCALE-Sim splits each read buffer into 100 sets of floor(words / 100) words
-                raise ValueError(f"ScratchpadSpec.{name} must be >= 100 words")
+            if getattr(self, name) < MIN_SRAM_WORDS:
+                raise ValueError(f"ScratchpadSpec.{name} must be >= {MIN_SRAM_WORDS} words")
         for name in ("ifmap_fill_words_per_cycle", "filter_fill_words_per_cycle"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ScratchpadSpec.{name} must be >= 1")
