@@ -19,6 +19,7 @@ from fdsim.operators.spatial_conv import SpatialConv
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import GemmOp, OpKind, Phase
 from fdsim.sim.engine import simulate
+from fdsim.spec.hardware import Dataflow
 from fdsim.spec.load import load_hardware, load_workload
 from fdsim.systolic.compute import compute_cycles
 from fdsim.systolic.shapes import ArrayShape, GemmShape
@@ -220,6 +221,23 @@ def test_a_pinned_mapping_is_used_and_reported(tmp_path: Path) -> None:
     # a band of 4 output rows reads 3·1 + 3 = 6 of the 12 input rows, 3 channels, 2 bytes
     assert c1["buffers_held"]["activations"] == 2 * (6 * 12 * 3 * 2)
     assert (f1["row_tiles"], f1["images_per_tile"], f1["dataflow"]) == (2, 1, "ws")
+
+
+def test_a_pinned_dataflow_holds_for_every_phase(tmp_path: Path) -> None:
+    hardware, workload = _files(tmp_path)
+    workload.write_text(PINNED)
+    schedule = compile_schedule(load_workload(workload).spec, load_hardware(hardware).spec)
+    flows = {
+        (schedule.layers[op.layer].name, schedule.layers[op.layer].phase): op.dataflow
+        for op in schedule.ops
+        if isinstance(op, GemmOp)
+    }
+    assert {phase for (name, phase), flow in flows.items() if name == "c1"} == {
+        Phase.FORWARD,
+        Phase.BACKWARD_WEIGHT,
+    }
+    assert all(flow is Dataflow.OUTPUT_STATIONARY for (n, _p), flow in flows.items() if n == "c1")
+    assert all(flow is None for (n, _p), flow in flows.items() if n == "f1")
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,7 @@ def _data(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[int]
                 (g_load, w_load),
                 Traffic(Buffer.GRADIENTS, out, (positions * f_out, dx), (gb, gb)),
                 kind=emitter.matrix_kind,
+                dataflow=emitter.dataflow(plan.head_layer),
                 images=positions,
                 in_channels=f_out,
                 out_channels=nfi * taps,
@@ -222,6 +223,7 @@ def _weight(emitter: Emitter, plan: StepPlan, geometry: GemmGeometry) -> list[in
                         (gb, gb if last else pb),
                     ),
                     kind=emitter.matrix_kind,
+                    dataflow=emitter.dataflow(plan.head_layer),
                     # the systolic array holds the gradient as nfo rows × width columns
                     images=nfo if systolic else 1,
                     in_channels=positions,
