@@ -33,8 +33,10 @@ class StallCause(StrEnum):
 
     DRAM_BANDWIDTH = "dram_bandwidth"  # waiting while a DMA transfer it needs streams
     DRAM_LATENCY = "dram_latency"  # waiting out that transfer's DRAM latency (channel free)
-    DEPENDENCY = "dependency"  # waiting for another compute unit's result
+    DEPENDENCY = "dependency"  # waiting for another compute unit's result, not yet started
+    UNIT_BUSY = "unit_busy"  # ... while that unit computes it
     BUFFER_FULL = "buffer_full"  # waiting for SRAM space to be freed
+    SRAM_BANK = "sram_bank"  # waiting for SRAM bank ports other units' ops hold
     SRAM_BANDWIDTH = "sram_bandwidth"  # running slower than compute because of SRAM ports
 
 
@@ -44,7 +46,9 @@ class CriticalCause(StrEnum):
     DRAM_BANDWIDTH = "dram_bandwidth"
     DRAM_LATENCY = "dram_latency"
     DEPENDENCY = "dependency"
+    UNIT_BUSY = "unit_busy"
     BUFFER_FULL = "buffer_full"
+    SRAM_BANK = "sram_bank"
     OTHER_LAYERS = "other_layers"
     DRAIN = "drain"
 

@@ -24,7 +24,7 @@ buffers:
   activations: {size_bytes: 65536, banks: 1, bytes_per_cycle: 4096, word_bytes: 4}
   weights: {size_bytes: 65536, banks: 1, bytes_per_cycle: 4096, word_bytes: 4}
   gradients: {size_bytes: 65536, banks: 1, bytes_per_cycle: 4096, word_bytes: 4}
-dram: {bandwidth_bytes_per_s: 4000000000, latency_ns: 0}
+dram: {bandwidth_bytes_per_s: 4000000000, latency_ns: 0, burst_bytes: 4}  # a burst a cycle
 numerics:
   activations: {total_bits: 16, fraction_bits: 8}
   weights: {total_bits: 16, fraction_bits: 8}

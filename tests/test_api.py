@@ -148,7 +148,7 @@ def test_paths_may_be_str_or_path(hardware, lenet) -> None:  # type: ignore[no-u
     assert fdsim.load_workload(str(LENET)) == lenet
     from_str = api.run(str(HARDWARE), str(LENET), FORWARD)
     from_path = api.run(HARDWARE, LENET, FORWARD)
-    assert from_str.summary["total_cycles"] == from_path.summary["total_cycles"] == 48950
+    assert from_str.summary["total_cycles"] == from_path.summary["total_cycles"] == 48951
     with pytest.raises(fdsim.ConfigError) as refused:
         fdsim.load_workload(str(ROOT / "no-such.yaml"))
     assert str(refused.value) == f"{ROOT / 'no-such.yaml'}: file not found"
@@ -170,7 +170,7 @@ def test_energy_chosen_independently_changes_energy_not_cycles(hardware, lenet) 
     assert hardware.energy_table == "28nm"
     assert same.summary["energy_pj"] == own.summary["energy_pj"]
     assert other.summary["energy_pj"] != own.summary["energy_pj"]
-    assert other.summary["total_cycles"] == own.summary["total_cycles"] == 48950
+    assert other.summary["total_cycles"] == own.summary["total_cycles"] == 48951
     assert other.layers["layer_cycles"].tolist() == own.layers["layer_cycles"].tolist()
     assert other.summary["manifest"]["inputs"]["energy_table"].endswith("45nm.yaml")
     assert other.summary["manifest"]["run_id"] != own.summary["manifest"]["run_id"]

@@ -165,6 +165,7 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
             banks=4,
             word_bytes=word,
             bytes_per_cycle=draw(st.sampled_from([16, 64, 512])),
+            ports=draw(st.sampled_from([1, 2])),
         )
 
     q16 = QFormat(total_bits=16, fraction_bits=8)
@@ -202,6 +203,8 @@ def cases(draw: st.DrawFn) -> tuple[Workload, HardwareSpec]:
         dram=DramSpec(
             bandwidth_bytes_per_s=draw(st.integers(10**8, 10**11)),
             latency_ns=draw(st.sampled_from([0.0, 50.0, 120.0])),
+            burst_bytes=draw(st.sampled_from([1, 32, 64])),
+            queue_depth=draw(st.sampled_from([1, 2, 8])),
         ),
         numerics=NumericsSpec(
             activations=q16,
@@ -303,6 +306,54 @@ def test_wider_sram_ports_never_add_cycles(case, factor) -> None:  # type: ignor
     wide = _wider_ports(hardware, factor)
     narrow = simulate(compile_schedule(workload, hardware), hardware).total_cycles
     assert simulate(compile_schedule(workload, wide), wide).total_cycles <= narrow
+
+
+def _buffers(hardware: HardwareSpec, **update: int) -> HardwareSpec:
+    """``hardware`` with every buffer's fields multiplied: ``update`` maps a field to a factor
+    (``word_bytes`` to a divisor, so that banks × word_bytes still divides the size)."""
+    buffers = {}
+    for name in ("activations", "weights", "gradients", "outputs"):
+        spec = getattr(hardware.buffers, name)
+        if spec is None:
+            continue
+        changed = {
+            field: getattr(spec, field) // factor
+            if field == "word_bytes"
+            else getattr(spec, field) * factor
+            for field, factor in update.items()
+        }
+        buffers[name] = spec.model_copy(update=changed)
+    return hardware.model_copy(update={"buffers": hardware.buffers.model_copy(update=buffers)})
+
+
+@FAST
+@given(cases(), st.sampled_from([2, 4]))
+def test_more_sram_banks_never_add_cycles(case, factor) -> None:  # type: ignore[no-untyped-def]
+    """``factor`` times the banks of the same width (so the buffers' bandwidth grows with
+    them): an op holds as many bank ports as before, and more are free for the others."""
+    workload, hardware = case
+    banked = _buffers(hardware, banks=factor, bytes_per_cycle=factor, word_bytes=factor)
+    fewer = simulate(compile_schedule(workload, hardware), hardware).total_cycles
+    assert simulate(compile_schedule(workload, banked), banked).total_cycles <= fewer
+
+
+@FAST
+@given(cases(), st.integers(2, 4))
+def test_more_sram_ports_never_add_cycles(case, factor) -> None:  # type: ignore[no-untyped-def]
+    workload, hardware = case
+    ported = _buffers(hardware, ports=factor)
+    fewer = simulate(compile_schedule(workload, hardware), hardware).total_cycles
+    assert simulate(compile_schedule(workload, ported), ported).total_cycles <= fewer
+
+
+@FAST
+@given(cases(), st.integers(2, 16))
+def test_a_deeper_dram_queue_never_adds_cycles(case, factor) -> None:  # type: ignore[no-untyped-def]
+    workload, hardware = case
+    dram = hardware.dram.model_copy(update={"queue_depth": hardware.dram.queue_depth * factor})
+    deeper = hardware.model_copy(update={"dram": dram})
+    shallow = simulate(compile_schedule(workload, hardware), hardware).total_cycles
+    assert simulate(compile_schedule(workload, deeper), deeper).total_cycles <= shallow
 
 
 @FAST

@@ -94,21 +94,23 @@ def test_critical_stalls_of_the_golden_forward(golden_files: tuple[Path, Path]) 
     """By hand from the golden timeline of tests/test_golden.py (DRAM latency 0, so spans end
     at the last store): conv1 spans 0–424; the DMA channel is busiest with 32 + 40 + 80 + 40 +
     80 = 272 busy cycles and waits 164 − 32 = 132 for the FFT and 344 − 324 = 20 for the CMAC:
-    152 cycles of dependency = 424 − 272. fc1 spans 424–998: DMA busy 80 + 64 + 129 + 64 + 1 =
-    338, waits 708 − 504 = 204 for the iFFT and 997 − 965 = 32 for the GEMM: 236 = 574 − 338.
-    The loss spans 998–1001: DMA busy 1 + 1, waits 1 for the loss op."""
+    152 cycles of unit busy (the FFT and the CMAC computing what the DMA waits for; none of
+    dependency, as both had started when the wait began) = 424 − 272. fc1 spans 424–998: DMA
+    busy 80 + 64 + 129 + 64 + 1 = 338, waits 708 − 504 = 204 for the iFFT and 997 − 965 = 32
+    for the GEMM: 236 = 574 − 338. The loss spans 998–1001: DMA busy 1 + 1, waits 1 for the
+    loss op."""
     layers = run(*golden_files, frozenset({Phase.FORWARD})).layers
     first = layers.drop_duplicates(["layer", "phase"]).set_index("layer")
     assert list(first["busiest_unit"]) == ["dma", "dma", "dma"]
     assert list(first["layer_cycles"]) == [424, 574, 3]
-    assert list(first["critical_stall_dependency_cycles"]) == [152, 236, 1]
-    others = [f"critical_stall_{c.value}_cycles" for c in CriticalCause if c.value != "dependency"]
+    assert list(first["critical_stall_unit_busy_cycles"]) == [152, 236, 1]
+    others = [f"critical_stall_{c.value}_cycles" for c in CriticalCause if c.value != "unit_busy"]
     assert first[others].to_numpy().sum() == 0
     dma = layers[(layers["layer"] == "conv1") & (layers["unit"] == "dma")].iloc[0]
     assert dma["busy_cycles"] == 272
     # the layer-level columns repeat on every unit row of the layer
     conv = layers[layers["layer"] == "conv1"]
-    assert set(conv["critical_stall_dependency_cycles"]) == {152}
+    assert set(conv["critical_stall_unit_busy_cycles"]) == {152}
 
 
 def test_golden_spatial_equivalent_and_per_image_totals(golden_files: tuple[Path, Path]) -> None:
@@ -184,7 +186,9 @@ def test_per_unit_stalls_are_named_per_unit(lenet: RunResult) -> None:
         "unit_stall_dram_bandwidth_cycles",
         "unit_stall_dram_latency_cycles",
         "unit_stall_dependency_cycles",
+        "unit_stall_unit_busy_cycles",
         "unit_stall_buffer_full_cycles",
+        "unit_stall_sram_bank_cycles",
         "unit_stall_sram_bandwidth_cycles",
     ]
     # SRAM-port stalls are inside busy time, never more than it

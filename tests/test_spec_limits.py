@@ -182,6 +182,27 @@ def test_too_many_layers() -> None:
         ),
         ("count: 1", "count: 4194304", 3, "fft.count", "must be at most 1048576, got 4194304"),
         (
+            "burst_bytes: 4}",
+            "burst_bytes: 0}",
+            12,
+            "dram.burst_bytes",
+            "must be greater than or equal to 1, got 0",
+        ),
+        (
+            "burst_bytes: 4}",
+            "burst_bytes: 4, queue_depth: 70000}",
+            12,
+            "dram.queue_depth",
+            "must be less than or equal to 65536, got 70000",
+        ),
+        (
+            "activations: {size_bytes: 65536, banks: 1,",
+            "activations: {size_bytes: 65536, banks: 1, ports: 0,",
+            9,
+            "buffers.activations.ports",
+            "must be greater than or equal to 1, got 0",
+        ),
+        (
             "size_bytes: 65536, banks: 1, bytes_per_cycle: 4096, word_bytes: 4}\n  weights",
             "size_bytes: 2199023255552, banks: 1, bytes_per_cycle: 4096, word_bytes: 4}\n  weights",
             9,

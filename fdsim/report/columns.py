@@ -9,8 +9,10 @@ from fdsim.vocabulary import Unit
 _CRITICAL = {
     CriticalCause.DRAM_BANDWIDTH: "waiting while a DMA transfer it needs streams",
     CriticalCause.DRAM_LATENCY: "waiting out that transfer's DRAM latency",
-    CriticalCause.DEPENDENCY: "waiting for another unit's result",
+    CriticalCause.DEPENDENCY: "waiting for another unit's result before that unit started it",
+    CriticalCause.UNIT_BUSY: "waiting for another unit's result while that unit computed it",
     CriticalCause.BUFFER_FULL: "waiting for SRAM space",
+    CriticalCause.SRAM_BANK: "waiting for SRAM bank ports other units' ops held",
     CriticalCause.OTHER_LAYERS: "running (or waiting for) an overlapping layer's op",
     CriticalCause.DRAIN: "after its last op of the layer, while other units finish the layer "
     "and DRAM latency elapses",
@@ -18,8 +20,10 @@ _CRITICAL = {
 _UNIT_STALL = {
     StallCause.DRAM_BANDWIDTH: "waited while a DMA transfer it needs streamed",
     StallCause.DRAM_LATENCY: "waited out that transfer's DRAM latency (the channel free)",
-    StallCause.DEPENDENCY: "waited for another unit's result",
+    StallCause.DEPENDENCY: "waited for another unit's result before that unit started it",
+    StallCause.UNIT_BUSY: "waited for another unit's result while that unit computed it",
     StallCause.BUFFER_FULL: "waited for SRAM space",
+    StallCause.SRAM_BANK: "waited for SRAM bank ports other units' ops held",
     StallCause.SRAM_BANDWIDTH: "of its busy cycles, the ones its SRAM ports (not its compute) "
     "needed: inside `busy_cycles`, not in addition",
 }
@@ -41,7 +45,8 @@ LAYERS_COLUMNS: dict[str, tuple[str, str]] = {
         f"critical_stall_{cause.value}_cycles": (
             "cycles",
             f"critical-path stall (per layer): cycles of the span the busiest unit spent {text}; "
-            "the six causes sum to layer_cycles − the busiest unit's busy_cycles",
+            f"the {len(CriticalCause)} causes sum to layer_cycles − the busiest unit's "
+            "busy_cycles",
         )
         for cause, text in _CRITICAL.items()
     },

@@ -8,8 +8,11 @@ every cycle of the span from its start ``S`` to the end of ``U``'s last op of th
 in exactly one segment of one op of ``U``:
 
 - a busy segment of the layer's own op: busy time, not a stall;
-- a wait of the layer's own op: ``dram`` or ``dependency`` (waiting for its inputs, by the
-  unit of the input that came last) or ``buffer_full`` (waiting for SRAM space);
+- a wait of the layer's own op: ``dram_bandwidth``/``dram_latency`` or ``dependency``
+  (waiting for its inputs, by the unit of the input that came last; ``unit_busy`` while
+  that input's op was running on its unit, ``dependency`` before it had started),
+  ``buffer_full`` (waiting for SRAM space) or ``sram_bank`` (waiting for bank ports other
+  units' ops hold);
 - any segment (busy or waiting) of an op of another layer: ``other_layers`` — the unit was
   occupied by overlapping work of a neighbouring layer (a prefetch, the previous layer's tail);
 
@@ -100,9 +103,14 @@ def _critical_stalls(
         if owner != layer:
             add(CriticalCause.OTHER_LAYERS, timing.queued, timing.end)
             continue
-        # a DMA wait: bandwidth until the transfer's end, then its latency
-        add(CriticalCause(timing.waited_for.value), timing.queued, timing.latency_from)
+        # a DMA wait: bandwidth until the transfer's end, then its latency; a wait for
+        # another unit: unit busy while the producer ran, dependency before it started
+        waited_for = CriticalCause(timing.waited_for.value)
+        add(waited_for, timing.queued, timing.busy_from)
+        add(CriticalCause.UNIT_BUSY, timing.busy_from, timing.busy_until)
+        add(waited_for, timing.busy_until, timing.latency_from)
         add(CriticalCause.DRAM_LATENCY, timing.latency_from, timing.ready)
-        add(CriticalCause.BUFFER_FULL, timing.ready, timing.start)
+        add(CriticalCause.BUFFER_FULL, timing.ready, timing.allocated)
+        add(CriticalCause.SRAM_BANK, timing.allocated, timing.start)
     stalls[CriticalCause.DRAIN] += end - last_end
     return stalls

@@ -30,7 +30,7 @@ from fdsim.schedule.ops import (
 )
 from fdsim.schedule.spectral_bins import sinc_projection_macs
 from fdsim.sim.fft_counts import transform_arith, transform_latency_cycles
-from fdsim.spec.hardware import HardwareSpec
+from fdsim.spec.hardware import BufferSpec, HardwareSpec
 from fdsim.systolic.compute import compute_cycles, demand_accesses
 from fdsim.systolic.shapes import ArrayShape, GemmShape
 
@@ -47,11 +47,15 @@ class Activity:
     sram_bytes: Counter[SramKey]
     dram_bytes: Counter[DramKey]
     done_delay_cycles: int = 0
+    bank_ports: tuple[tuple[Buffer, int], ...] = ()  # held while busy, per buffer (bank_ports)
 
 
 def dram_transfer_cycles(nbytes: int, hardware: HardwareSpec) -> int:
-    """Cycles the DRAM channel needs to move ``nbytes`` (exact integer ceiling)."""
-    return -(-nbytes * hardware.clock_hz // hardware.dram.bandwidth_bytes_per_s)
+    """Cycles the DRAM channel needs to move ``nbytes``: whole bursts (the last one padded),
+    exact integer ceiling."""
+    dram = hardware.dram
+    moved = -(-nbytes // dram.burst_bytes) * dram.burst_bytes
+    return -(-moved * hardware.clock_hz // dram.bandwidth_bytes_per_s)
 
 
 def dram_latency_cycles(hardware: HardwareSpec) -> int:
@@ -70,22 +74,35 @@ def _stash_traffic(
     return traffic
 
 
+Traffic = Mapping[tuple[Buffer | None, Direction], int]
+
+
 def _sram(
-    op: ComputeOp,
-    hardware: HardwareSpec,
-    extra: Mapping[tuple[Buffer | None, Direction], int] | None = None,
-) -> tuple[Counter[SramKey], int]:
-    """SRAM traffic of a streaming op (and ``extra`` bytes) and the cycles its ports need."""
+    op: ComputeOp, hardware: HardwareSpec, extra: Traffic | None = None
+) -> Counter[tuple[Buffer | None, Direction]]:
+    """SRAM traffic of a streaming op (and ``extra`` bytes)."""
     traffic = _stash_traffic(op)
     traffic.update(extra or {})
     traffic[(op.src, Direction.READ)] += op.in_elements * op.in_element_bytes
     traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
-    return _port_cycles(hardware, traffic)
+    return traffic
+
+
+def bank_ports_needed(nbytes: int, compute_cycles: int, spec: BufferSpec) -> int:
+    """Bank ports of ``spec`` an op moving ``nbytes`` in ``compute_cycles`` holds: the fewest
+    (one per bank at most) whose bandwidth, ``bytes_per_cycle / banks`` each, keeps pace with
+    its compute, so that holding them never slows it; all banks when it does no compute."""
+    if compute_cycles == 0:
+        return spec.banks
+    return min(spec.banks, -(-nbytes * spec.banks // (compute_cycles * spec.bytes_per_cycle)))
 
 
 def _port_cycles(
-    hardware: HardwareSpec, traffic: Mapping[tuple[Buffer | None, Direction], int]
-) -> tuple[Counter[SramKey], int]:
+    hardware: HardwareSpec, traffic: Traffic, compute_cycles: int
+) -> tuple[Counter[SramKey], int, tuple[tuple[Buffer, int], ...]]:
+    """The SRAM counts of ``traffic``, the cycles the op's bank ports need to move it, and the
+    bank ports it holds per buffer (``bank_ports_needed``; the FFT's transpose memory is its
+    own, never shared, and holds none)."""
     counts: Counter[SramKey] = Counter()
     per_buffer: Counter[Buffer] = Counter()
     for (buffer, direction), nbytes in traffic.items():
@@ -93,31 +110,38 @@ def _port_cycles(
             continue
         counts[(buffer, direction)] += nbytes
         per_buffer[buffer] += nbytes
-    cycles = max(
-        (-(-n // buffer_spec(hardware, b).bytes_per_cycle) for b, n in per_buffer.items()),
-        default=0,
-    )
-    return counts, cycles
+    cycles = 0
+    held = []
+    for buffer, nbytes in per_buffer.items():
+        spec = buffer_spec(hardware, buffer)
+        ports = bank_ports_needed(nbytes, compute_cycles, spec)
+        if buffer is not Buffer.TRANSPOSE:
+            held.append((buffer, ports))
+        cycles = max(cycles, -(-nbytes * spec.banks // (ports * spec.bytes_per_cycle)))
+    return counts, cycles, tuple(held)
 
 
 def _finish(
     compute: int,
     latency: int,
     arith: Counter[ArithKey],
-    sram: Counter[SramKey],
-    sram_cycles: int,
+    traffic: Traffic,
+    hardware: HardwareSpec,
 ) -> Activity:
+    sram, sram_cycles, ports = _port_cycles(hardware, traffic, compute)
     busy = max(compute, sram_cycles) + latency
-    return Activity(busy, max(0, sram_cycles - compute), arith, sram, Counter())
+    return Activity(busy, max(0, sram_cycles - compute), arith, sram, Counter(), 0, ports)
 
 
 def dma(op: DmaOp, hardware: HardwareSpec) -> Activity:
     loading = op.kind is OpKind.LOAD
     buffer = op.dst if loading else op.src
-    sram, sram_cycles = _port_cycles(
-        hardware, {(buffer, Direction.WRITE if loading else Direction.READ): op.bytes}
-    )
     transfer = dram_transfer_cycles(op.bytes, hardware)
+    # the DMA engine has a port of its own on each buffer (it fills or drains the slot the
+    # compute units are not working on): it holds none of theirs
+    sram, sram_cycles, _ = _port_cycles(
+        hardware, {(buffer, Direction.WRITE if loading else Direction.READ): op.bytes}, transfer
+    )
     dram: Counter[DramKey] = Counter(
         {(op.tensor, Direction.READ if loading else Direction.WRITE): op.bytes}
     )
@@ -152,9 +176,8 @@ def fft(op: FftOp, hardware: HardwareSpec) -> Activity:
         (Buffer.TRANSPOSE, Direction.WRITE): turned,
         (Buffer.TRANSPOSE, Direction.READ): turned,
     }
-    sram, sram_cycles = _sram(op, hardware, extra)
     latency = 2 * transform_latency_cycles(points, hardware)
-    return _finish(compute, latency, arith, sram, sram_cycles)
+    return _finish(compute, latency, arith, _sram(op, hardware, extra), hardware)
 
 
 def _operand_bits(hardware: HardwareSpec, buffer: Buffer | None, data_bits: int) -> int:
@@ -213,8 +236,7 @@ def cmac(op: CmacOp, hardware: HardwareSpec) -> Activity:
     traffic[(op.src, Direction.READ)] += x_reads
     traffic[(weight_buffer, Direction.READ)] += macs * weight_bytes
     traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
-    sram, sram_cycles = _port_cycles(hardware, traffic)
-    return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
+    return _finish(compute, spec.pipeline_latency_cycles, arith, traffic, hardware)
 
 
 def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
@@ -251,8 +273,7 @@ def gemm(op: GemmOp, hardware: HardwareSpec) -> Activity:
         weight_reads * op.weight_element_bytes
     )
     traffic[(op.dst, Direction.WRITE)] += op.out_elements * op.out_element_bytes
-    sram, sram_cycles = _port_cycles(hardware, traffic)
-    return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
+    return _finish(compute, spec.pipeline_latency_cycles, arith, traffic, hardware)
 
 
 def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
@@ -289,8 +310,7 @@ def systolic(op: GemmOp, hardware: HardwareSpec) -> Activity:
         w_reads + op.bias_elements
     ) * op.weight_element_bytes
     traffic[(op.dst, Direction.WRITE)] += out_writes * op.out_element_bytes
-    sram, sram_cycles = _port_cycles(hardware, traffic)
-    return _finish(compute, 0, arith, sram, sram_cycles)
+    return _finish(compute, 0, arith, traffic, hardware)
 
 
 def stream(op: StreamOp, hardware: HardwareSpec) -> Activity:
@@ -304,8 +324,7 @@ def stream(op: StreamOp, hardware: HardwareSpec) -> Activity:
     numerics = hardware.numerics
     widths = Widths(numerics.spectra.total_bits, numerics.activations.total_bits)
     arith = op.operator.arith(op, widths)
-    sram, sram_cycles = _sram(op, hardware)
-    return _finish(compute, 0, arith, sram, sram_cycles)
+    return _finish(compute, 0, arith, _sram(op, hardware), hardware)
 
 
 def project(op: ProjectOp, hardware: HardwareSpec) -> Activity:
@@ -325,9 +344,8 @@ def project(op: ProjectOp, hardware: HardwareSpec) -> Activity:
             (Arith.ADD, numerics.accumulators.total_bits): macs * (cmul_adds + 2),
         }
     )
-    sram, sram_cycles = _sram(op, hardware)
     compute = -(-macs // spec.lanes)
-    return _finish(compute, spec.pipeline_latency_cycles, arith, sram, sram_cycles)
+    return _finish(compute, spec.pipeline_latency_cycles, arith, _sram(op, hardware), hardware)
 
 
 def update(op: UpdateOp, hardware: HardwareSpec) -> Activity:
@@ -349,9 +367,8 @@ def update(op: UpdateOp, hardware: HardwareSpec) -> Activity:
     traffic[(op.src, Direction.READ)] += n * op.in_element_bytes
     traffic[(op.dst, Direction.READ)] += weights_bytes
     traffic[(op.dst, Direction.WRITE)] += weights_bytes + n * op.out_element_bytes
-    sram, sram_cycles = _port_cycles(hardware, traffic)
     compute = -(-n // spec.elements_per_cycle)
-    return _finish(compute, 0, arith, sram, sram_cycles)
+    return _finish(compute, 0, arith, traffic, hardware)
 
 
 def execute(op: Op, hardware: HardwareSpec) -> Activity:

@@ -26,6 +26,8 @@ MAX_PARALLEL_UNITS = 1 << 20
 MAX_LATENCY_CYCLES = 10**6
 MAX_BUFFER_BYTES = 1 << 40
 MAX_BUFFER_BANKS = 1 << 16
+MAX_BUFFER_PORTS = 16
+MAX_DRAM_QUEUE = 1 << 16
 MAX_DRAM_BYTES_PER_S = 10**15
 MAX_DRAM_LATENCY_NS = 10**9
 
@@ -176,12 +178,23 @@ class SystolicArraySpec(_Spec):
 
 
 class BufferSpec(_Spec):
-    """One SRAM buffer: capacity, banking and port bandwidth."""
+    """One SRAM buffer: capacity, banking and port bandwidth. Each of the ``banks`` banks has
+    ``ports`` access ports moving ``bytes_per_cycle / banks`` bytes per cycle each; one op uses
+    at most one port per bank (so ``bytes_per_cycle`` at most), and ops of different units
+    running at once share the bank ports (see ``sim/engine.py``)."""
 
     size_bytes: int = Field(gt=0, le=MAX_BUFFER_BYTES)
     banks: int = Field(ge=1, le=MAX_BUFFER_BANKS)
     bytes_per_cycle: int = Field(
-        gt=0, le=MAX_BUFFER_BYTES, description="read+write port bandwidth, all banks together"
+        gt=0,
+        le=MAX_BUFFER_BYTES,
+        description="read+write bandwidth of one port on every bank, all banks together",
+    )
+    ports: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_BUFFER_PORTS,
+        description="access ports per bank (1: single-ported); units running at once share them",
     )
     word_bytes: int = Field(gt=0, le=MAX_BUFFER_BYTES, description="access granularity")
     buffering: int = Field(
@@ -211,10 +224,25 @@ class BuffersSpec(_Spec):
 
 
 class DramSpec(_Spec):
-    """The off-chip memory channel."""
+    """The off-chip memory channel: one in-order channel moving whole bursts at
+    ``bandwidth_bytes_per_s``; a transfer's data is usable ``latency_ns`` after it has
+    streamed, and at most ``queue_depth`` transfers are in flight (issued, data not yet
+    usable) at once."""
 
     bandwidth_bytes_per_s: int = Field(gt=0, le=MAX_DRAM_BYTES_PER_S)
     latency_ns: float = Field(ge=0, le=MAX_DRAM_LATENCY_NS)
+    burst_bytes: int = Field(
+        default=64,
+        ge=1,
+        le=MAX_BUFFER_BYTES,
+        description="bytes of one burst: a transfer occupies the channel for whole bursts",
+    )
+    queue_depth: int = Field(
+        default=8,
+        ge=1,
+        le=MAX_DRAM_QUEUE,
+        description="DMA transfers in flight at once (issued, data not yet usable)",
+    )
 
 
 class NumericsSpec(_Spec):

@@ -288,7 +288,12 @@ def read_config(path: str | Path) -> tuple[dict[str, Any], Origin]:
             "gradients": buffer(sizes["OfmapSramSzkB"], 8 * cols),
             "outputs": buffer(sizes["OfmapSramSzkB"], 8 * cols),
         },
-        "dram": {"bandwidth_bytes_per_s": bytes_per_cycle * CLOCK_HZ, "latency_ns": 0},
+        # SCALE-Sim's interface moves single words, with no latency and no queue limit
+        "dram": {
+            "bandwidth_bytes_per_s": bytes_per_cycle * CLOCK_HZ,
+            "latency_ns": 0,
+            "burst_bytes": 1,
+        },
         "numerics": {
             "activations": _word_format(8, 4),
             "weights": _word_format(8, 6),
