@@ -14,8 +14,9 @@ banks, ports) never delays another one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import simpy
@@ -24,8 +25,6 @@ from fdsim.counts import StallCause
 from fdsim.schedule.ops import Buffer, Op, Schedule, Unit, buffer_capacities, buffer_spec
 from fdsim.sim.units import Activity, execute_all
 from fdsim.spec.hardware import HardwareSpec
-
-_STALL_CAUSES = tuple(StallCause)  # iterating the enum itself once per op is measurably slow
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +67,16 @@ class Trace:
 
 class SimulationError(RuntimeError):
     """The engine could not finish the schedule: a compiler bug, never a user error."""
+
+
+# the causes as plain names: an enum member lookup per op and cause is measurably slow
+_DRAM_BANDWIDTH = StallCause.DRAM_BANDWIDTH
+_DRAM_LATENCY = StallCause.DRAM_LATENCY
+_DEPENDENCY = StallCause.DEPENDENCY
+_UNIT_BUSY = StallCause.UNIT_BUSY
+_BUFFER_FULL = StallCause.BUFFER_FULL
+_SRAM_BANK = StallCause.SRAM_BANK
+_SRAM_BANDWIDTH = StallCause.SRAM_BANDWIDTH
 
 
 class _OrderedPool:
@@ -142,88 +151,97 @@ def queue_slots(ops: tuple[Op, ...], depth: int) -> dict[int, int]:
     return {index: transfers[k - depth] for k, index in enumerate(transfers) if k >= depth}
 
 
-def _trigger(target: simpy.Event) -> Callable[[simpy.Event], None]:
-    def fire(_: simpy.Event) -> None:
-        target.succeed()
-
-    return fire
-
-
 def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
     """Run ``schedule`` on ``hardware``; deterministic (no randomness, no wall clock)."""
     env = simpy.Environment()
     ops = schedule.ops
     activities = execute_all(ops, hardware)
-    done = [env.event() for _ in ops]
-    finish: list[int] = [0] * len(ops)
+    usable = [False] * len(ops)  # the op's result is usable: its done cycle reached
+    waiters: dict[int, simpy.Event] = {}  # made only for results an op must wait for
     timings: list[OpTiming | None] = [None] * len(ops)
+    done_at = [0] * len(ops)
     layer_started: dict[int, int] = {}
     space, ports = _pools(env, ops, activities, hardware)
     queue_slot = queue_slots(ops, hardware.dram.queue_depth)
+    from_dma = [op.unit is Unit.DMA for op in ops]
 
-    def counted(layer: int, low: int, high: int) -> int:
-        """Cycles of [low, high) that count as a stall of ``layer``: only once the layer has
-        started (before that the unit is idle, not stalled)."""
-        started = layer_started.get(layer)
-        return 0 if started is None else max(0, high - max(low, started))
+    def make_usable(index: int) -> None:
+        usable[index] = True
+        waiter = waiters.pop(index, None)
+        if waiter is not None:
+            waiter.succeed()
+
+    def on_usable(index: int, _: simpy.Event) -> None:
+        make_usable(index)
 
     def run_unit(queue: list[Op]) -> Generator[simpy.Event, Any, None]:
         for op in queue:
-            stalls = dict.fromkeys(_STALL_CAUSES, 0)
+            index = op.index
             queued = int(env.now)
-            cause = StallCause.DEPENDENCY
             deps = op.deps
-            slot = queue_slot.get(op.index)
+            slot = queue_slot.get(index)
             if slot is not None:
                 deps = (*deps, slot)
-            if deps:
-                pending = [done[d] for d in deps if not done[d].triggered]
-                if pending:
-                    yield pending[0] if len(pending) == 1 else simpy.AllOf(env, pending)
-                last = max(deps, key=lambda d: (finish[d], d))
+            pending = [d for d in deps if not usable[d]]
+            if pending:
+                events = [waiters.get(d) or waiters.setdefault(d, env.event()) for d in pending]
+                yield events[0] if len(events) == 1 else simpy.AllOf(env, events)
             ready = int(env.now)
-            latency_from = busy_from = busy_until = ready
-            if deps:
-                producer = timings[last]
-                assert producer is not None  # done, so its timing is recorded
-                if ops[last].unit is Unit.DMA:
-                    cause = StallCause.DRAM_BANDWIDTH
-                    latency_from = busy_from = busy_until = max(queued, producer.end)
-                else:
-                    busy_from = min(ready, max(queued, producer.start))
-                    busy_until = min(ready, max(queued, producer.end))
-                unit_busy = counted(op.layer, busy_from, busy_until)
-                latency = counted(op.layer, latency_from, ready)
-                stalls[StallCause.UNIT_BUSY] = unit_busy
-                stalls[StallCause.DRAM_LATENCY] = latency
-                stalls[cause] += counted(op.layer, queued, ready) - latency - unit_busy
             for buffer, amount in op.allocate:
-                grant = space[buffer].request(op.index, amount)
+                grant = space[buffer].request(index, amount)
                 if grant is not None:
                     yield grant
             allocated = int(env.now)
-            stalls[StallCause.BUFFER_FULL] = counted(op.layer, ready, allocated)
-            activity = activities[op.index]
+            activity = activities[index]
             for buffer, amount in activity.bank_ports:
-                grant = ports[buffer].request(op.index, amount)
+                grant = ports[buffer].request(index, amount)
                 if grant is not None:
                     yield grant
-            stalls[StallCause.SRAM_BANK] = counted(op.layer, allocated, int(env.now))
-            layer_started.setdefault(op.layer, int(env.now))
-            stalls[StallCause.SRAM_BANDWIDTH] = activity.sram_stall_cycles
             start = int(env.now)
+            started = layer_started.setdefault(op.layer, start)
             yield env.timeout(activity.busy_cycles)
             for buffer, amount in activity.bank_ports:
                 ports[buffer].release(amount)
             for buffer, amount in op.release:
                 space[buffer].release(amount)
             end = int(env.now)
-            timings[op.index] = OpTiming(
+            # the waits, counted only once the layer has started (before, the unit is idle):
+            # a layer's start never changes once set, so counting them now equals counting
+            # each when it ended
+            cause = _DEPENDENCY
+            latency_from = busy_from = busy_until = ready
+            unit_busy = latency = 0
+            if deps:
+                last = deps[0] if len(deps) == 1 else max((done_at[d], d) for d in deps)[1]
+                producer = timings[last]
+                assert producer is not None  # usable, so its timing is recorded
+                if from_dma[last]:
+                    cause = _DRAM_BANDWIDTH
+                    latency_from = busy_from = busy_until = max(queued, producer.end)
+                else:
+                    busy_from = min(ready, max(queued, producer.start))
+                    busy_until = min(ready, max(queued, producer.end))
+                unit_busy = max(0, busy_until - max(busy_from, started))
+                latency = max(0, ready - max(latency_from, started))
+            waited = max(0, ready - max(queued, started)) - latency - unit_busy
+            dram = cause is _DRAM_BANDWIDTH
+            stalls = {
+                _DRAM_BANDWIDTH: waited if dram else 0,
+                _DRAM_LATENCY: latency,
+                _DEPENDENCY: 0 if dram else waited,
+                _UNIT_BUSY: unit_busy,
+                _BUFFER_FULL: max(0, allocated - max(ready, started)),
+                _SRAM_BANK: max(0, start - max(allocated, started)),
+                _SRAM_BANDWIDTH: activity.sram_stall_cycles,
+            }
+            delay = activity.done_delay_cycles
+            done_at[index] = end + delay
+            timings[index] = OpTiming(
                 queued,
                 ready,
                 start,
                 end,
-                end + activity.done_delay_cycles,
+                end + delay,
                 stalls,
                 activity,
                 cause,
@@ -232,17 +250,18 @@ def simulate(schedule: Schedule, hardware: HardwareSpec) -> Trace:
                 busy_from,
                 busy_until,
             )
-            finish[op.index] = end + activity.done_delay_cycles
-            if activity.done_delay_cycles:
+            if delay:
                 # a callback, not a process: a process per op costs several events
-                env.timeout(activity.done_delay_cycles).callbacks.append(_trigger(done[op.index]))
+                env.timeout(delay).callbacks.append(partial(on_usable, index))
             else:
-                done[op.index].succeed()
+                make_usable(index)
 
-    for unit in Unit:
-        queue = [op for op in ops if op.unit is unit]
-        if queue:
-            env.process(run_unit(queue))
+    queues: dict[Unit, list[Op]] = {}
+    for op in ops:
+        queues.setdefault(op.unit, []).append(op)
+    for unit in Unit:  # processes started in Unit order, as the trace's ties expect
+        if unit in queues:
+            env.process(run_unit(queues[unit]))
     env.run()
     missing = [index for index, timing in enumerate(timings) if timing is None]
     if missing:
