@@ -45,7 +45,8 @@ def compile_schedule(
     """
     chosen = check_phases(phases)
     backward = Phase.BACKWARD_DATA in chosen
-    network = lower_network(workload)
+    max_points = hardware.fft.max_points if hardware.fft is not None else None
+    network = lower_network(workload, max_points)
     lowered = lower(workload, hardware, network)
     stash = StashPlan(hardware, enabled=backward)
     emitter = Emitter(hardware, workload.batch_size, workload.layers, stash)
