@@ -23,8 +23,10 @@ from fdsim.nn.reference import linear_conv2d, linear_conv2d_backward_data
 from fdsim.operators.overlap_add import OverlapAdd, TileSpectra
 from fdsim.operators.spectral_conv import SpectralConv
 from fdsim.operators.transforms import ToMaps
+from fdsim.report.console import run_text
+from fdsim.report.markdown import write_report
 from fdsim.schedule.compile import compile_schedule
-from fdsim.schedule.ops import FftOp, OpKind, Phase, StreamOp
+from fdsim.schedule.ops import CmacOp, FftOp, OpKind, Phase, StreamOp
 from fdsim.spec.workload import Workload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,7 +185,7 @@ def _fdtrain(max_points: int) -> fdsim.HardwareSpec:
     return fdsim.override(hardware, {"fft.max_points": max_points})
 
 
-def test_schedule_counts_every_tile_transform_and_overlap_add() -> None:
+def test_schedule_counts_every_tile_transform_and_overlap_add(tmp_path: Path) -> None:
     spec = _hybrid(6, [{**LAYERS[0], "padding": 2}, *LAYERS[1:]])
     schedule = compile_schedule(spec, _fdtrain(8))
     tiling = OverlapAddTiles(6, 2, 3, 1, 6, 8)
@@ -229,17 +231,34 @@ def test_schedule_counts_every_tile_transform_and_overlap_add() -> None:
         "overlap-add: 4 tiles of 6×6 per map on 8-point transforms"
         in (result.summary["mapping"]["fwd"]["c0"])
     )
+    said = (
+        "overlap-add tiling: c0 (4 tiles of 6×6 per map on 8-point transforms) — each tile's "
+        "(tile + k − 1)² window is added into the output maps on the crop unit"
+    )
+    assert f"note: {said}" in run_text(result).splitlines()
+    write_report(result, tmp_path)
+    assert f"O{said[1:]}." in (tmp_path / "report.md").read_text().splitlines()
 
 
 def test_a_tiled_layer_with_a_data_gradient_runs_its_overlap_add_backwards() -> None:
     schedule = compile_schedule(_hybrid(10, LAYERS), _fdtrain(8))
     plans = {(p.name, p.phase): i for i, p in enumerate(schedule.layers)}
     data = plans[("c1", Phase.BACKWARD_DATA)]
-    kinds = [op.kind for op in schedule.ops if op.layer == data]
-    # c1 (2 × 2 tiles of 6 on 8 points, stride 2): gradient windows, FFT, Σ_o G·W, iFFT
-    assert kinds.count(OpKind.OVERLAP_SPLIT) >= 1 and OpKind.CMAC in kinds
-    iffts = [op for op in schedule.ops if op.layer == data and op.kind is OpKind.IFFT]
-    assert sum(op.maps for op in iffts) == 2 * 2 * 4  # images × in channels × tiles
+    # c1 (10 × 10, k = 3, stride 2: 2 × 2 tiles of 6 on 8 points, 4 × 4 outputs): each output
+    # gradient map cut into its 4 windows of 8², an FFT per window, Σ_o G·W per tile × in
+    # channel, an iFFT per tile, the tiles' 6² samples reassembled into the 10 × 10 input
+    ops = [op for op in schedule.ops if op.layer == data]
+
+    def total(kind: OpKind, field: str) -> int:
+        return sum(getattr(op, field) for op in ops if op.kind is kind)
+
+    assert total(OpKind.OVERLAP_SPLIT, "in_elements") == 2 * 2 * 4 * 4
+    assert total(OpKind.OVERLAP_SPLIT, "out_elements") == 2 * 2 * 4 * 8 * 8
+    assert total(OpKind.FFT, "maps") == 2 * 2 * 4  # images × out channels × tiles
+    assert total(OpKind.IFFT, "maps") == 2 * 2 * 4  # images × in channels × tiles
+    assert {op.points for op in ops if isinstance(op, FftOp)} == {8}
+    products = [(op.images, op.bins) for op in ops if isinstance(op, CmacOp)]
+    assert products == [(2 * 4, 8 * 5)]  # images × tiles, the P-point half spectrum
 
 
 def test_pinned_tile_size_sets_the_transform_size() -> None:
