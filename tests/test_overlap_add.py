@@ -12,6 +12,8 @@ import pytest
 
 import fdsim
 from fdsim.errors import ConfigError, SpecFieldError
+from fdsim.fixedpoint.fft_error import ErrorBound
+from fdsim.fixedpoint.spectral_maps import plan_spectral_maps, spectra_to_maps_error_bound
 from fdsim.geometry import OverlapAddTiles
 from fdsim.model.backend import TensorClass
 from fdsim.model.fixed_backend import FixedBackend
@@ -19,6 +21,7 @@ from fdsim.model.float_backend import FloatBackend
 from fdsim.model.passes import INPUT_NAME, backward_trace, forward, init_params
 from fdsim.network.lowering import lower_network
 from fdsim.nn.conv import kernel_spectrum
+from fdsim.nn.overlap_add import overlap_add
 from fdsim.nn.reference import linear_conv2d, linear_conv2d_backward_data
 from fdsim.operators.overlap_add import OverlapAdd, TileSpectra
 from fdsim.operators.spectral_conv import SpectralConv
@@ -145,37 +148,45 @@ def test_tiled_model_equals_the_untiled_one_forward_and_backward() -> None:
         np.testing.assert_allclose(k1[name], value, atol=1e-12, err_msg=name)
 
 
-def _fixed_backend() -> FixedBackend:
-    hardware = fdsim.load_hardware(ROOT / "hwconfigs" / "fdtrain_28nm.yaml")
-    return FixedBackend(hardware, batch_size=2)
-
-
-def test_fixed_overlap_add_is_exact_and_within_the_windows_errors() -> None:
-    """The bit-true overlap-add adds the stored windows exactly (no rounding, no overflow), so
-    an output's error is at most the sum of the ≤ c² windows' errors reaching it, each window
-    being the untiled datapath (FFT, CMAC, iFFT) on one tile."""
+def test_fixed_overlap_add_is_exact_and_within_the_format_bound() -> None:
+    """Per tile the bit-true FFT and CMAC are the untiled datapath's (bounded by their own
+    tests); what tiling adds is an iFFT per tile, stored at the activations format, and the
+    overlap-add. Against the exact inverse DFT of the CMAC's stored spectra each window errs by
+    at most the inverse's format bound (``spectra_to_maps_error_bound``, maps at exponent 0);
+    the overlap-add sums the stored windows exactly (no rounding, no overflow), so an output
+    errs by at most c² window bounds, c the most windows reaching a sample per axis."""
     tiling = _tiling(10, 3, 1, 1, 6)
-    backend = _fixed_backend()
+    hardware = fdsim.load_hardware(ROOT / "hwconfigs" / "fdtrain_28nm.yaml")
+    backend = FixedBackend(hardware, batch_size=2)
     rng = np.random.default_rng(2)
-    x_float = rng.random((2, 1, 10, 10))
-    w = 0.3 * rng.standard_normal((2, 1, 3, 3))
-    float_params = {"w": kernel_spectrum(w, tiling.points)}
-    params = {"w": backend.from_float("w", float_params["w"], TensorClass.WEIGHTS)}
-    x = backend.from_float(INPUT_NAME, x_float, TensorClass.ACTIVATIONS)
-    exact_x = backend.to_float(x)
-    ops = _chain(tiling)
-    fixed, ref = x, exact_x
-    exact_params = {"w": backend.to_float(params["w"])}
-    for op in ops[:-1]:
-        fixed = backend.forward(op, "c", params, fixed)
-        ref = op.forward_float("c", exact_params, ref)
-    windows_fixed, windows_ref = backend.to_float(fixed), ref
-    out = backend.to_float(backend.forward(ops[-1], "c", params, fixed))
-    np.testing.assert_array_equal(out, ops[-1].forward_float("c", {}, windows_fixed))
-    window_error = float(np.max(np.abs(windows_fixed - windows_ref)))
+    x = backend.from_float(INPUT_NAME, rng.random((2, 1, 10, 10)), TensorClass.ACTIVATIONS)
+    w = kernel_spectrum(0.3 * rng.standard_normal((2, 1, 3, 3)), tiling.points)
+    params = {"w": backend.from_float("w", w, TensorClass.WEIGHTS)}
+    fft, conv, to_maps, add = _chain(tiling)
+    spectra = backend.forward(conv, "c", params, backend.forward(fft, "c", params, x))
+    windows = backend.forward(to_maps, "c", params, spectra)
+    out = backend.forward(add, "c", params, windows)
+    numerics = hardware.numerics
+    assert hardware.fft is not None and hardware.fft.arithmetic is not None
+    plan = plan_spectral_maps(
+        hardware.fft.arithmetic, tiling.points, numerics.activations, numerics.spectra
+    )
+    spectra_lsb = 2.0**spectra.lsb_exponent
+    given = spectra.to_float()
+    exact = np.fft.irfft2(given, s=(tiling.points,) * 2)[..., : tiling.window, : tiling.window]
+    assert windows.exponent == 0
+    bound = spectra_to_maps_error_bound(
+        plan,
+        ErrorBound(float(np.max(np.abs(given))) / spectra_lsb, 0.0),
+        drop_bits=-plan.inverse_word_exponent(spectra.exponent),
+    )
+    window_bound = bound.max_error * 2.0**-numerics.activations.fraction_bits
+    assert np.max(np.abs(windows.to_float() - exact)) <= window_bound
+    # the overlap-add is the exact sum of the stored windows
+    np.testing.assert_array_equal(out.to_float(), overlap_add(windows.to_float(), tiling))
     reach = max(tiling.cover_counts())
-    error = np.max(np.abs(out - ops[-1].forward_float("c", {}, windows_ref)))
-    assert 0 < error <= reach * reach * window_error
+    error = np.max(np.abs(out.to_float() - overlap_add(exact, tiling)))
+    assert 0 < error <= reach * reach * window_bound
     sites = [t for t in backend.counter.tallies() if t.site.name.startswith("overlap_add")]
     assert sites and all(t.events == 0 and t.values_checked == 10 * 10 * 2 * 2 for t in sites)
 
