@@ -343,3 +343,18 @@ def test_shipped_lenet5_in_hybrid_mode_runs_on_a_16_point_engine() -> None:
         for name, t in tiles.items()
         if t.get("overlap_add")
     } == {"c1": (12, 9)}
+
+
+def test_functional_run_computes_the_tiled_layers_bit_true() -> None:
+    spec = _hybrid(10, LAYERS)
+    result = fdsim.simulate(_fdtrain(8), spec, functional=True)
+    assert result.numerics is not None
+    sqnr = result.numerics.sqnr
+    rows = set(zip(sqnr["layer"], sqnr["phase"], sqnr["tensor"], strict=True))
+    assert {("c0", "fwd", "output"), ("c1", "fwd", "output")} <= rows
+    assert ("c1", "bwd_data", "input_gradient") in rows
+    assert not any(layer == "c0" and phase == "bwd_data" for layer, phase, _ in rows)
+    assert float(sqnr.query("layer == 'c1' and phase == 'fwd'")["sqnr_db"].iloc[0]) > 20.0
+    sites = result.numerics.overflows
+    added = sites[sites["site"].str.endswith("overlap_add.output")]
+    assert sorted(added["layer"]) == ["c0", "c1"] and int(added["overflow_events"].sum()) == 0
