@@ -358,3 +358,26 @@ def test_functional_run_computes_the_tiled_layers_bit_true() -> None:
     sites = result.numerics.overflows
     added = sites[sites["site"].str.endswith("overlap_add.output")]
     assert sorted(added["layer"]) == ["c0", "c1"] and int(added["overflow_events"].sum()) == 0
+
+
+def test_an_engine_shorter_than_the_kernel_cannot_tile() -> None:
+    layers = [{**LAYERS[0], "kernel": 5, "padding": 2}, *LAYERS[1:]]
+    assert _refusal(layers, 4) == (
+        "fft.max_points: too small for layer c0: overlap-add tiles need at least 5-point "
+        "transforms for its 5×5 kernel, got 4"
+    )
+
+
+def test_a_pin_error_names_the_workload_file() -> None:
+    path = ROOT / "workloads" / "lenet5.yaml"
+    lenet5 = fdsim.override(
+        fdsim.load_workload(path), {"domain": "hybrid", "layers[0].mapping": {"tile_size": 20}}
+    )
+    with pytest.raises(ConfigError) as info:
+        fdsim.simulate(_fdtrain(16), lenet5)
+    message = str(info.value)
+    assert message.startswith(f"{path}:")
+    assert message.endswith(
+        ": layers[0].mapping.tile_size: layer c1: tiles of 20 samples need 24-point transforms "
+        "(tile_size + kernel − 1), more than fft.max_points (16)"
+    )
