@@ -221,6 +221,9 @@ def test_schedule_counts_every_tile_transform_and_overlap_add(tmp_path: Path) ->
     result = fdsim.simulate(_fdtrain(8), spec)
     crop = result.layers.query("layer == 'c0' and phase == 'fwd' and unit == 'crop'")
     assert int(crop["adds"].iloc[0]) == batch * co * tiling.overlap_adds()  # 4 × 36
+    # the overlapping borders' traffic: every window read, each output written once (16 bits)
+    assert int(crop["sram_read_bytes"].iloc[0]) == batch * co * t2 * w2 * 2
+    assert int(crop["sram_write_bytes"].iloc[0]) == batch * co * 8 * 8 * 2
     # the backward of the tiled layer: the gradient's windows, FFT per tile, the weight
     # gradient reduced over images × tiles (c0 is the first conv: no bwd_data product)
     splits = ops("c0", Phase.BACKWARD_DATA, OpKind.OVERLAP_SPLIT)

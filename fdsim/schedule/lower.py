@@ -145,7 +145,7 @@ class Lowered:
 def lower(workload: Workload, hardware: HardwareSpec, network: Network | None = None) -> Lowered:
     """Plan the forward pass of ``workload`` (lowered to ``network`` unless given) on
     ``hardware`` as a sequence of steps; ``SpecFieldError`` for hardware the graph cannot run on."""
-    graph = network or lower_network(workload)
+    graph = network or lower_network(workload, transform_limit(hardware))
     walk = _Steps(hardware, workload)
     for layer in graph.layers:
         # The layer's own primitives name their units first, then its transitions.
@@ -166,6 +166,12 @@ def lower(workload: Workload, hardware: HardwareSpec, network: Network | None = 
             walk.node(layer.index, node, following)
     reps = tuple((layer.rep_in, layer.rep_out) for layer in graph.layers)
     return Lowered(tuple(walk.steps), reps, tuple(layer.domain for layer in graph.layers))
+
+
+def transform_limit(hardware: HardwareSpec) -> int | None:
+    """The FFT engine's largest transform, which sets the graph's overlap-add tiling (None:
+    no FFT unit, nothing to tile for)."""
+    return hardware.fft.max_points if hardware.fft is not None else None
 
 
 def matrix_unit(hardware: HardwareSpec) -> Unit | None:
