@@ -96,6 +96,8 @@ class OpKind(StrEnum):
     PROJECT = "project"  # sinc projection of a weight gradient onto the k×k kernel support
     FOLD = "fold"  # strided convolution: sum aliased spectral blocks
     UNFOLD = "unfold"  # fold backward: replicate each bin to its aliases
+    OVERLAP_ADD = "overlap_add"  # overlap-add tiling: sum the tiles' windows into the maps
+    OVERLAP_SPLIT = "overlap_split"  # overlap-add backward: each window's slice of the gradient
     CROP = "crop"  # spectral pooling: select the kept bins
     PAD = "pad"  # crop backward: scatter kept bins back (the rest are zero)
     POOL = "pool"  # spatial pooling: one value per window (the operator says which)

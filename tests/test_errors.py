@@ -52,7 +52,10 @@ def test_fft_too_short_for_workload(golden_files, run_args, capsys) -> None:  # 
     hardware, workload = golden_files
     _edit(workload, "height: 8, width: 8", "height: 16, width: 16")
     assert _fails(run_args, capsys) == (
-        f"{hardware}:3: fft.max_points: too small for layer conv1: needs 16-point transforms, got 8"
+        f"{hardware}:3: fft.max_points: too small for layer conv1: needs 16-point transforms, "
+        "got 8; spectra kept in the frequency domain (spectral mode: circular convolution on "
+        "the whole map) cannot be overlap-add tiled: use domain: hybrid or a larger "
+        "fft.max_points"
     )
 
 

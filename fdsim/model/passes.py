@@ -122,8 +122,11 @@ def backward_trace(
         grads.update(op_grads)
         if g_in is not None:
             g = g_in
-            # Ops run last-first, so a layer's entry ends as its first op's input gradient.
-            input_grads[name] = g
+            # Ops run last-first, so a layer's entry ends as its first op's input gradient;
+            # the first parametric layer has none (an overlap-add tiled conv has ops after its
+            # product, whose gradients are not its input's).
+            if name != ops[first_param][0]:
+                input_grads[name] = g
     return loss, grads, input_grads
 
 

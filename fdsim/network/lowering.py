@@ -11,6 +11,11 @@ Between primitives a tensor is spatial maps or spectra on a grid G (:class:`Rep`
   at offset p (linear, zero-padded semantics); fold; the output is a spectrum on G/s whose
   top-left ``(n + 2p − k)/s + 1`` maps are kept by the next iFFT. A spectral kernel larger than
   its grid wraps around; its trainable support is then the whole grid (kernel ``min(k, G)``).
+  A hybrid conv whose grid exceeds the FFT engine (``max_points``), or whose ``mapping`` pins a
+  ``tile_size``, is **overlap-add tiled** (:class:`~fdsim.geometry.OverlapAddTiles`): FFT of
+  L×L tiles on P = ``max_points`` (default L = P − k + 1; pinned: P = next power of two
+  ≥ L + k − 1), the convolution on P with the tiles on the batch axis, iFFT of each tile's
+  (L + k − 1)² window, overlap-add into the output maps (stride and padding as untiled).
   **conv, spatial** — iFFT if spectral; zero-padded strided cross-correlation on the maps
   (output side ``(n + 2p − k) // s + 1``), an im2col GEMM on the matrix unit.
 * **pool** — ``spectral``: centred crop to the output size (spectral domain only); any other
@@ -38,11 +43,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fdsim.errors import FieldPath, SpecFieldError
-from fdsim.geometry import PoolWindows, Rep, next_power_of_two
+from fdsim.geometry import OverlapAddTiles, PoolWindows, Rep, next_power_of_two
 from fdsim.operators.base import Coefficients, Primitive
 from fdsim.operators.dense import Dense
 from fdsim.operators.fold import Fold
 from fdsim.operators.loss import SoftmaxCrossEntropy
+from fdsim.operators.overlap_add import OverlapAdd, TileSpectra
 from fdsim.operators.polynomial import Polynomial
 from fdsim.operators.registry import SPATIAL_POOLS, SPECTRAL_POOL_METHOD, pool_method_names
 from fdsim.operators.relu import Relu
@@ -145,10 +151,11 @@ def has_transforms(network: Network) -> bool:
     return any(isinstance(op, ToSpectra | ToMaps) for layer in network.layers for op in layer.ops)
 
 
-def lower_network(workload: Workload) -> Network:
-    """The graph ``workload`` describes; raises ``SpecFieldError`` (spec ``"workload"``) for a
-    layer the representation rules reject."""
-    walk = _Walk(workload)
+def lower_network(workload: Workload, max_points: int | None = None) -> Network:
+    """The graph ``workload`` describes, hybrid convs overlap-add tiled where their grid
+    exceeds ``max_points`` (the FFT engine's largest transform; None: no limit) or a pin asks;
+    raises ``SpecFieldError`` for a layer the representation rules reject."""
+    walk = _Walk(workload, max_points)
     layers = []
     for index, layer in enumerate(workload.layers):
         rep_in = walk.rep
@@ -161,9 +168,9 @@ def lower_network(workload: Workload) -> Network:
         elif isinstance(layer, ActivationLayer):
             walk.activation(index, layer, domain)
         elif isinstance(layer, FcLayer):
-            walk.fc(layer)
+            walk.fc(index, layer)
         elif isinstance(layer, ConvRowLayer):
-            walk.conv_row(layer)
+            walk.conv_row(index, layer)
         else:
             walk.loss(index)
         kind = LayerKind(layer.kind)
@@ -180,8 +187,9 @@ def _error(index: int, field: str | None, message: str) -> SpecFieldError:
 class _Walk:
     """Tracks the tensor between primitives and appends each layer's nodes."""
 
-    def __init__(self, workload: Workload) -> None:
+    def __init__(self, workload: Workload, max_points: int | None) -> None:
         self.workload = workload
+        self.max_points = max_points
         # a topology has no input: each row sets its own (``conv_row``)
         start = workload.input
         self.rep = Rep(start.channels, start.height) if start is not None else Rep(0, 0)
@@ -211,6 +219,13 @@ class _Walk:
             self.spatial_conv(index, layer)
             return
         if domain is Domain.SPECTRAL:
+            if _pinned_tile(layer) is not None:
+                raise _tile_error(
+                    index,
+                    f"layer {layer.name}: overlap-add tiles a hybrid conv; a spectral-mode conv "
+                    "is a circular convolution on its whole grid and cannot be tiled (set "
+                    "domain: hybrid on this layer)",
+                )
             self.to_spectral(self.rep.grid or next_power_of_two(self.rep.size))
             size_out = self.rep.grid // layer.stride
         else:
@@ -222,6 +237,10 @@ class _Walk:
                     "kernel",
                     f"larger than the padded input map ({padded}), got {layer.kernel}",
                 )
+            tiling = self.overlap_add_tiles(index, layer)
+            if tiling is not None:
+                self.tiled_conv(layer, tiling)
+                return
             self.to_spectral(next_power_of_two(padded), offset=layer.padding)
             size_out = (padded - layer.kernel) // layer.stride + 1
         grid = self.rep.grid
@@ -246,8 +265,62 @@ class _Walk:
         else:
             self.add(SpectralConv(weight, kernel), Rep(layer.out_channels, size_out, grid_out))
 
+    def overlap_add_tiles(self, index: int, layer: ConvLayer) -> OverlapAddTiles | None:
+        """The overlap-add tiling of a hybrid conv reading ``self.rep`` (None: untiled)."""
+        size, k = self.rep.size, layer.kernel
+        padded = size + 2 * layer.padding
+        limit = self.max_points
+        tile = _pinned_tile(layer)
+        if tile is None:
+            if limit is None or next_power_of_two(padded) <= limit:
+                return None
+            if k > limit:
+                raise SpecFieldError(
+                    "hardware",
+                    ("fft", "max_points"),
+                    f"too small for layer {layer.name}: overlap-add tiles need at least "
+                    f"{k}-point transforms for its {k}×{k} kernel, got {limit}",
+                )
+            points = limit
+            tile = points - k + 1
+        else:
+            if tile > padded:
+                raise _tile_error(
+                    index,
+                    f"layer {layer.name}: a tile of {tile} samples exceeds the padded input "
+                    f"map ({padded})",
+                )
+            points = next_power_of_two(tile + k - 1)
+            if limit is not None and points > limit:
+                raise _tile_error(
+                    index,
+                    f"layer {layer.name}: tiles of {tile} samples need {tile + k - 1}-point "
+                    f"transforms (tile_size + kernel − 1), more than fft.max_points ({limit})",
+                )
+        return OverlapAddTiles(size, layer.padding, k, layer.stride, tile, points)
+
+    def tiled_conv(self, layer: ConvLayer, tiling: OverlapAddTiles) -> None:
+        """The overlap-add conv: FFT of the tiles, CMAC and iFFT per tile on the P grid (tiles
+        on the batch axis), overlap-add of the windows into the output maps."""
+        grid, channels, tiles = tiling.points, self.rep.channels, tiling.tiles
+        weight = f"{layer.name}.weight"
+        shape = (layer.out_channels, channels, grid, grid // 2 + 1)
+        fan_in = channels * layer.kernel**2
+        self.params.append(
+            ParamSpec(weight, layer.name, ParamRole.CONV_WEIGHT, shape, fan_in, layer.kernel, grid)
+        )
+        fft = TileSpectra(tiling.tile, grid, layer.kernel - 1, tiling=tiling)
+        self.add(fft, Rep(channels, grid, grid, tiles=tiles))
+        window = tiling.window
+        self.add(
+            SpectralConv(weight, layer.kernel), Rep(layer.out_channels, window, grid, tiles=tiles)
+        )
+        self.add(ToMaps(grid, window), Rep(layer.out_channels, window, tiles=tiles))
+        self.add(OverlapAdd(tiling), Rep(layer.out_channels, tiling.out_size))
+
     def spatial_conv(self, index: int, layer: ConvLayer) -> None:
         """Zero-padded strided cross-correlation on maps (an im2col GEMM on the matrix unit)."""
+        _refuse_tile_pin(index, layer)
         self.to_spatial()
         padded = self.rep.size + 2 * layer.padding
         if layer.kernel > padded:
@@ -264,8 +337,9 @@ class _Walk:
         op = SpatialConv(weight, layer.kernel, layer.stride, layer.padding)
         self.add(op, Rep(layer.out_channels, size_out))
 
-    def conv_row(self, layer: ConvRowLayer) -> None:
+    def conv_row(self, index: int, layer: ConvRowLayer) -> None:
         """A topology row reads its own input (rows are not chained) and writes its ofmaps."""
+        _refuse_tile_pin(index, layer)
         self.rep = Rep(layer.channels, layer.ifmap_height, width=layer.ifmap_width)
         weight = f"{layer.name}.weight"
         taps = layer.filter_height * layer.filter_width
@@ -351,7 +425,8 @@ class _Walk:
         self.to_spatial()
         self.add(Relu() if relu else Polynomial(_coefficients(layer), quadratic), self.rep)
 
-    def fc(self, layer: FcLayer) -> None:
+    def fc(self, index: int, layer: FcLayer) -> None:
+        _refuse_tile_pin(index, layer)
         self.to_spatial()
         in_shape = (self.rep.channels, self.rep.size, self.rep.size)
         features = in_shape[0] * in_shape[1] * in_shape[2]
@@ -372,6 +447,23 @@ class _Walk:
                 index, None, f"the loss compares {features} features with input.classes = {classes}"
             )
         self.add(SoftmaxCrossEntropy(), Rep(1, 1))
+
+
+def _pinned_tile(layer: ConvLayer | FcLayer | ConvRowLayer) -> int | None:
+    return layer.mapping.tile_size if layer.mapping is not None else None
+
+
+def _tile_error(index: int, message: str) -> SpecFieldError:
+    return SpecFieldError("workload", ("layers", index, "mapping", "tile_size"), message)
+
+
+def _refuse_tile_pin(index: int, layer: ConvLayer | FcLayer | ConvRowLayer) -> None:
+    if _pinned_tile(layer) is not None:
+        raise _tile_error(
+            index,
+            f"layer {layer.name}: tile_size is the overlap-add tile of a hybrid conv; a "
+            "spatial-domain layer is tiled by its GEMM pins",
+        )
 
 
 def _coefficients(layer: ActivationLayer) -> Coefficients:

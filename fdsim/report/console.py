@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fdsim.report.notes import linearity_note
+from fdsim.report.notes import linearity_note, overlap_add_note
 from fdsim.report.table import format_phase_totals, format_table, layer_table, step_line
 from fdsim.results import RunResult
 from fdsim.summary import NumericsTotals
@@ -19,6 +19,9 @@ def run_text(result: RunResult) -> str:
     note = linearity_note(summary.linearity) if summary.linearity is not None else None
     if note:
         lines.append(f"note: {note}")
+    tiled = overlap_add_note(summary.tiles)
+    if tiled:
+        lines.append(f"note: {tiled}")
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from fdsim.report.columns import dictionary_lines
 from fdsim.report.figures import TOP_LAYERS, cycles_with_stalls, energy_by_component
-from fdsim.report.notes import linearity_note
+from fdsim.report.notes import linearity_note, overlap_add_note
 from fdsim.report.table import (
     energy_unit,
     format_bytes,
@@ -104,6 +104,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         *_scalesim_section(result),
         "## Mapping chosen per layer and phase",
         "",
+        *_overlap_add_lines(summary.tiles),
         *[
             f"- **{layer}** ({phase}): {text or '—'}"
             for phase, layers in summary.mapping.items()
@@ -190,6 +191,11 @@ def _scalesim_section(result: RunResult) -> list[str]:
         "own fills and drains. (No view when an SRAM holds fewer than 100 words.)",
         "",
     ]
+
+
+def _overlap_add_lines(tiles: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    note = overlap_add_note(tiles)
+    return [note[0].upper() + note[1:] + ".", ""] if note else []
 
 
 def _linearity_section(linearity: dict[str, Any] | None) -> list[str]:

@@ -19,3 +19,19 @@ def linearity_note(linearity: dict[str, Any]) -> str:
     listed = ", ".join(f"{s['first']}…{s['last']} ({s['layers']} layers)" for s in spans)
     each = " each" if len(spans) > 1 else ""
     return f"layers {listed}{each} compose to one affine map (no nonlinearity inside)"
+
+
+def overlap_add_note(tiles: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """One sentence naming the convs overlap-add tiled (empty when none is)."""
+    tiled = [
+        f"{layer} ({t['tiles_per_map']} tiles of {t['tile_size']}×{t['tile_size']} per map on "
+        f"{t['points']}-point transforms)"
+        for layer, t in tiles.get("fwd", {}).items()
+        if t.get("overlap_add")
+    ]
+    if not tiled:
+        return ""
+    return (
+        "overlap-add tiling: " + ", ".join(tiled) + " — each tile's (tile + k − 1)² window is "
+        "added into the output maps on the crop unit"
+    )

@@ -36,8 +36,19 @@ def emit_backward(emitter: Emitter, lowered: Lowered, *, weights: bool) -> dict[
     """Emit bwd_data (and bwd_weight when ``weights``) for every step, last step first.
     Returns, per parametric workload layer, the ops storing its final weight gradient."""
     first_param = emitter.first_param
+    # the step of the first parametric layer's product: gradients flow back to it, not past it
+    # (an overlap-add tiled first conv has its own iFFT step after that product)
+    first_product = next(
+        (
+            index
+            for index, plan in enumerate(lowered.steps)
+            if plan.kind is not StepKind.MAPS and plan.head_layer == first_param
+        ),
+        len(lowered.steps),
+    )
     gradient_stores: dict[int, list[int]] = {}
-    for plan in reversed(lowered.steps):
+    for index in reversed(range(len(lowered.steps))):
+        plan = lowered.steps[index]
         if plan.tails and plan.tails[-1].kind is TailKind.LOSS:
             _loss(emitter, plan)
         elif plan.kind is StepKind.SPECTRAL_CONV:
@@ -50,8 +61,8 @@ def emit_backward(emitter: Emitter, lowered: Lowered, *, weights: bool) -> dict[
             stores = emit_gemm_backward(emitter, plan, data=data, weight=weights)
             if weights:
                 gradient_stores[plan.head_layer] = stores
-        else:
-            _maps(emitter, plan, first_param)
+        elif index > first_product:
+            _maps(emitter, plan)
     return gradient_stores
 
 
@@ -66,12 +77,10 @@ def _loss(emitter: Emitter, plan: StepPlan) -> None:
     emitter.program.end_step()
 
 
-def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
-    """A map-tiled step backwards: its needed links in reverse, each as its adjoint."""
+def _maps(emitter: Emitter, plan: StepPlan) -> None:
+    """A map-tiled step backwards: its links in reverse, each as its adjoint."""
     items, _elems, _eb, vectors = emitter.map_items(plan.rep_in)
-    forward = [link for link in forward_links(emitter, plan, items) if link.layer > first_param]
-    if not forward:
-        return
+    forward = forward_links(emitter, plan, items)
     b = emitter.bytes
     links: list[Link] = []
     for link in reversed(forward):
@@ -95,6 +104,7 @@ def _maps(emitter: Emitter, plan: StepPlan, first_param: int) -> None:
                 link.stash,
                 b.spectral if self_conv else 0,
                 op,
+                link.transforms,
             )
         )
     last = forward[-1]

@@ -10,7 +10,7 @@ from fdsim.schedule.backward import emit_backward
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_update import emit_update
 from fdsim.schedule.forward import emit_forward_step
-from fdsim.schedule.lower import lower
+from fdsim.schedule.lower import lower, transform_limit
 from fdsim.schedule.ops import TRAINING_STEP, Buffer, LayerPlan, Phase, Schedule
 from fdsim.schedule.stash import StashPlan
 from fdsim.spec.hardware import HardwareSpec
@@ -45,7 +45,7 @@ def compile_schedule(
     """
     chosen = check_phases(phases)
     backward = Phase.BACKWARD_DATA in chosen
-    network = lower_network(workload)
+    network = lower_network(workload, transform_limit(hardware))
     lowered = lower(workload, hardware, network)
     stash = StashPlan(hardware, enabled=backward)
     emitter = Emitter(hardware, workload.batch_size, workload.layers, stash)

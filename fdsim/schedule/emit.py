@@ -156,10 +156,11 @@ class Emitter:
         return plan.tails[-1].layer if plan.tails else plan.head_layer
 
     def elements(self, rep: Rep) -> tuple[int, int]:
-        """(elements per item, bytes per element) of a representation, items being maps."""
+        """(elements per item, bytes per element) of a representation, items being maps (all
+        of a map's overlap-add tiles)."""
         if rep.spectral:
-            return half_bins(rep.grid), self.bytes.spectral
-        return rep.size * rep.size, self.bytes.spatial
+            return rep.tiles * half_bins(rep.grid), self.bytes.spectral
+        return rep.tiles * rep.size * rep.size, self.bytes.spatial
 
     def map_items(self, rep: Rep) -> tuple[int, int, int, bool]:
         """(items, elements per item, bytes per element, vectors?) of a map-tiled tensor."""
@@ -282,8 +283,9 @@ class Emitter:
         """The op of one chain link over ``count`` items."""
         program = self.program
         if link.kind in (OpKind.FFT, OpKind.IFFT):
+            maps = count * link.transforms
             return program.transform(
-                link.layer, link.kind, deps, traffic, maps=count, points=link.points, holds=holds
+                link.layer, link.kind, deps, traffic, maps=maps, points=link.points, holds=holds
             )
         if link.kind is OpKind.SELF_CONV:
             return program.cmac(

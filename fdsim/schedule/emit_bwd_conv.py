@@ -32,6 +32,9 @@ def emit_spectral_conv_backward(
 ) -> list[int]:
     """Emit the step's backward; returns the ops that store the projected weight gradient."""
     rep_in, rep_out = plan.rep_in, plan.rep_head
+    # an overlap-add tiled conv's tiles ride the batch axis: its "images" are images × tiles
+    batch = emitter.batch * rep_in.tiles
+    of_tiles = " (images × overlap-add tiles)" if rep_in.tiles > 1 else ""
     ci, co, s2 = rep_in.channels, rep_out.channels, plan.stride**2
     layer = plan.head_layer
     name = emitter.names[layer]
@@ -77,7 +80,7 @@ def emit_spectral_conv_backward(
     room = dict(cap)
     room[Buffer.GRADIENTS] -= emitter.buffering[Buffer.GRADIENTS] * dw_per_bin
     images = largest_fitting(
-        emitter.batch,
+        batch,
         per_image,
         room,
         emitter.buffering,
@@ -91,10 +94,10 @@ def emit_spectral_conv_backward(
         largest_fitting(bins, per_bin, cap, emitter.buffering, layer=name, what="gradient bin"),
     )
     bin_tiles, ci_tiles = split(bins, tile_bins), split(ci, ci_tile)
-    image_tiles = split(emitter.batch, images)
+    image_tiles = split(batch, images)
     shape = (
         f"{len(bin_tiles)} bin tiles of ≤{tile_bins} × {len(ci_tiles)} in-channel tiles of "
-        f"≤{ci_tile} × {len(image_tiles)} image tiles of ≤{images}"
+        f"≤{ci_tile} × {len(image_tiles)} image tiles of ≤{images}{of_tiles}"
     )
     if data:
         emitter.record_reductions(data_plan, (co,))

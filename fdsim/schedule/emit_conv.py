@@ -68,6 +68,9 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
     """Tile a spectral convolution (and its fused crops/activations) by computed bins ×
     output channels × images; weights stay for every image tile of a bin tile."""
     rep_in, rep_out = plan.rep_in, plan.rep_head
+    # an overlap-add tiled conv's tiles ride the batch axis: its "images" are images × tiles
+    batch = emitter.batch * rep_in.tiles
+    of_tiles = " (images × overlap-add tiles)" if rep_in.tiles > 1 else ""
     ci, co, s2 = rep_in.channels, rep_out.channels, plan.stride**2
     name = emitter.names[plan.head_layer]
     sb, wsb = emitter.bytes.spectral, emitter.bytes.weight_spectral
@@ -95,7 +98,7 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
     )
     per_image_bin = emitter.per_item(ci * s2 * sb, co_tile * s2 * sb)
     images = largest_fitting(
-        emitter.batch,
+        batch,
         per_image_bin,
         emitter.capacity,
         emitter.buffering,
@@ -108,14 +111,15 @@ def emit_spectral_conv(emitter: Emitter, plan: StepPlan) -> None:
         largest_fitting(bins, per_bin, emitter.capacity, emitter.buffering, layer=name, what="bin"),
     )
     bin_tiles, co_tiles = split(bins, tile_bins), split(co, co_tile)
-    image_tiles = split(emitter.batch, images)
+    image_tiles = split(batch, images)
     emitter.record_reductions(plan.head_layer, (ci,))
     emitter.note(
         plan.head_layer,
         (
             f"cmac: {len(bin_tiles)} bin tiles of ≤{tile_bins} of {bins} computed bins"
             f"{' (cropped bins skipped)' if bins < grid_bins else ''} × {len(co_tiles)} "
-            f"out-channel tiles of ≤{co_tile} × {len(image_tiles)} image tiles of ≤{images}; "
+            f"out-channel tiles of ≤{co_tile} × {len(image_tiles)} image tiles of "
+            f"≤{images}{of_tiles}; "
             f"weights stay for all image tiles"
         ),
     )

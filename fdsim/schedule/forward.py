@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from fdsim.geometry import OverlapAddTiles
 from fdsim.schedule.emit import Emitter
 from fdsim.schedule.emit_conv import emit_spectral_conv
 from fdsim.schedule.emit_gemm import emit_gemm
@@ -10,6 +11,7 @@ from fdsim.schedule.links import FORWARD_IO, Link
 from fdsim.schedule.lower import StepKind, StepPlan, Tail, TailKind
 from fdsim.schedule.ops import OpKind
 from fdsim.schedule.spectral_bins import half_bins
+from fdsim.vocabulary import Unit
 
 
 def emit_forward_step(emitter: Emitter, plan: StepPlan) -> None:
@@ -29,6 +31,31 @@ def _maps(emitter: Emitter, plan: StepPlan) -> None:
     what = "image" if vectors else "map"
     tile = emitter.chain(plan.head_layer, items, in_elems, in_eb, links, FORWARD_IO, what)
     emitter.note(plan.head_layer, f"{plan.head or links[0].kind.value}: {tile} {what}s per tile")
+    if plan.tiling is not None:
+        _overlap_add_note(emitter, plan.head_layer, plan.tiling)
+
+
+def _overlap_add_note(emitter: Emitter, layer: int, tiling: OverlapAddTiles) -> None:
+    """Report an overlap-add tiled conv: in its mapping and as numbers (``tiles``)."""
+    pin = emitter.pin(layer)
+    emitter.note(
+        layer,
+        f"overlap-add: {tiling.tiles} tiles of {tiling.tile}×{tiling.tile} per map on "
+        f"{tiling.points}-point transforms, (tile + k − 1)² = {tiling.window}² windows added "
+        "on the crop unit",
+    )
+    emitter.record_tiles(
+        layer,
+        {
+            "unit": Unit.FFT.value,
+            "overlap_add": True,
+            "tile_size": tiling.tile,
+            "points": tiling.points,
+            "tiles_per_map": tiling.tiles,
+            "window": tiling.window,
+            "pinned": ["tile_size"] if pin is not None and pin.tile_size is not None else [],
+        },
+    )
 
 
 def forward_links(emitter: Emitter, plan: StepPlan, items: int) -> list[Link]:
@@ -39,15 +66,33 @@ def forward_links(emitter: Emitter, plan: StepPlan, items: int) -> list[Link]:
     links: list[Link] = []
     elems, eb, spectral = in_elems, in_eb, rep_in.spectral
     if plan.head == "fft":
-        out = half_bins(plan.points)
+        out = plan.transforms * half_bins(plan.points)
         links.append(
-            Link(OpKind.FFT, plan.head_layer, elems, out, sizes.spectral, False, plan.points)
+            Link(
+                OpKind.FFT,
+                plan.head_layer,
+                elems,
+                out,
+                sizes.spectral,
+                False,
+                plan.points,
+                transforms=plan.transforms,
+            )
         )
         elems, eb, spectral = out, sizes.spectral, True
     elif plan.head == "ifft":
-        out = plan.rep_head.size * plan.rep_head.size
+        out = emitter.elements(plan.rep_head)[0]
         links.append(
-            Link(OpKind.IFFT, plan.head_layer, elems, out, sizes.spatial, False, plan.points)
+            Link(
+                OpKind.IFFT,
+                plan.head_layer,
+                elems,
+                out,
+                sizes.spatial,
+                False,
+                plan.points,
+                transforms=plan.transforms,
+            )
         )
         elems, eb, spectral = out, sizes.spatial, False
     for tail in plan.tails:

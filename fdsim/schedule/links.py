@@ -58,6 +58,7 @@ class Link:
     stash: StashSlot | None = None
     operand_eb: int = 0
     op: Primitive | None = None  # the graph primitive a stream link computes
+    transforms: int = 1  # fft/ifft: transforms per item (a map's overlap-add tiles)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fdsim.errors import SpecFieldError
-from fdsim.geometry import Rep, next_power_of_two
+from fdsim.geometry import OverlapAddTiles, Rep, next_power_of_two
 from fdsim.network.lowering import Network, Node, lower_network
 from fdsim.operators.base import Primitive, StreamPrimitive
 from fdsim.operators.dense import Dense
 from fdsim.operators.fold import Fold
 from fdsim.operators.loss import SoftmaxCrossEntropy
+from fdsim.operators.overlap_add import TileSpectra
 from fdsim.operators.spatial_conv import SpatialConv
 from fdsim.operators.spectral_conv import SpectralConv
 from fdsim.operators.spectral_crop import Crop
@@ -127,8 +128,10 @@ class StepPlan:
     rep_head: Rep  # what the head op produces (for a step of tails only: its input)
     stride: int = 1
     points: int = 0  # transform size for fft/ifft heads
+    transforms: int = 1  # fft/ifft heads: transforms per map (its overlap-add tiles)
     fold: Fold | None = None  # a strided convolution's fold
     gemm: GemmGeometry | None = None  # a GEMM step's geometry
+    tiling: OverlapAddTiles | None = None  # an fft head's overlap-add tiles
     tails: list[Tail] = field(default_factory=list)
 
 
@@ -142,7 +145,7 @@ class Lowered:
 def lower(workload: Workload, hardware: HardwareSpec, network: Network | None = None) -> Lowered:
     """Plan the forward pass of ``workload`` (lowered to ``network`` unless given) on
     ``hardware`` as a sequence of steps; ``SpecFieldError`` for hardware the graph cannot run on."""
-    graph = network or lower_network(workload)
+    graph = network or lower_network(workload, transform_limit(hardware))
     walk = _Steps(hardware, workload)
     for layer in graph.layers:
         # The layer's own primitives name their units first, then its transitions.
@@ -163,6 +166,12 @@ def lower(workload: Workload, hardware: HardwareSpec, network: Network | None = 
             walk.node(layer.index, node, following)
     reps = tuple((layer.rep_in, layer.rep_out) for layer in graph.layers)
     return Lowered(tuple(walk.steps), reps, tuple(layer.domain for layer in graph.layers))
+
+
+def transform_limit(hardware: HardwareSpec) -> int | None:
+    """The FFT engine's largest transform, which sets the graph's overlap-add tiling (None:
+    no FFT unit, nothing to tile for)."""
+    return hardware.fft.max_points if hardware.fft is not None else None
 
 
 def matrix_unit(hardware: HardwareSpec) -> Unit | None:
@@ -190,12 +199,16 @@ class _Steps:
         fft = self.hardware.fft
         assert fft is not None
         if points > fft.max_points:
+            # Hybrid convs larger than the engine were overlap-add tiled by the lowering; what
+            # is left are spectra kept in the frequency domain, which cannot be tiled.
             name = self.workload.layers[layer].name
             raise SpecFieldError(
                 "hardware",
                 ("fft", "max_points"),
                 f"too small for layer {name}: needs {points}-point transforms, "
-                f"got {fft.max_points}",
+                f"got {fft.max_points}; spectra kept in the frequency domain (spectral mode: "
+                "circular convolution on the whole map) cannot be overlap-add tiled: use "
+                "domain: hybrid or a larger fft.max_points",
             )
         return points
 
@@ -207,14 +220,37 @@ class _Steps:
         op, rep_in, rep_out = node.op, node.rep_in, node.rep_out
         if isinstance(op, ToSpectra):
             points = self._transform_points(op.grid, layer)
-            self.head(StepPlan(StepKind.MAPS, layer, "fft", rep_in, rep_out, points=points))
+            self.head(
+                StepPlan(
+                    StepKind.MAPS,
+                    layer,
+                    "fft",
+                    rep_in,
+                    rep_out,
+                    points=points,
+                    transforms=rep_out.tiles,
+                    tiling=op.tiling if isinstance(op, TileSpectra) else None,
+                )
+            )
         elif isinstance(op, ToMaps):
             # A grid that is not a power of two is zero-padded in frequency to the transform
             # size: the maps come back interpolated to that size.
             points = self._transform_points(next_power_of_two(op.grid), layer)
-            self.head(StepPlan(StepKind.MAPS, layer, "ifft", rep_in, rep_out, points=points))
+            self.head(
+                StepPlan(
+                    StepKind.MAPS,
+                    layer,
+                    "ifft",
+                    rep_in,
+                    rep_out,
+                    points=points,
+                    transforms=rep_in.tiles,
+                )
+            )
         elif isinstance(op, SpectralConv):
-            if getattr(self.workload.layers[layer], "mapping", None) is not None:
+            pin = getattr(self.workload.layers[layer], "mapping", None)
+            # tile_size (overlap-add) was taken by the lowering; GEMM pins do not apply
+            if pin is not None and set(pin.model_dump(exclude_none=True)) - {"tile_size"}:
                 raise SpecFieldError(
                     "workload",
                     ("layers", layer, "mapping"),

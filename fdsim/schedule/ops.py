@@ -37,6 +37,8 @@ UNIT_OF_KIND: dict[OpKind, Unit] = {
     OpKind.PROJECT: Unit.CMAC,
     OpKind.FOLD: Unit.CROP,
     OpKind.UNFOLD: Unit.CROP,
+    OpKind.OVERLAP_ADD: Unit.CROP,
+    OpKind.OVERLAP_SPLIT: Unit.CROP,
     OpKind.CROP: Unit.CROP,
     OpKind.PAD: Unit.CROP,
     OpKind.POOL: Unit.CROP,

@@ -35,6 +35,8 @@ STREAM_KINDS = frozenset(
     {
         OpKind.FOLD,
         OpKind.UNFOLD,
+        OpKind.OVERLAP_ADD,
+        OpKind.OVERLAP_SPLIT,
         OpKind.CROP,
         OpKind.PAD,
         OpKind.POOL,

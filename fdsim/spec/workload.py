@@ -64,7 +64,9 @@ class _Layer(_Spec):
 class MappingPin(_Spec):
     """A matrix layer's forward tiling, pinned instead of chosen by the compiler (fields left
     out are chosen as usual). The compiler refuses a pin whose tiles do not fit the buffers,
-    naming the pin. Reported choices: ``summary.json``'s ``tiles``."""
+    naming the pin. Reported choices: ``summary.json``'s ``tiles``. ``tile_size`` alone
+    applies to a hybrid conv (its overlap-add tiles); the other fields to spatial-domain
+    layers."""
 
     images: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE, description="per tile")
     out_rows: int | None = Field(
@@ -86,6 +88,13 @@ class MappingPin(_Spec):
     dataflow: Dataflow | None = Field(
         default=None, description="the systolic array's dataflow for this layer's products"
     )
+    tile_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_MAP_SIZE,
+        description="hybrid conv only: overlap-add tiles of tile_size × tile_size input "
+        "samples, transformed on the next power of two ≥ tile_size + kernel − 1 points",
+    )
 
     @model_validator(mode="after")
     def _band_or_images(self) -> MappingPin:
@@ -101,7 +110,8 @@ class ConvLayer(_Layer):
     stride: int = Field(default=1, ge=1, le=MAX_MAP_SIZE)
     padding: int = Field(default=0, ge=0, le=MAX_MAP_SIZE)
     mapping: MappingPin | None = Field(
-        default=None, description="pinned tiling (spatial domain: the im2col GEMM)"
+        default=None,
+        description="pinned tiling (spatial domain: the im2col GEMM; hybrid: tile_size)",
     )
 
 
