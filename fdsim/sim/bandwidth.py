@@ -71,7 +71,7 @@ def measure(schedule: Schedule, trace: Trace) -> list[BandwidthRow]:
 
     # ops of one tile share one Activity object (units.execute_all): one row per distinct one
     identities = column(map(id, map(_ACTIVITY, timings)))
-    _, first, activity = np.unique(identities, return_index=True, return_inverse=True)
+    _, example, activity = np.unique(identities, return_index=True, return_inverse=True)
     ops = Ops(
         lane=column(map(_KIND_LANE.__getitem__, map(_KIND, program))),
         layer=column(map(_LAYER, program)),
@@ -79,7 +79,7 @@ def measure(schedule: Schedule, trace: Trace) -> list[BandwidthRow]:
         end=column(map(_END, timings)),
         activity=activity,
     )
-    moved = selection_bytes([timings[index].activity for index in first.tolist()])
+    moved = selection_bytes([timings[index].activity for index in example.tolist()])
     # a layer's span as layers.csv's: first start to last result usable
     first = np.full(len(schedule.layers), np.iinfo(np.int64).max)
     last = np.zeros(len(schedule.layers), np.int64)
