@@ -15,15 +15,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_properties import cases
 
 from fdsim.api import compile_specs, simulate
 from fdsim.bandwidth import ALL, STEP, BandwidthRow
 from fdsim.counts import CountKind
 from fdsim.modes import in_mode
 from fdsim.results import RunResult
+from fdsim.schedule.compile import compile_schedule
 from fdsim.sim.bandwidth import SELECTIONS, Ops, measure, peaks, selection_bytes
+from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate as simulate_schedule
 from fdsim.sim.units import Activity
 from fdsim.spec.load import load_hardware, load_workload
@@ -277,6 +280,41 @@ def test_the_summary_names_each_memory(result: RunResult) -> None:
         ]
         busiest = layers.loc[layers["average_bytes_per_cycle"].idxmax()]
         assert (memory.busiest_layer, memory.busiest_phase) == (busiest["layer"], busiest["phase"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_bytes_per_level_sum_to_the_counts_on_any_step(case) -> None:  # type: ignore[no-untyped-def]
+    """On random networks and hardware: every layer's bytes per memory and direction are the
+    counters' (summed over units), the step's their sum; no peak below its average, no DRAM
+    peak above the channel."""
+    workload, hardware = case
+    schedule = compile_schedule(workload, hardware)
+    trace = simulate_schedule(schedule, hardware)
+    counted: Counter[tuple[str, str, CountKind, str, str]] = Counter()
+    for plan, layer in zip(schedule.layers, count(schedule, trace), strict=True):
+        for units in layer.units.values():
+            for level, moved in (
+                (CountKind.SRAM, units.sram_bytes),
+                (CountKind.DRAM, units.dram_bytes),
+            ):
+                for (memory, direction), nbytes in moved.items():
+                    for scope in ((plan.name, plan.phase.value), (STEP, STEP)):
+                        for selection in (
+                            (memory.value, direction.value),
+                            (memory.value, ALL),
+                            (ALL, direction.value),
+                            (ALL, ALL),
+                        ):
+                            counted[(*scope, level, *selection)] += nbytes
+    rows = measure(schedule, trace)
+    assert {
+        (row.layer, row.phase, row.level, row.memory, row.direction): row.bytes for row in rows
+    } == {key: n for key, n in counted.items() if n}
+    channel = Fraction(hardware.dram.bandwidth_bytes_per_s) / Fraction(hardware.clock_hz)
+    for row in rows:
+        assert row.average_bytes_per_cycle <= row.peak_bytes_per_cycle
+        assert row.level is CountKind.SRAM or row.peak_bytes_per_cycle <= channel
 
 
 def test_a_row_is_exact() -> None:
