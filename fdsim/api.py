@@ -29,6 +29,7 @@ from fdsim.schedule.bounds import layer_bounds
 from fdsim.schedule.compile import compile_schedule
 from fdsim.schedule.ops import TRAINING_STEP, Phase, Schedule
 from fdsim.sim.analytic import estimate
+from fdsim.sim.bandwidth import measure
 from fdsim.sim.counters import count
 from fdsim.sim.engine import simulate as simulate_schedule
 from fdsim.sim.functional import (
@@ -178,11 +179,20 @@ def simulate_compiled(
     timed = estimate if model is TimingModel.ANALYTIC else simulate_schedule
     trace = timed(schedule, hardware)
     counts = count(schedule, trace)
+    bandwidth = measure(schedule, trace)
     bounds = layer_bounds(schedule, hardware)
     _begin(on_stage, Stage.PRICE)
     manifest = _manifest(options, hardware, workload, table)
     result = collect(
-        schedule, counts, bounds, trace.total_cycles, hardware, table, manifest, workload
+        schedule,
+        counts,
+        bounds,
+        trace.total_cycles,
+        hardware,
+        table,
+        manifest,
+        workload,
+        bandwidth,
     )
     linearity = linearity_summary(schedule.network)
     return replace(result, summary=replace(result.summary, linearity=linearity))

@@ -164,7 +164,7 @@ def _write_run(result: RunResult, out: Path, session: _Session, *, force: bool) 
 
 def _wrote(result: RunResult, out: Path) -> str:
     """The line naming every file :func:`_write_run` wrote."""
-    files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv"
+    files = "report.md, energy.png, cycles.png, layers.csv, traffic.csv, bandwidth.csv, counts.csv"
     extra = ", numerics.csv, overflows.csv" if result.numerics is not None else ""
     if (out / "COMPUTE_REPORT.csv").is_file():
         extra += ", SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, " + (

@@ -6,12 +6,14 @@ leakage); its layer-level columns (``layer_cycles``, ``bound_cycles``, ``busiest
 ``critical_stall_{cause}_cycles``) repeat on every unit row of the layer, its per-unit stalls
 are ``unit_stall_{cause}_cycles``. ``traffic`` has one row per layer × phase × memory ×
 tensor-or-buffer × direction (DRAM tensors: activations, weights, gradients, stash,
-velocity). ``counts`` (:data:`fdsim.counts.COUNT_COLUMNS`) keeps each unit's arithmetic by
-(operation, operand bits) and its bytes by (buffer or tensor, direction): what the energy
-columns are priced from (``cost/pricing.py``), so :func:`reprice` gives a stored run the
-energies of a fresh run under another table without re-simulating. The summary's totals are
-one training step (the phases simulated), typed (:class:`fdsim.summary.Summary`); ``phases``
-splits them per phase; ``schema_version`` is :data:`SCHEMA_VERSION`. A result carries the
+velocity). ``bandwidth`` (:mod:`fdsim.bandwidth`) has their bytes with average and peak
+bandwidths, per layer × phase and for the step. ``counts``
+(:data:`fdsim.counts.COUNT_COLUMNS`) keeps each unit's arithmetic by (operation, operand
+bits) and its bytes by (buffer or tensor, direction): what the energy columns are priced
+from (``cost/pricing.py``), so :func:`reprice` gives a stored run the energies of a fresh
+run under another table without re-simulating. The summary's totals are one training step
+(the phases simulated), typed (:class:`fdsim.summary.Summary`); ``phases`` splits them per
+phase; ``schema_version`` is :data:`SCHEMA_VERSION`. A result carries the
 specs it was made from.
 """
 
@@ -20,13 +22,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from fdsim.bandwidth import BANDWIDTH_COLUMNS, BandwidthRow, bandwidth_frame, memory_bandwidths
 from fdsim.cost.area import UnitArea, unit_areas
 from fdsim.cost.pricing import priced_summary, unit_energy
 from fdsim.counts import (
@@ -61,6 +64,8 @@ SCHEMA_VERSION = 1
 another."""
 
 TABLE_FILES = {"layers": "layers.csv", "traffic": "traffic.csv", "counts": "counts.csv"}
+BANDWIDTH_FILE = "bandwidth.csv"
+"""The ``bandwidth`` table; a folder saved before it existed loads without it (empty)."""
 NUMERICS_FILES = {"sqnr": "numerics.csv", "overflows": "overflows.csv"}
 SPEC_FILES = {
     "hardware": "hardware.json",
@@ -72,8 +77,9 @@ SUMMARY_FILE = "summary.json"
 
 @dataclass(frozen=True)
 class RunResult:
-    """One run: its tables, its summary, the specs it ran (``energy_table`` priced it) and,
-    for a functional run, its numerics."""
+    """One run: its tables, its summary, the specs it ran (``energy_table`` priced it), for a
+    functional run its numerics, and its bytes and bandwidths (``fdsim.bandwidth``: they do
+    not depend on prices)."""
 
     layers: pd.DataFrame
     traffic: pd.DataFrame
@@ -83,6 +89,7 @@ class RunResult:
     workload: Workload
     energy_table: EnergyTable
     numerics: FunctionalNumerics | None = None
+    bandwidth: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BANDWIDTH_COLUMNS))
 
     def save(self, directory: str | Path, *, force: bool = False) -> Path:
         """Write the run into ``directory`` by the output-folder rules (``fdsim.output``:
@@ -169,9 +176,11 @@ def collect(
     table: EnergyTable,
     manifest: dict[str, Any],
     workload: Workload,
+    bandwidth: list[BandwidthRow] | None = None,
 ) -> RunResult:
     """Price the counts and assemble the tables and summary (``workload``: the batch size and
-    kernel sizes behind the per-image and spatial-equivalent totals)."""
+    kernel sizes behind the per-image and spatial-equivalent totals; ``bandwidth``: the rows
+    ``sim/bandwidth.py`` measured, for the ``bandwidth`` table and the summary's section)."""
     areas = _areas(hardware, table)
     units = [unit for unit in Unit if unit is Unit.DMA or unit in areas]
     rows: list[dict[str, Any]] = []
@@ -285,9 +294,22 @@ def collect(
         for phase in Phase
         if phase in schedule.phases
     }
+    rates = bandwidth or []
+    summary["bandwidth"] = [
+        asdict(memory) for memory in memory_bandwidths(rates, hardware.clock_hz)
+    ]
     priced = Summary.from_json(priced_summary(summary, layers, areas.values(), hardware))
     counts_frame = pd.DataFrame(counted, columns=COUNT_COLUMNS)
-    return RunResult(layers, traffic_frame, counts_frame, priced, hardware, workload, table)
+    return RunResult(
+        layers,
+        traffic_frame,
+        counts_frame,
+        priced,
+        hardware,
+        workload,
+        table,
+        bandwidth=bandwidth_frame(rates, hardware.clock_hz),
+    )
 
 
 def _areas(hardware: HardwareSpec, table: EnergyTable) -> dict[Part, UnitArea]:
@@ -381,12 +403,13 @@ def canonical_run_id(hashes: Mapping[str, str], options: Mapping[str, Any]) -> s
 
 def write_tables(result: RunResult, directory: Path) -> None:
     """Every file of a saved run into ``directory``: ``layers.csv``, ``traffic.csv``,
-    ``counts.csv``, ``summary.json``, the specs as canonical JSON (``hardware.json``,
-    ``workload.json``, ``energy_table.json``), (functional runs) ``numerics.csv`` and
-    ``overflows.csv``, and on a systolic array SCALE-Sim's view of the layers
+    ``counts.csv``, ``bandwidth.csv``, ``summary.json``, the specs as canonical JSON
+    (``hardware.json``, ``workload.json``, ``energy_table.json``), (functional runs)
+    ``numerics.csv`` and ``overflows.csv``, and on a systolic array SCALE-Sim's view of the layers
     (:mod:`fdsim.scalesim_view`: ``COMPUTE_REPORT.csv`` …)."""
     for name, file in TABLE_FILES.items():
         getattr(result, name).to_csv(directory / file, index=False)
+    result.bandwidth.to_csv(directory / BANDWIDTH_FILE, index=False)
     if result.numerics is not None:
         for name, file in NUMERICS_FILES.items():
             getattr(result.numerics, name).to_csv(directory / file, index=False)

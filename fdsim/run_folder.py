@@ -1,7 +1,8 @@
 """Loading a saved run (``RunResult.save``, ``fdsim run``) back into a ``RunResult``.
 
 A folder loads when fdsim wrote it as a run (its output marker says so), it holds every file
-:func:`fdsim.results.write_tables` writes, and its summary's ``schema_version`` is this
+:func:`fdsim.results.write_tables` writes (``bandwidth.csv`` may be missing from a folder
+saved before it existed: the table is then empty), and its summary's ``schema_version`` is this
 fdsim's :data:`fdsim.results.SCHEMA_VERSION`; anything else is a one-line ``ConfigError``
 naming the file. The specs are read back by the spec loaders, so a damaged one is refused by
 file, line and field like any spec file.
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from fdsim.bandwidth import BANDWIDTH_COLUMNS
 from fdsim.errors import ConfigError
 from fdsim.numerics import FunctionalNumerics
 from fdsim.output import OutputKind, output_kind
 from fdsim.results import (
+    BANDWIDTH_FILE,
     NUMERICS_FILES,
     SCHEMA_VERSION,
     SPEC_FILES,
@@ -49,6 +52,12 @@ def load_result(directory: str | Path) -> RunResult:
             summary.numerics.source,
             summary.numerics.seed,
         )
+    # older folders of this schema have no bandwidth table: an empty one
+    bandwidth = (
+        _csv(folder / BANDWIDTH_FILE, na_filter=False)
+        if (folder / BANDWIDTH_FILE).is_file()
+        else pd.DataFrame(columns=BANDWIDTH_COLUMNS)
+    )
     paths = {name: _present(folder / file) for name, file in SPEC_FILES.items()}
     return RunResult(
         tables["layers"],
@@ -59,6 +68,7 @@ def load_result(directory: str | Path) -> RunResult:
         load_workload(paths["workload"]).spec,
         load_energy_table(paths["energy_table"]).spec,
         numerics,
+        bandwidth,
     )
 
 

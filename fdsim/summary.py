@@ -93,13 +93,30 @@ class NumericsTotals:
 
 
 @dataclass(frozen=True)
+class MemoryBandwidth:
+    """One memory's bandwidth over the step, both directions (``fdsim.bandwidth``: the
+    definitions; its bytes are ``bandwidth.csv``'s step row): the ``level`` (sram, dram) and
+    ``memory`` (an SRAM buffer, or ``all``: the whole level), the average over the step and
+    the peak, in GB/s (10⁹ bytes per second), and the layer × phase with the highest average
+    on it, with that average."""
+
+    level: str
+    memory: str
+    average_gb_per_s: float
+    peak_gb_per_s: float
+    busiest_layer: str
+    busiest_phase: str
+    busiest_average_gb_per_s: float
+
+
+@dataclass(frozen=True)
 class Summary(Mapping[str, Any]):
     """The step's totals (``energy_pj`` = dynamic components + ``leakage_energy_pj``), per-unit
     area and leakage, throughput (``performed`` ops the units counted, ``spatial_equivalent``
     those of direct convolutions), the phases' spans (``phase_cycles_sum −
     phase_overlap_cycles + phase_gap_cycles = total_cycles``), the mapping and reduction tiles
-    by phase and layer, the manifest, and the sections ``linearity`` and (functional runs)
-    ``numerics`` (None: absent from the JSON)."""
+    by phase and layer, the manifest, the step's bandwidth per memory, and the sections
+    ``linearity`` and (functional runs) ``numerics`` (None: absent from the JSON)."""
 
     schema_version: int
     total_cycles: int
@@ -134,12 +151,15 @@ class Summary(Mapping[str, Any]):
     numerics: NumericsTotals | None = None
     # per phase and layer, a GEMM step's tiling as numbers (absent from older summaries)
     tiles: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # per memory, the step's average and peak bandwidth (absent from older summaries)
+    bandwidth: list[MemoryBandwidth] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``summary.json`` (JSON values only; absent sections left out)."""
         data = {field.name: getattr(self, field.name) for field in fields(self)}
         data["phases"] = {phase: asdict(totals) for phase, totals in self.phases.items()}
         data["numerics"] = None if self.numerics is None else asdict(self.numerics)
+        data["bandwidth"] = [asdict(memory) for memory in self.bandwidth]
         return {key: value for key, value in data.items() if value is not None}
 
     @classmethod
@@ -149,7 +169,8 @@ class Summary(Mapping[str, Any]):
         numerics = data.get("numerics")
         if numerics is not None:
             numerics = NumericsTotals.from_json(numerics)
-        return cls(**{**data, "phases": phases, "numerics": numerics})
+        bandwidth = [MemoryBandwidth(**memory) for memory in data.get("bandwidth", [])]
+        return cls(**{**data, "phases": phases, "numerics": numerics, "bandwidth": bandwidth})
 
     @cached_property
     def _json(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 from fdsim.api import run
 from fdsim.cli import main
 from fdsim.counts import CriticalCause
-from fdsim.report.columns import LAYERS_COLUMNS, TRAFFIC_COLUMNS
+from fdsim.report.columns import BANDWIDTH_COLUMNS, LAYERS_COLUMNS, TRAFFIC_COLUMNS
 from fdsim.report.figures import cycles_with_stalls, energy_by_component
 from fdsim.report.markdown import write_report
 from fdsim.report.table import (
@@ -268,6 +268,7 @@ def test_figures_have_a_bounded_size_however_many_layers(lenet: RunResult, tmp_p
 def test_column_dictionary_names_every_column(lenet: RunResult) -> None:
     assert list(LAYERS_COLUMNS) == list(lenet.layers.columns)
     assert list(TRAFFIC_COLUMNS) == list(lenet.traffic.columns)
+    assert list(BANDWIDTH_COLUMNS) == list(lenet.bandwidth.columns)
 
 
 def test_report_states_totals_overlap_and_columns(lenet: RunResult, tmp_path: Path) -> None:
@@ -282,8 +283,18 @@ def test_report_states_totals_overlap_and_columns(lenet: RunResult, tmp_path: Pa
     ) in text
     assert "| batch size | 32 images |" in text
     assert f"| energy per image | {format_energy(summary['energy_per_image_pj'])} |" in text
-    for column in [*LAYERS_COLUMNS, *TRAFFIC_COLUMNS]:
+    for column in [*LAYERS_COLUMNS, *TRAFFIC_COLUMNS, *BANDWIDTH_COLUMNS]:
         assert f"| `{column}` |" in text
+    # the bandwidth section: DRAM's bytes, average and peak over the step, its busiest layer
+    dram = summary.bandwidth[0]
+    step = lenet.bandwidth[lenet.bandwidth["layer"] == ""].set_index(
+        ["level", "memory", "direction"]
+    )
+    assert (
+        f"| DRAM | {format_bytes(int(step.loc[('dram', 'all', 'all'), 'bytes']))} | "
+        f"{dram.average_gb_per_s:.3f} | {dram.peak_gb_per_s:.3f} | {dram.busiest_layer} "
+        f"({dram.busiest_phase}): {dram.busiest_average_gb_per_s:.3f} GB/s |"
+    ) in text
     assert (tmp_path / "energy.png").exists() and (tmp_path / "cycles.png").exists()
 
 

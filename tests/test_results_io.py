@@ -15,6 +15,7 @@ import pytest
 from cli_errors import one_line_error
 
 from fdsim.api import run
+from fdsim.bandwidth import BANDWIDTH_COLUMNS
 from fdsim.cli import main
 from fdsim.counts import COUNT_COLUMNS
 from fdsim.results import SCHEMA_VERSION, RunResult, reprice
@@ -62,7 +63,7 @@ def lenet5_45nm(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
 
 
 def _assert_same(loaded: RunResult, saved: RunResult) -> None:
-    for name in ("layers", "traffic", "counts"):
+    for name in ("layers", "traffic", "counts", "bandwidth"):
         pd.testing.assert_frame_equal(getattr(loaded, name), getattr(saved, name))
     assert loaded.summary == saved.summary
     assert loaded.hardware == saved.hardware
@@ -100,6 +101,7 @@ def test_save_then_load_round_trips(lenet5_28nm: RunResult, tmp_path: Path) -> N
     folder = lenet5_28nm.save(str(tmp_path / "run"))
     assert sorted(path.name for path in folder.iterdir()) == [
         ".fdsim-output",
+        "bandwidth.csv",
         "counts.csv",
         "energy_table.json",
         "hardware.json",
@@ -111,6 +113,20 @@ def test_save_then_load_round_trips(lenet5_28nm: RunResult, tmp_path: Path) -> N
     loaded = load_result(str(folder))
     _assert_same(loaded, lenet5_28nm)
     assert loaded.numerics is None
+
+
+def test_a_folder_saved_before_the_bandwidth_table_loads_without_it(
+    lenet5_28nm: RunResult, tmp_path: Path
+) -> None:
+    folder = lenet5_28nm.save(tmp_path / "run")
+    (folder / "bandwidth.csv").unlink()
+    summary = json.loads((folder / "summary.json").read_text())
+    del summary["bandwidth"]
+    (folder / "summary.json").write_text(json.dumps(summary))
+    loaded = load_result(folder)
+    assert loaded.bandwidth.empty and list(loaded.bandwidth.columns) == BANDWIDTH_COLUMNS
+    assert loaded.summary.bandwidth == []
+    pd.testing.assert_frame_equal(loaded.layers, lenet5_28nm.layers)
 
 
 def test_a_functional_run_round_trips_with_its_numerics(tmp_path: Path) -> None:
@@ -134,6 +150,9 @@ def test_reprice_equals_a_fresh_run_with_that_table(
     pd.testing.assert_frame_equal(repriced.layers, lenet5_45nm.layers, check_exact=True)
     pd.testing.assert_frame_equal(repriced.traffic, lenet5_45nm.traffic, check_exact=True)
     pd.testing.assert_frame_equal(repriced.counts, lenet5_45nm.counts, check_exact=True)
+    # bandwidth does not depend on prices: kept as stored, equal to the fresh run's
+    pd.testing.assert_frame_equal(repriced.bandwidth, lenet5_45nm.bandwidth, check_exact=True)
+    assert repriced.summary.bandwidth == lenet5_45nm.summary.bandwidth
     for key in ENERGY_KEYS:
         assert getattr(repriced.summary, key) == getattr(lenet5_45nm.summary, key), key
     assert repriced.summary.phases == lenet5_45nm.summary.phases
@@ -161,8 +180,8 @@ def test_fdsim_reprice_writes_a_new_run_folder(
     priced, wrote = capsys.readouterr().out.splitlines()[-2:]
     assert priced.startswith(f"{stored} priced by fdsim/data/energy/45nm.yaml: ")
     assert wrote == (
-        f"wrote {out}/report.md, energy.png, cycles.png, layers.csv, traffic.csv, counts.csv, "
-        "summary.json and the specs as JSON"
+        f"wrote {out}/report.md, energy.png, cycles.png, layers.csv, traffic.csv, "
+        "bandwidth.csv, counts.csv, summary.json and the specs as JSON"
     )
     assert {path.name: path.read_bytes() for path in stored.iterdir()} == before
     repriced = load_result(out)

@@ -1,5 +1,6 @@
-"""The column dictionary of ``layers.csv`` and ``traffic.csv``: unit and meaning of each column,
-printed in report.md (a test checks it names every column the tables have, and no other)."""
+"""The column dictionary of ``layers.csv``, ``traffic.csv`` and ``bandwidth.csv``: unit and
+meaning of each column, printed in report.md (a test checks it names every column the tables
+have, and no other)."""
 
 from __future__ import annotations
 
@@ -94,10 +95,42 @@ TRAFFIC_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+_PEAK = (
+    "each op's bytes spread uniformly over its busy interval [start, end), the largest sum over "
+    "time of the rates of the ops busy at one instant"
+)
+
+BANDWIDTH_COLUMNS: dict[str, tuple[str, str]] = {
+    "layer": ("—", "layer name; empty on a row of the whole step"),
+    "phase": ("—", "training phase; empty on a row of the whole step"),
+    "level": ("—", "memory level: sram or dram"),
+    "memory": (
+        "—",
+        "sram: the buffer (activations, weights, gradients, outputs, transpose; SRAM traffic "
+        "is known per buffer, not per tensor); dram: the tensor (activations, weights, "
+        "gradients, stash, velocity); all: every memory of the level",
+    ),
+    "direction": ("—", "read, write, or all (both)"),
+    "bytes": ("bytes", "bytes moved (exact; the rows of traffic.csv and their sums)"),
+    "span_cycles": (
+        "cycles",
+        "the span the average is over: the layer's layer_cycles, or the step's total cycles",
+    ),
+    "average_bytes_per_cycle": ("bytes/cycle", "bytes / span_cycles"),
+    "average_gb_per_s": ("GB/s", "the average at the clock, in 10⁹ bytes per second"),
+    "peak_bytes_per_cycle": ("bytes/cycle", f"peak bandwidth: {_PEAK}"),
+    "peak_gb_per_s": ("GB/s", "the peak at the clock, in 10⁹ bytes per second"),
+}
+
+
 def dictionary_lines() -> list[str]:
-    """Markdown tables of both dictionaries."""
+    """Markdown tables of the three dictionaries."""
     lines: list[str] = []
-    for name, columns in (("layers.csv", LAYERS_COLUMNS), ("traffic.csv", TRAFFIC_COLUMNS)):
+    for name, columns in (
+        ("layers.csv", LAYERS_COLUMNS),
+        ("traffic.csv", TRAFFIC_COLUMNS),
+        ("bandwidth.csv", BANDWIDTH_COLUMNS),
+    ):
         lines += [f"`{name}`:", "", "| column | unit | meaning |", "|---|---|---|"]
         lines += [f"| `{column}` | {unit} | {text} |" for column, (unit, text) in columns.items()]
         lines.append("")

@@ -74,6 +74,7 @@ def write_report(result: RunResult, directory: Path) -> None:
         f"{summary.phase_gap_cycles:,} covered by none = {summary.total_cycles:,} cycles",
         "",
         *_unit_energy_section(result),
+        *_bandwidth_section(result),
         "## Time per unit",
         "",
         "Summed over the step's layers, per unit (its ops never overlap): busy cycles, their "
@@ -172,6 +173,43 @@ def _unit_energy_section(result: RunResult) -> list[str]:
         "buffers carry only the buffers' leakage.",
         "",
         *_markdown_table(shown),
+        "",
+    ]
+
+
+def _bandwidth_section(result: RunResult) -> list[str]:
+    """Per memory (DRAM, each SRAM buffer, all SRAM): the step's bytes, average and peak
+    bandwidth, and its busiest layer."""
+    memories = result.summary.bandwidth
+    if not memories:
+        return []
+    frame = result.bandwidth
+    step = frame[(frame["layer"] == "") & (frame["direction"] == "all")]
+    moved = {
+        (level, memory): int(nbytes)
+        for level, memory, nbytes in zip(step["level"], step["memory"], step["bytes"], strict=True)
+    }
+    rows = [
+        (
+            m.level.upper() + ("" if m.level == "dram" else f" {m.memory}"),
+            format_bytes(moved.get((m.level, m.memory), 0)),
+            f"{m.average_gb_per_s:.3f}",
+            f"{m.peak_gb_per_s:.3f}",
+            f"{m.busiest_layer} ({m.busiest_phase}): {m.busiest_average_gb_per_s:.3f} GB/s",
+        )
+        for m in memories
+    ]
+    columns = ["memory", "bytes", "average GB/s", "peak GB/s", "busiest layer (its average)"]
+    return [
+        "## Bandwidth per memory",
+        "",
+        "Bytes read and written in the step; the average is over the step's cycles; the peak "
+        "spreads each op's bytes uniformly over its busy interval and takes the largest sum "
+        "of the rates of the ops busy at one instant; the busiest layer is the layer × phase "
+        "with the highest average over its own span. Per layer, tensor and direction: "
+        "`bandwidth.csv`.",
+        "",
+        *_markdown_table(pd.DataFrame(rows, columns=columns)),
         "",
     ]
 
