@@ -21,6 +21,7 @@ from fdsim import __version__
 from fdsim.errors import ConfigError, LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
+from fdsim.gc_pause import cyclic_gc_paused
 from fdsim.network.linearity import linearity_summary
 from fdsim.network.lowering import Network, has_transforms
 from fdsim.nn.datasets import DatasetSource
@@ -176,8 +177,9 @@ def simulate_compiled(
     outcome: they go into the manifest and its run id. ``on_stage``: as :func:`simulate`."""
     _begin(on_stage, Stage.SIMULATE)
     timed = estimate if model is TimingModel.ANALYTIC else simulate_schedule
-    trace = timed(schedule, hardware)
-    counts = count(schedule, trace)
+    with cyclic_gc_paused():
+        trace = timed(schedule, hardware)
+        counts = count(schedule, trace)
     bounds = layer_bounds(schedule, hardware)
     _begin(on_stage, Stage.PRICE)
     manifest = _manifest(options, hardware, workload, table)
@@ -199,7 +201,8 @@ def compile_specs(
     """:func:`compile_schedule` with a compile-time problem mapped to the ``ConfigError``
     naming the file, line and field it comes from."""
     try:
-        return compile_schedule(workload, hardware, phases)
+        with cyclic_gc_paused():
+            return compile_schedule(workload, hardware, phases)
     except SpecFieldError as problem:
         raise _located(problem, hardware, workload) from None
 
