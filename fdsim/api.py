@@ -136,6 +136,38 @@ def simulate(
     batch's). Raises ``PhaseSelectionError`` for a selection missing a needed
     phase and ``ConfigError`` naming ``file:line: field`` for a spec the compiler refuses
     (or, when ``functional``, a hardware whose datapath the bit-true model cannot compute)."""
+    # one pause for the whole pipeline, ended once the schedule and trace are freed (the
+    # inner function has returned): a pause ending while they live would have the collector's
+    # next pass traverse all of them
+    with cyclic_gc_paused():
+        return _simulate(
+            hardware,
+            workload,
+            energy,
+            phases,
+            functional=functional,
+            seed=seed,
+            dataset=dataset,
+            model=model,
+            functional_images=functional_images,
+            on_stage=on_stage,
+        )
+
+
+def _simulate(
+    hardware: HardwareSpec,
+    workload: Workload,
+    energy: EnergyTable | None,
+    phases: Iterable[Phase],
+    *,
+    functional: bool,
+    seed: int,
+    dataset: DatasetSource | None,
+    model: TimingModel,
+    functional_images: int | None,
+    on_stage: Callable[[Stage], None] | None,
+) -> RunResult:
+    """:func:`simulate`'s pipeline."""
     table = hardware_energy_table(hardware) if energy is None else energy
     _begin(on_stage, Stage.COMPILE)
     schedule = compile_specs(hardware, workload, phases)
