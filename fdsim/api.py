@@ -21,6 +21,7 @@ from fdsim import __version__
 from fdsim.errors import ConfigError, LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
+from fdsim.gc_pause import cyclic_gc_paused
 from fdsim.network.linearity import linearity_summary
 from fdsim.network.lowering import Network, has_transforms
 from fdsim.nn.datasets import DatasetSource
@@ -136,6 +137,38 @@ def simulate(
     batch's). Raises ``PhaseSelectionError`` for a selection missing a needed
     phase and ``ConfigError`` naming ``file:line: field`` for a spec the compiler refuses
     (or, when ``functional``, a hardware whose datapath the bit-true model cannot compute)."""
+    # one pause for the whole pipeline, ended once the schedule and trace are freed (the
+    # inner function has returned): a pause ending while they live would have the collector's
+    # next pass traverse all of them
+    with cyclic_gc_paused():
+        return _simulate(
+            hardware,
+            workload,
+            energy,
+            phases,
+            functional=functional,
+            seed=seed,
+            dataset=dataset,
+            model=model,
+            functional_images=functional_images,
+            on_stage=on_stage,
+        )
+
+
+def _simulate(
+    hardware: HardwareSpec,
+    workload: Workload,
+    energy: EnergyTable | None,
+    phases: Iterable[Phase],
+    *,
+    functional: bool,
+    seed: int,
+    dataset: DatasetSource | None,
+    model: TimingModel,
+    functional_images: int | None,
+    on_stage: Callable[[Stage], None] | None,
+) -> RunResult:
+    """:func:`simulate`'s pipeline."""
     table = hardware_energy_table(hardware) if energy is None else energy
     _begin(on_stage, Stage.COMPILE)
     schedule = compile_specs(hardware, workload, phases)
@@ -177,9 +210,10 @@ def simulate_compiled(
     outcome: they go into the manifest and its run id. ``on_stage``: as :func:`simulate`."""
     _begin(on_stage, Stage.SIMULATE)
     timed = estimate if model is TimingModel.ANALYTIC else simulate_schedule
-    trace = timed(schedule, hardware)
-    counts = count(schedule, trace)
-    bandwidth = measure(schedule, trace)
+    with cyclic_gc_paused():
+        trace = timed(schedule, hardware)
+        counts = count(schedule, trace)
+        bandwidth = measure(schedule, trace)
     bounds = layer_bounds(schedule, hardware)
     _begin(on_stage, Stage.PRICE)
     manifest = _manifest(options, hardware, workload, table)
@@ -209,7 +243,8 @@ def compile_specs(
     """:func:`compile_schedule` with a compile-time problem mapped to the ``ConfigError``
     naming the file, line and field it comes from."""
     try:
-        return compile_schedule(workload, hardware, phases)
+        with cyclic_gc_paused():
+            return compile_schedule(workload, hardware, phases)
     except SpecFieldError as problem:
         raise _located(problem, hardware, workload) from None
 

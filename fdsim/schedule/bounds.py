@@ -33,51 +33,55 @@ from fdsim.spec.hardware import HardwareSpec
 
 def layer_bounds(schedule: Schedule, hardware: HardwareSpec) -> list[LayerBound]:
     """One bound per entry of ``schedule.layers``."""
-    work: list[dict[Unit, Fraction]] = [defaultdict(Fraction) for _ in schedule.layers]
+    # per layer: work of each (unit, peak rate) as an integer, divided by the rate once at
+    # the end (exact, and a Fraction per op is slow for a network's 0.7 M ops)
+    work: list[defaultdict[tuple[Unit, int], int]] = [defaultdict(int) for _ in schedule.layers]
     dram_bytes = [0] * len(schedule.layers)
+    fft, cmac, array = hardware.fft, hardware.cmac, hardware.systolic_array
+    streams = {
+        Unit.CROP: hardware.crop,
+        Unit.ACTIVATION: hardware.activation,
+        Unit.UPDATE: hardware.update,
+    }
     for op in schedule.ops:
         unit_work = work[op.layer]
         match op:
             case DmaOp():
                 dram_bytes[op.layer] += op.bytes
             case FftOp():
-                fft = hardware.fft
                 assert fft is not None
                 samples = op.maps * (op.points + 1) * op.points
-                unit_work[Unit.FFT] += Fraction(samples, fft.count * fft.samples_per_cycle)
+                unit_work[(Unit.FFT, fft.count * fft.samples_per_cycle)] += samples
             case ProjectOp():
-                cmac = hardware.cmac
                 assert cmac is not None
                 macs = op.maps * sinc_projection_macs(op.points, op.kernel)
-                unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
+                unit_work[(Unit.CMAC, cmac.lanes)] += macs
             case GemmOp() if op.kind is OpKind.SYSTOLIC:
-                array = hardware.systolic_array
                 assert array is not None
-                unit_work[op.unit] += Fraction(op.real_macs, array.rows * array.cols)
+                unit_work[(op.unit, array.rows * array.cols)] += op.real_macs
             case GemmOp():
-                cmac = hardware.cmac
                 assert cmac is not None
                 rate = cmac.lanes * cmac.multiplier.real_macs_per_cycle
-                unit_work[Unit.CMAC] += Fraction(op.real_macs, rate)
+                unit_work[(Unit.CMAC, rate)] += op.real_macs
             case CmacOp():
-                cmac = hardware.cmac
                 assert cmac is not None
                 macs = op.images * op.out_channels * op.in_channels * op.bins
-                unit_work[Unit.CMAC] += Fraction(macs, cmac.lanes)
+                unit_work[(Unit.CMAC, cmac.lanes)] += macs
             case StreamOp() | UpdateOp():
-                stream = {
-                    Unit.CROP: hardware.crop,
-                    Unit.ACTIVATION: hardware.activation,
-                    Unit.UPDATE: hardware.update,
-                }[op.unit]
+                stream = streams[op.unit]
                 assert stream is not None
                 elements = max(op.in_elements, op.out_elements)
-                unit_work[op.unit] += Fraction(elements, stream.elements_per_cycle)
+                unit_work[(op.unit, stream.elements_per_cycle)] += elements
     bounds = []
     for unit_work, nbytes in zip(work, dram_bytes, strict=True):
         dram = Fraction(nbytes * hardware.clock_hz, hardware.dram.bandwidth_bytes_per_s)
+        cycles: dict[Unit, Fraction] = {}
+        for (unit, rate), amount in unit_work.items():
+            cycles[unit] = cycles.get(unit, Fraction(0)) + Fraction(amount, rate)
         bounds.append(
-            LayerBound({unit: _ceil(cycles) for unit, cycles in unit_work.items()}, _ceil(dram))
+            LayerBound(
+                {unit: _ceil(unit_cycles) for unit, unit_cycles in cycles.items()}, _ceil(dram)
+            )
         )
     return bounds
 

@@ -254,10 +254,11 @@ def _project(
     emitter.note(weight_plan, f"project: {tile} kernels per tile, k={min(layer.kernel, grid)}")
     program = emitter.program
     first_op = program.mark()
+    after_gradients = program.last_of(deps)  # once: ``deps`` are thousands of stores
     for _start, count in split(kernels, tile):
         in_bytes = count * bins_in * gsb
         load = program.load(
-            weight_plan, in_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, False, program.last_of(deps)
+            weight_plan, in_bytes, Tensor.GRADIENTS, Buffer.GRADIENTS, False, after_gradients
         )
         program.flush()
         out_alloc: Allocation = (emitter.out_buffer, count * bins_out * gsb)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 from fdsim.operators.base import StreamPrimitive
 from fdsim.schedule.ops import (
@@ -73,6 +73,8 @@ class Holds:
 
 NO_HOLDS = Holds()
 
+_Shared = TypeVar("_Shared")
+
 
 class _ComputeFields(TypedDict):
     """The fields every ``ComputeOp`` shares."""
@@ -118,6 +120,9 @@ class ProgramBuilder:
         self._barrier: tuple[int, ...] = ()
         self._pending: list[_PendingStore] = []
         self._sinks: list[int] = []
+        # equal values the ops hold, kept once: tiles repeat, and a network's 0.7 M ops would
+        # otherwise each carry their own copies of the same allocation tuples and sizes
+        self._shared: dict[object, object] = {}
 
     @property
     def ops(self) -> tuple[Op, ...]:
@@ -168,7 +173,7 @@ class ProgramBuilder:
                     bytes=store.nbytes,
                     tensor=store.tensor,
                     src=store.src,
-                    release=store.release,
+                    release=self._share(store.release),
                 )
             )
             self._sinks.append(index)
@@ -201,7 +206,7 @@ class ProgramBuilder:
                 bytes=nbytes,
                 tensor=tensor,
                 dst=buffer,
-                allocate=((buffer, max(nbytes, room_bytes)),),
+                allocate=self._share(((buffer, max(nbytes, room_bytes)),)),
             )
         )
 
@@ -371,9 +376,14 @@ class ProgramBuilder:
         )
 
     # --- internals -----------------------------------------------------------------------
+    def _share(self, value: _Shared) -> _Shared:
+        """The one kept copy of ``value`` (``value`` itself the first time)."""
+        return self._shared.setdefault(value, value)  # type: ignore[return-value]
+
     def _compute(
         self, layer: int, kind: OpKind, deps: tuple[int, ...], traffic: Traffic, holds: Holds
     ) -> _ComputeFields:
+        traffic, holds = self._share(traffic), self._share(holds)
         return {
             "index": len(self._ops),
             "layer": layer,
