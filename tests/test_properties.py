@@ -423,19 +423,20 @@ def test_every_phase_is_compiled_and_bounded(case) -> None:  # type: ignore[no-u
 @FAST
 @given(cases())
 def test_reduction_tiles_are_the_tiles_the_ops_reduce(case) -> None:  # type: ignore[no-untyped-def]
-    """bwd_weight reduces over images (a spatial conv's over images × output positions): its
-    products take the recorded tiles in order, cycling once per output tile, and read partial
-    sums back exactly after the first."""
+    """bwd_weight reduces over images (a spatial conv's over images × output positions, an
+    overlap-add tiled conv's over images × tiles): its products take the recorded tiles in
+    order, cycling once per output tile, and read partial sums back exactly after the first."""
     workload, hardware = case
     schedule = compile_schedule(workload, hardware)
     products_kinds = (OpKind.CMAC, OpKind.GEMM, OpKind.SYSTOLIC)
+    forward = {plan.name: plan for plan in schedule.layers if plan.phase is Phase.FORWARD}
     for index, plan in enumerate(schedule.layers):
         if plan.phase is not Phase.BACKWARD_WEIGHT:
             continue
         tiles = plan.reduction_tiles
         spatial_conv = plan.kind == "conv" and plan.domain == "spatial"
         side = plan.output_shape[1] if len(plan.output_shape) > 1 else 1
-        positions = side**2 if spatial_conv else 1
+        positions = side**2 if spatial_conv else forward[plan.name].tiles.get("tiles_per_map", 1)
         assert sum(tiles) == workload.batch_size * positions
         products = [op for op in schedule.ops if op.layer == index and op.kind in products_kinds]
         assert [op.in_channels for op in products] == list(tiles) * (len(products) // len(tiles))
