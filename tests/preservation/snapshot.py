@@ -4,8 +4,9 @@ the same numbers.
 A refactoring must not change a result. This script runs, through the command line (the one
 interface a redesign keeps), every shipped hardware × workload for the whole training step and
 for the forward alone, and ``--functional`` on LeNet-5 and the digits CNN; it keeps
-``layers.csv``, ``traffic.csv``, ``numerics.csv``, ``overflows.csv`` and the summary's
-cycles, energies and byte counts (a run the hardware cannot execute keeps its one-line error).
+``layers.csv``, ``traffic.csv``, ``bandwidth.csv``, ``numerics.csv``, ``overflows.csv`` and the
+summary's cycles, energies and byte counts (a run the hardware cannot execute keeps its one-line
+error).
 
     python tests/preservation/snapshot.py record   # before the change: writes the stored copy
     python tests/preservation/snapshot.py check    # after it: exit 1 and a diff on any change
@@ -31,7 +32,7 @@ from fdsim.cli import main as fdsim_main
 
 ROOT = Path(__file__).resolve().parents[2]
 STORED = Path(__file__).resolve().parent / "stored"
-TABLES = ("layers.csv", "traffic.csv", "numerics.csv", "overflows.csv")
+TABLES = ("layers.csv", "traffic.csv", "bandwidth.csv", "numerics.csv", "overflows.csv")
 SUMMARY_WORDS = ("cycles", "energy", "bytes", "_pj")
 
 
