@@ -125,12 +125,12 @@ def _pools(
 ) -> tuple[dict[Buffer, _OrderedPool], dict[Buffer, _OrderedPool]]:
     """The SRAM space of every tile buffer and the bank ports (banks × ports) of every buffer
     some op streams through, each granted in program order."""
+    allocators: dict[Buffer, list[int]] = {}
+    for op in ops:
+        for buffer in dict.fromkeys(b for b, _ in op.allocate):
+            allocators.setdefault(buffer, []).append(op.index)
     space = {
-        buffer: _OrderedPool(
-            env,
-            capacity,
-            [op.index for op in ops if any(b is buffer for b, _ in op.allocate)],
-        )
+        buffer: _OrderedPool(env, capacity, allocators.get(buffer, []))
         for buffer, capacity in buffer_capacities(hardware).items()
     }
     users: dict[Buffer, list[int]] = {}
