@@ -22,8 +22,8 @@ from fdsim.errors import ConfigError, LayerSupportError, SpecFieldError
 from fdsim.fixedpoint import Int64WidthError
 from fdsim.fixedpoint.spectral_maps import TransformSizeError
 from fdsim.gc_pause import cyclic_gc_paused
+from fdsim.network.graph import Network, has_transforms
 from fdsim.network.linearity import linearity_summary
-from fdsim.network.lowering import Network, has_transforms
 from fdsim.nn.datasets import DatasetSource
 from fdsim.results import RunResult, canonical_run_id, collect, with_numerics
 from fdsim.schedule.bounds import layer_bounds

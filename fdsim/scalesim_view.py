@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fdsim.network.lowering import Network, lower_network
+from fdsim.network.graph import Network
+from fdsim.network.lowering import lower_network
 from fdsim.operators.dense import Dense
 from fdsim.operators.spatial_conv import SpatialConv
 from fdsim.operators.topology_row import TopologyRow

@@ -32,7 +32,7 @@ from fdsim.model.fixed_backend import FixedBackend
 from fdsim.model.float_backend import FloatBackend
 from fdsim.model.passes import init_params
 from fdsim.model.train import BatchRecord, EpochRecord, train
-from fdsim.network.lowering import Network
+from fdsim.network.graph import Network
 from fdsim.nn.datasets import DatasetSource, Split, load_dataset
 from fdsim.schedule.ops import Phase
 from fdsim.sim.functional import reduction_tiles_of

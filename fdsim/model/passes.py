@@ -1,4 +1,4 @@
-"""The passes of a :class:`~fdsim.network.lowering.Network` on a
+"""The passes of a :class:`~fdsim.network.graph.Network` on a
 :class:`~fdsim.model.backend.Backend`: initial parameters, the forward pass (keeping what the
 backward needs), the backward pass (loss and parameter gradients, skipping what no parameter
 needs) and one SGD update. The model says what each layer computes; these run it, in program
@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fdsim.model.backend import Backend, T, TensorClass
-from fdsim.network.lowering import Network, ParamRole
+from fdsim.network.graph import Network, ParamRole
 from fdsim.nn.conv import kernel_spectrum
 from fdsim.spec.workload import TrainingSpec
 

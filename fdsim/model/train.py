@@ -1,4 +1,4 @@
-"""Mini-batch SGD training of a network (:class:`~fdsim.network.lowering.Network`) on any
+"""Mini-batch SGD training of a network (:class:`~fdsim.network.graph.Network`) on any
 backend, and evaluation.
 
 Each epoch shuffles the training set with a generator seeded by ``(seed, epoch)``, so a run is
@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from fdsim.model.backend import Backend, T, TensorClass
 from fdsim.model.passes import INPUT_NAME, backward, forward, update
-from fdsim.network.lowering import Network
+from fdsim.network.graph import Network
 from fdsim.nn.datasets import LabelledImages, Split
 from fdsim.spec.workload import TrainingSpec
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fdsim.network.lowering import LayerKind, Network
+from fdsim.network.graph import LayerKind, Network
 
 
 def linearity_summary(network: Network) -> dict[str, Any]:

@@ -39,11 +39,9 @@ compiler's check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from fdsim.errors import FieldPath, SpecFieldError
 from fdsim.geometry import OverlapAddTiles, PoolWindows, Rep, next_power_of_two
+from fdsim.network.graph import LayerKind, Network, NetworkLayer, Node, ParamRole, ParamSpec
 from fdsim.operators.base import Coefficients, Primitive
 from fdsim.operators.dense import Dense
 from fdsim.operators.fold import Fold
@@ -69,86 +67,6 @@ from fdsim.spec.workload import (
     PoolLayer,
     Workload,
 )
-
-
-class LayerKind(StrEnum):
-    CONV = "conv"
-    POOL = "pool"
-    ACTIVATION = "activation"
-    FC = "fc"
-    LOSS = "loss"
-    CONV_ROW = "conv_row"
-
-
-class ParamRole(StrEnum):
-    CONV_WEIGHT = "conv_weight"  # (out, in, G, G//2+1) complex spectra of k×k kernels
-    SPATIAL_CONV_WEIGHT = "spatial_conv_weight"  # (out, in, k, k) real kernels
-    FC_WEIGHT = "fc_weight"  # (out, in) real
-    FC_BIAS = "fc_bias"  # (out,) real
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One trainable tensor: its name, owning layer, role and ``to_float`` shape. ``kernel`` and
-    ``grid`` describe conv weights (0 otherwise); ``fan_in`` sets the initial scale."""
-
-    name: str
-    layer: str
-    role: ParamRole
-    shape: tuple[int, ...]
-    fan_in: int
-    kernel: int = 0
-    grid: int = 0
-
-
-@dataclass(frozen=True)
-class Node:
-    """One primitive of the graph and the representations it reads and writes."""
-
-    op: Primitive
-    rep_in: Rep
-    rep_out: Rep
-
-
-@dataclass(frozen=True)
-class NetworkLayer:
-    """One workload layer: its representation in and out, and the primitives computing it."""
-
-    index: int
-    name: str
-    kind: LayerKind
-    domain: Domain
-    rep_in: Rep
-    rep_out: Rep
-    nodes: tuple[Node, ...]
-
-    @property
-    def ops(self) -> tuple[Primitive, ...]:
-        return tuple(node.op for node in self.nodes)
-
-    @property
-    def affine(self) -> bool:
-        """Whether every primitive of the layer is affine in its input."""
-        return all(op.affine for op in self.ops)
-
-
-@dataclass(frozen=True)
-class Network:
-    """What the accelerator computes for ``workload``: layers in order (the last is the loss)
-    and the trainable parameters."""
-
-    workload: Workload
-    layers: tuple[NetworkLayer, ...]
-    params: tuple[ParamSpec, ...]
-
-    @property
-    def classes(self) -> int:
-        return self.workload.network_input.classes
-
-
-def has_transforms(network: Network) -> bool:
-    """Whether any primitive of ``network`` is an FFT or iFFT."""
-    return any(isinstance(op, ToSpectra | ToMaps) for layer in network.layers for op in layer.ops)
 
 
 def lower_network(workload: Workload, max_points: int | None = None) -> Network:

@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from fdsim.errors import SpecFieldError
 from fdsim.geometry import OverlapAddTiles, Rep, next_power_of_two
-from fdsim.network.lowering import Network, Node, lower_network
+from fdsim.network.graph import Network, Node
+from fdsim.network.lowering import lower_network
 from fdsim.operators.base import Primitive, StreamPrimitive
 from fdsim.operators.dense import Dense
 from fdsim.operators.fold import Fold

@@ -20,7 +20,7 @@ from fdsim.vocabulary import Tensor as Tensor
 from fdsim.vocabulary import Unit as Unit
 
 if TYPE_CHECKING:
-    from fdsim.network.lowering import Network
+    from fdsim.network.graph import Network
 
 TRAINING_STEP: frozenset[Phase] = frozenset(Phase)
 

@@ -47,7 +47,7 @@ from fdsim.model.backend import Backend, T, TensorClass
 from fdsim.model.fixed_backend import FixedBackend
 from fdsim.model.float_backend import FloatBackend
 from fdsim.model.passes import INPUT_NAME, backward_trace, forward, initial_param_values, update
-from fdsim.network.lowering import Network
+from fdsim.network.graph import Network
 from fdsim.nn.datasets import DatasetSource, load_dataset
 from fdsim.nn.fixed.datapath import ReductionTiles, layer_of
 from fdsim.numerics import FunctionalNumerics

@@ -10,7 +10,7 @@ import numpy as np
 from fdsim.model.backend import TensorClass
 from fdsim.model.float_backend import FloatBackend
 from fdsim.model.passes import INPUT_NAME, forward
-from fdsim.network.lowering import Network, ParamRole
+from fdsim.network.graph import Network, ParamRole
 from fdsim.nn.conv import kernel_spectrum
 from fdsim.spec.workload import Workload
 

@@ -14,7 +14,8 @@ from fdsim.geometry import PoolWindows
 from fdsim.model.backend import Backend, TensorClass
 from fdsim.model.float_backend import Array, FloatBackend
 from fdsim.model.passes import INPUT_NAME, forward, init_params, initial_param_values
-from fdsim.network.lowering import LayerKind, ParamRole, lower_network
+from fdsim.network.graph import LayerKind, ParamRole
+from fdsim.network.lowering import lower_network
 from fdsim.operators.fold import Fold
 from fdsim.operators.spectral_conv import SpectralConv
 from fdsim.operators.spectral_crop import Crop

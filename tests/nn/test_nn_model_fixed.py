@@ -14,7 +14,8 @@ from fdsim.model.fixed_backend import FixedBackend
 from fdsim.model.float_backend import FloatBackend
 from fdsim.model.passes import INPUT_NAME, backward, forward, initial_param_values
 from fdsim.model.passes import update as sgd_update
-from fdsim.network.lowering import Network, lower_network
+from fdsim.network.graph import Network
+from fdsim.network.lowering import lower_network
 from fdsim.nn.datasets import load_digits_split
 from fdsim.spec.hardware import HardwareSpec
 from fdsim.spec.load import load_hardware, load_workload

@@ -11,7 +11,8 @@ from model_test_helpers import BACKEND, kernels, workload
 
 from fdsim.model.backend import TensorClass
 from fdsim.model.passes import INPUT_NAME, backward, forward, init_params, update
-from fdsim.network.lowering import Network, lower_network
+from fdsim.network.graph import Network
+from fdsim.network.lowering import lower_network
 from fdsim.nn.crop import NyquistMode
 from fdsim.nn.dense import dense_backward_data, dense_backward_params, dense_forward
 from fdsim.nn.loss import softmax_cross_entropy_backward
